@@ -1,0 +1,36 @@
+#pragma once
+// Options every subcommand shares, and the settings they resolve to.
+
+#include <optional>
+#include <string>
+
+#include "core/config.h"
+
+namespace CLI {
+class App;
+}
+
+namespace wf::app {
+
+struct GlobalOptions {
+  std::string config_file;  // empty: the default file when it exists
+  std::string log_level;
+  std::string models_dir;
+  std::string workspace_dir;
+  std::string device;
+  std::optional<int> threads;
+};
+
+void add_global_options(CLI::App& app, GlobalOptions& options);
+
+// Defaults, then the settings file, then the flags; logging set to the chosen level.
+core::AppConfig resolve_config(const GlobalOptions& options);
+
+// The subcommands; each sets `status` to its exit status when it runs.
+void add_ui_command(CLI::App& app, const GlobalOptions& global, int& status);
+void add_doctor_command(CLI::App& app, const GlobalOptions& global, int& status);
+void add_models_command(CLI::App& app, const GlobalOptions& global, int& status);
+void add_version_command(CLI::App& app, int& status);
+void add_pending_commands(CLI::App& app, int& status);
+
+}  // namespace wf::app

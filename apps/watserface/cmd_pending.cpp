@@ -1,0 +1,42 @@
+// The verbs whose work later milestones bring. They exist so --help shows the whole tool, and they
+// say plainly that they are not available yet (exit status 2) instead of pretending.
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+
+#include "cli_context.h"
+
+namespace wf::app {
+namespace {
+
+struct PendingVerb {
+  const char* name;
+  const char* description;
+  const char* arrives_with;
+};
+
+constexpr PendingVerb kPending[] = {
+    {"extract", "Extract faces, landmarks, embeddings and masks from source or target media into a dataset",
+     "the extraction and datasets milestone"},
+    {"train", "Train the identity adapter, the XSeg occlusion mask and the optional style LoRA",
+     "the XSeg, identity and LoRA training milestones"},
+    {"swap", "Swap the source face into the target video (generative, ONNX or offline engine)",
+     "the swap milestone"},
+    {"review", "Scan a swapped video for weak frames and repair them", "the review and repair milestone"},
+    {"bench", "Measure extraction, training and swap speed on this machine", "the performance milestone"},
+};
+
+}  // namespace
+
+void add_pending_commands(CLI::App& app, int& status) {
+  for (const PendingVerb& verb : kPending) {
+    auto* command = app.add_subcommand(verb.name, std::string(verb.description) + " (not available yet)");
+    command->allow_extras();
+    command->callback([&status, verb] {
+      std::fprintf(stderr, "watserface %s is not available yet: it arrives with %s.\n", verb.name, verb.arrives_with);
+      status = 2;
+    });
+  }
+}
+
+}  // namespace wf::app

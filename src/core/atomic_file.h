@@ -1,0 +1,39 @@
+#pragma once
+// Atomic file replacement: write to a temporary file beside the target, fsync it, rename it over the
+// target, fsync the directory. Readers see the old file or the new one, never a torn one; a failed
+// write (disk full, crash) leaves the old file as it was.
+
+#include <cstddef>
+#include <filesystem>
+#include <span>
+#include <string_view>
+
+namespace wf::core {
+
+class AtomicFile {
+ public:
+  // Creates the parent folders and the temporary file; throws wf::Error naming `target` on failure.
+  explicit AtomicFile(std::filesystem::path target);
+  ~AtomicFile();  // removes the temporary file unless commit() succeeded
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+
+  void write(std::span<const std::byte> bytes);
+  void write(std::string_view text);
+  void commit();
+
+  const std::filesystem::path& target() const { return target_; }
+
+ private:
+  std::filesystem::path target_;
+  std::filesystem::path temp_;
+  int fd_ = -1;
+  bool committed_ = false;
+};
+
+void write_file_atomic(const std::filesystem::path& target, std::string_view contents);
+
+// fsync of a folder, so a rename or a new entry in it survives a power loss.
+void sync_directory(const std::filesystem::path& directory);
+
+}  // namespace wf::core

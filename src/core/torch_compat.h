@@ -1,0 +1,19 @@
+#pragma once
+// The one place where libtorch 1.13 (Debian) and 2.x (CUDA builds of PyTorch) differ for us.
+
+#include <ATen/core/Tensor.h>
+
+#include <optional>
+
+namespace wf::core {
+
+// softmax(q k^T / sqrt(d) + mask) v over the last two dims; q, k, v are [..., seq, dim].
+// libtorch 2.x: the public fused kernel (flash / memory-efficient on CUDA); 1.13: the math path.
+at::Tensor scaled_dot_product_attention(const at::Tensor& query, const at::Tensor& key, const at::Tensor& value,
+                                        const std::optional<at::Tensor>& attn_mask = std::nullopt,
+                                        double dropout_p = 0.0, bool is_causal = false);
+
+// Whether CUDA device 0 computes in bf16 (compute capability 8.0 and newer).
+bool cuda_supports_bf16();
+
+}  // namespace wf::core

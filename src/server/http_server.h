@@ -1,0 +1,28 @@
+#pragma once
+// The local HTTP server behind `watserface ui`: the browser app and the JSON API under /api/v1.
+
+#include <memory>
+
+#include "core/config.h"
+
+namespace wf::server {
+
+class HttpServer {
+ public:
+  explicit HttpServer(core::AppConfig config);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds config.host:config.port (port 0 picks a free one) and returns the port; throws wf::Error
+  // naming the address when it is taken.
+  int bind();
+  void run();   // serves until stop(); bind() first
+  void stop();  // safe from another thread or a signal-handling thread
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace wf::server

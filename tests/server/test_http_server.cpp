@@ -1,0 +1,97 @@
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "core/error.h"
+#include "server/http_server.h"
+#include "support/temp_dir.h"
+
+namespace wf::server {
+namespace {
+
+class RunningServer {
+ public:
+  explicit RunningServer(core::AppConfig config) : server_(std::move(config)) {
+    port_ = server_.bind();
+    thread_ = std::thread([this] { server_.run(); });
+  }
+  ~RunningServer() {
+    server_.stop();
+    thread_.join();
+  }
+  httplib::Client client() const {
+    httplib::Client client("127.0.0.1", port_);
+    client.set_connection_timeout(5);
+    client.set_read_timeout(30);
+    return client;
+  }
+  int port() const { return port_; }
+
+ private:
+  HttpServer server_;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+core::AppConfig test_config(const test::TempDir& dir) {
+  core::AppConfig config = core::AppConfig::defaults();
+  config.port = 0;
+  config.workspace_dir = dir / "workspace";
+  config.models_dir = dir / "models";
+  return config;
+}
+
+TEST(HttpServer, ServesTheAppPageAndHealth) {
+  test::TempDir dir;
+  RunningServer server(test_config(dir));
+  auto client = server.client();
+  const auto page = client.Get("/");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200);
+  EXPECT_NE(page->body.find("<title>WatserFace</title>"), std::string::npos);
+  const auto health = client.Get("/api/v1/health");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(nlohmann::json::parse(health->body).at("status"), "ok");
+}
+
+TEST(HttpServer, DoctorEndpointReportsModelRoles) {
+  test::TempDir dir;
+  RunningServer server(test_config(dir));
+  const auto response = server.client().Get("/api/v1/doctor");
+  ASSERT_TRUE(response);
+  const auto json = nlohmann::json::parse(response->body);
+  EXPECT_EQ(json.at("models_dir"), (dir / "models").string());
+  EXPECT_EQ(json.at("models").size(), 8u);
+}
+
+TEST(HttpServer, MissingWebAppAnswersWithTheFix) {
+  test::TempDir dir;
+  core::AppConfig config = test_config(dir);
+  config.web_root = dir / "no-web";
+  RunningServer server(config);
+  const auto response = server.client().Get("/");
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 404);
+  const auto json = nlohmann::json::parse(response->body);
+  EXPECT_NE(json.at("error").at("hint").get<std::string>().find("scripts/setup"), std::string::npos);
+}
+
+TEST(HttpServer, PortInUseIsAClearError) {
+  test::TempDir dir;
+  RunningServer first(test_config(dir));
+  core::AppConfig config = test_config(dir);
+  config.port = first.port();
+  HttpServer second(config);
+  try {
+    second.bind();
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(e.message().find(std::to_string(first.port())), std::string::npos);
+    EXPECT_NE(e.hint().find("--port"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace wf::server
