@@ -1,6 +1,15 @@
 // The CLI as a user runs it: a fresh HOME, the real binary, exit statuses and printed text.
 
 #include <gtest/gtest.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <optional>
+#include <thread>
 
 #include "support/run_command.h"
 #include "support/temp_dir.h"
@@ -10,11 +19,13 @@ namespace {
 
 class Cli : public ::testing::Test {
  protected:
+  std::vector<std::string> environment() const {
+    return {"HOME=" + home_.path().string(), "XDG_CONFIG_HOME=" + (home_ / ".config").string(),
+            "XDG_DATA_HOME=" + (home_ / ".local/share").string()};
+  }
   test::CommandResult run(std::vector<std::string> args) {
     args.insert(args.begin(), WF_BINARY);
-    return test::run_command(args, {"HOME=" + home_.path().string(),
-                                    "XDG_CONFIG_HOME=" + (home_ / ".config").string(),
-                                    "XDG_DATA_HOME=" + (home_ / ".local/share").string()});
+    return test::run_command(args, environment());
   }
   test::TempDir home_;
 };
@@ -74,6 +85,35 @@ TEST_F(Cli, BadSettingsFileGivesOneClearMessage) {
   EXPECT_NE(result.output.find("file: " + (home_ / "bad.json").string()), std::string::npos);
   EXPECT_NE(result.output.find("fix:"), std::string::npos);
   EXPECT_EQ(result.output.find("terminate"), std::string::npos);
+}
+
+int free_port() {
+  const int sock = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(sock, reinterpret_cast<sockaddr*>(&address), sizeof(address));
+  socklen_t length = sizeof(address);
+  ::getsockname(sock, reinterpret_cast<sockaddr*>(&address), &length);
+  ::close(sock);
+  return ntohs(address.sin_port);
+}
+
+TEST_F(Cli, UiServesThePageUntilCtrlC) {
+  const int port = free_port();
+  test::BackgroundCommand ui({WF_BINARY, "ui", "--port", std::to_string(port)}, environment(), home_ / "ui.log");
+  httplib::Client client("127.0.0.1", port);
+  std::optional<httplib::Response> page;
+  for (int attempt = 0; attempt < 100 && !page; ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (auto result = client.Get("/")) page = *result;
+  }
+  ASSERT_TRUE(page) << test::read_text(home_ / "ui.log");
+  EXPECT_EQ(page->status, 200);
+  EXPECT_NE(page->body.find("WatserFace"), std::string::npos);
+  ui.send_signal(SIGINT);
+  EXPECT_EQ(ui.wait(), 0);
+  EXPECT_NE(test::read_text(home_ / "ui.log").find("http://127.0.0.1:" + std::to_string(port)), std::string::npos);
 }
 
 TEST_F(Cli, UnknownVerbIsAUsageError) {
