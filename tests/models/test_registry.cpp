@@ -59,7 +59,8 @@ TEST(Registry, UserFilesAreFoundByAnyAlternativeName) {
 TEST(Registry, PartialBackendIsNotAvailableAndNamesTheMissingPart) {
   test::TempDir dir;
   test::write_text(dir / "models/identity_adapter/instantid/ControlNetModel/config.json", "{}");
-  const auto& instantid = backend(check_models(config_in(dir)), "identity_adapter", "instantid");
+  const auto roles = check_models(config_in(dir));
+  const auto& instantid = backend(roles, "identity_adapter", "instantid");
   EXPECT_FALSE(instantid.available);
   ASSERT_EQ(instantid.missing.size(), 2u);
   EXPECT_EQ(instantid.missing[1], dir / "models/identity_adapter/instantid/ip-adapter.safetensors");
