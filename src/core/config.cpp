@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/enum_names.h"
 #include "core/error.h"
 #include "core/json_io.h"
 #include "core/paths.h"
@@ -9,40 +10,19 @@
 
 namespace wf::core {
 
-std::string_view to_string(DeviceKind kind) {
-  switch (kind) {
-    case DeviceKind::automatic: return "auto";
-    case DeviceKind::cpu: return "cpu";
-    case DeviceKind::cuda: return "cuda";
-  }
-  return "auto";
-}
+namespace {
+constexpr std::array<EnumName<DeviceKind>, 3> kDeviceNames{
+    {{DeviceKind::automatic, "auto"}, {DeviceKind::cpu, "cpu"}, {DeviceKind::cuda, "cuda"}}};
+constexpr std::array<EnumName<Precision>, 4> kPrecisionNames{{{Precision::automatic, "auto"},
+                                                               {Precision::fp32, "fp32"},
+                                                               {Precision::bf16, "bf16"},
+                                                               {Precision::fp16, "fp16"}}};
+}  // namespace
 
-DeviceKind parse_device_kind(std::string_view text) {
-  if (text == "auto") return DeviceKind::automatic;
-  if (text == "cpu") return DeviceKind::cpu;
-  if (text == "cuda") return DeviceKind::cuda;
-  throw Error(ErrorCode::invalid_input, "unknown device '" + std::string(text) + "'", {}, "use auto, cpu or cuda");
-}
-
-std::string_view to_string(Precision precision) {
-  switch (precision) {
-    case Precision::automatic: return "auto";
-    case Precision::fp32: return "fp32";
-    case Precision::bf16: return "bf16";
-    case Precision::fp16: return "fp16";
-  }
-  return "auto";
-}
-
-Precision parse_precision(std::string_view text) {
-  if (text == "auto") return Precision::automatic;
-  if (text == "fp32") return Precision::fp32;
-  if (text == "bf16") return Precision::bf16;
-  if (text == "fp16") return Precision::fp16;
-  throw Error(ErrorCode::invalid_input, "unknown precision '" + std::string(text) + "'", {},
-              "use auto, fp32, bf16 or fp16");
-}
+std::string_view to_string(DeviceKind kind) { return enum_to_string(kDeviceNames, kind); }
+DeviceKind parse_device_kind(std::string_view text) { return parse_enum(kDeviceNames, text, "device"); }
+std::string_view to_string(Precision precision) { return enum_to_string(kPrecisionNames, precision); }
+Precision parse_precision(std::string_view text) { return parse_enum(kPrecisionNames, text, "precision"); }
 
 AppConfig AppConfig::defaults() {
   AppConfig config;

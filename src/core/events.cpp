@@ -9,12 +9,12 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "core/error.h"
+#include "core/enum_names.h"
 
 namespace wf::core {
 namespace {
 
-constexpr std::array<std::pair<EventKind, std::string_view>, 8> kKinds{{
+constexpr std::array<EnumName<EventKind>, 8> kKinds{{
     {EventKind::phase_start, "phase_start"},
     {EventKind::step, "step"},
     {EventKind::epoch, "epoch"},
@@ -38,14 +38,9 @@ void take(const nlohmann::json& in, const char* key, std::optional<T>& value) {
 
 }  // namespace
 
-std::string_view to_string(EventKind kind) { return kKinds[static_cast<std::size_t>(kind)].second; }
+std::string_view to_string(EventKind kind) { return enum_to_string(kKinds, kind); }
 
-std::optional<EventKind> parse_event_kind(std::string_view text) {
-  for (const auto& [kind, name] : kKinds) {
-    if (name == text) return kind;
-  }
-  return std::nullopt;
-}
+std::optional<EventKind> parse_event_kind(std::string_view text) { return enum_from_string(kKinds, text); }
 
 double unix_time_now() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();

@@ -6,10 +6,16 @@
 
 #include <mutex>
 
-#include "core/error.h"
+#include "core/enum_names.h"
 
 namespace wf::log {
 namespace {
+
+constexpr std::array<core::EnumName<Level>, 5> kLevelNames{{{Level::debug, "debug"},
+                                                            {Level::info, "info"},
+                                                            {Level::warn, "warn"},
+                                                            {Level::error, "error"},
+                                                            {Level::off, "off"}}};
 
 spdlog::level::level_enum to_spdlog(Level level) {
   switch (level) {
@@ -40,25 +46,11 @@ std::shared_ptr<spdlog::logger>& logger_slot() {
 }  // namespace
 
 Level parse_level(std::string_view text) {
-  if (text == "debug") return Level::debug;
-  if (text == "info") return Level::info;
-  if (text == "warn" || text == "warning") return Level::warn;
-  if (text == "error") return Level::error;
-  if (text == "off") return Level::off;
-  throw Error(ErrorCode::invalid_input, "unknown log level '" + std::string(text) + "'", {},
-              "use one of: debug, info, warn, error, off");
+  if (text == "warning") return Level::warn;
+  return core::parse_enum(kLevelNames, text, "log level");
 }
 
-std::string_view to_string(Level level) {
-  switch (level) {
-    case Level::debug: return "debug";
-    case Level::info: return "info";
-    case Level::warn: return "warn";
-    case Level::error: return "error";
-    case Level::off: return "off";
-  }
-  return "info";
-}
+std::string_view to_string(Level level) { return core::enum_to_string(kLevelNames, level); }
 
 void init(Level level, const std::filesystem::path& file) {
   std::lock_guard lock(logger_mutex());

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "core/device.h"
+#include "core/enum_names.h"
 #include "core/machine.h"
 
 namespace wf::models {
@@ -20,14 +21,8 @@ const char* marker(CheckStatus status) {
   return "";
 }
 
-std::string_view status_name(CheckStatus status) {
-  switch (status) {
-    case CheckStatus::ok: return "ok";
-    case CheckStatus::note: return "note";
-    case CheckStatus::problem: return "problem";
-  }
-  return "ok";
-}
+constexpr std::array<core::EnumName<CheckStatus>, 3> kStatusNames{
+    {{CheckStatus::ok, "ok"}, {CheckStatus::note, "note"}, {CheckStatus::problem, "problem"}}};
 
 std::vector<MachineCheck> check_machine(const core::AppConfig& config) {
   const core::MachineInfo machine = core::read_machine_info();
@@ -135,7 +130,7 @@ nlohmann::json DoctorReport::to_json() const {
   out["machine"] = nlohmann::json::array();
   for (const auto& check : machine) {
     out["machine"].push_back(
-        {{"name", check.name}, {"status", status_name(check.status)}, {"detail", check.detail}, {"hint", check.hint}});
+        {{"name", check.name}, {"status", core::enum_to_string(kStatusNames, check.status)}, {"detail", check.detail}, {"hint", check.hint}});
   }
   out["models"] = nlohmann::json::array();
   for (const auto& role : models) {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <optional>
 
+#include "core/enum_names.h"
+
 namespace wf::models {
 namespace {
 
@@ -98,12 +100,9 @@ std::optional<std::filesystem::path> find_file(const std::filesystem::path& root
 }  // namespace
 
 std::string_view to_string(Source source) {
-  switch (source) {
-    case Source::built_in: return "built in";
-    case Source::package: return "package";
-    case Source::user: return "your file";
-  }
-  return "package";
+  static constexpr std::array<core::EnumName<Source>, 3> names{
+      {{Source::built_in, "built in"}, {Source::package, "package"}, {Source::user, "your file"}}};
+  return core::enum_to_string(names, source);
 }
 
 const std::vector<RoleSpec>& model_roles() {

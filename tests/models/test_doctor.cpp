@@ -3,23 +3,15 @@
 #include <nlohmann/json.hpp>
 
 #include "models/doctor.h"
+#include "isolated_config.h"
 #include "support/temp_dir.h"
 
 namespace wf::models {
 namespace {
 
-core::AppConfig config_in(const test::TempDir& dir) {
-  core::AppConfig config = core::AppConfig::defaults();
-  config.assets_dir = dir / "assets";
-  config.models_dir = dir / "models";
-  config.dlib_data_dir = dir / "dlib";
-  config.workspace_dir = dir / "workspace";
-  return config;
-}
-
 TEST(Doctor, NamesEveryMissingUserFileWithItsFullPath) {
   test::TempDir dir;
-  const DoctorReport report = run_doctor(config_in(dir));
+  const DoctorReport report = run_doctor(test::isolated_config(dir));
   const std::string text = report.to_text();
   for (const auto& role : report.models) {
     EXPECT_NE(text.find(role.spec->title), std::string::npos) << role.spec->id;
@@ -40,8 +32,8 @@ TEST(Doctor, NamesEveryMissingUserFileWithItsFullPath) {
 
 TEST(Doctor, MissingPackagesAreProblemsMissingOptionalModelsAreNot) {
   test::TempDir dir;
-  EXPECT_TRUE(run_doctor(config_in(dir)).has_problems());
-  EXPECT_NE(run_doctor(config_in(dir)).to_text().find("run scripts/setup"), std::string::npos);
+  EXPECT_TRUE(run_doctor(test::isolated_config(dir)).has_problems());
+  EXPECT_NE(run_doctor(test::isolated_config(dir)).to_text().find("run scripts/setup"), std::string::npos);
 
   const DoctorReport installed = run_doctor(core::AppConfig::defaults());  // the packages setup installed
   EXPECT_FALSE(installed.has_problems()) << installed.to_text();
@@ -50,7 +42,7 @@ TEST(Doctor, MissingPackagesAreProblemsMissingOptionalModelsAreNot) {
 
 TEST(Doctor, JsonCarriesMachineAndModelStatus) {
   test::TempDir dir;
-  const nlohmann::json json = run_doctor(config_in(dir)).to_json();
+  const nlohmann::json json = run_doctor(test::isolated_config(dir)).to_json();
   EXPECT_FALSE(json.at("ok").get<bool>());
   std::vector<std::string> names;
   for (const auto& check : json.at("machine")) names.push_back(check.at("name"));

@@ -1,20 +1,11 @@
 #include <gtest/gtest.h>
 
 #include "models/registry.h"
+#include "isolated_config.h"
 #include "support/temp_dir.h"
-#include "wf/build_info.h"
 
 namespace wf::models {
 namespace {
-
-core::AppConfig config_in(const test::TempDir& dir) {
-  core::AppConfig config = core::AppConfig::defaults();
-  config.assets_dir = dir / "assets";
-  config.models_dir = dir / "models";
-  config.dlib_data_dir = dir / "dlib";
-  config.workspace_dir = dir / "workspace";
-  return config;
-}
 
 const BackendStatus& backend(const std::vector<RoleStatus>& roles, const std::string& role, const std::string& id) {
   for (const auto& status : roles) {
@@ -35,7 +26,7 @@ TEST(Registry, CoversEveryRoleOfTheDesign) {
 
 TEST(Registry, EmptyFoldersLeaveOnlyBuiltInBackends) {
   test::TempDir dir;
-  const auto roles = check_models(config_in(dir));
+  const auto roles = check_models(test::isolated_config(dir));
   for (const auto& role : roles) {
     for (const auto& b : role.backends) {
       EXPECT_EQ(b.available, b.spec->source == Source::built_in) << role.spec->id << "/" << b.spec->id;
@@ -48,7 +39,7 @@ TEST(Registry, UserFilesAreFoundByAnyAlternativeName) {
   test::TempDir dir;
   test::write_text(dir / "models/face_embedder/glintr100.onnx", "onnx");
   test::write_text(dir / "models/base_diffusion/my-sd15.safetensors", "weights");
-  const auto roles = check_models(config_in(dir));
+  const auto roles = check_models(test::isolated_config(dir));
   const auto& arcface = backend(roles, "face_embedder", "arcface");
   EXPECT_TRUE(arcface.available);
   EXPECT_EQ(arcface.found.at(0), dir / "models/face_embedder/glintr100.onnx");
@@ -59,7 +50,7 @@ TEST(Registry, UserFilesAreFoundByAnyAlternativeName) {
 TEST(Registry, PartialBackendIsNotAvailableAndNamesTheMissingPart) {
   test::TempDir dir;
   test::write_text(dir / "models/identity_adapter/instantid/ControlNetModel/config.json", "{}");
-  const auto roles = check_models(config_in(dir));
+  const auto roles = check_models(test::isolated_config(dir));
   const auto& instantid = backend(roles, "identity_adapter", "instantid");
   EXPECT_FALSE(instantid.available);
   ASSERT_EQ(instantid.missing.size(), 2u);
