@@ -31,6 +31,10 @@ Executor::Executor(GraphModel model, c10::Device device) : model_(std::move(mode
     }
     input_refs_.push_back(std::move(refs));
   }
+  last_use_.assign(model_.nodes.size(), 0);
+  for (std::size_t i = 0; i < model_.nodes.size(); ++i) {
+    for (const auto& [producer, output] : input_refs_[i]) last_use_[producer] = i;
+  }
 }
 
 Executor Executor::load(const std::filesystem::path& model_json, c10::Device device) {
@@ -51,11 +55,8 @@ std::map<std::string, at::Tensor> Executor::run(const std::map<std::string, at::
     wanted_refs.emplace_back(it->second, output);
   }
 
-  // Last reader of each node's outputs, so intermediates are freed as soon as nothing needs them.
-  std::vector<std::size_t> last_use(model_.nodes.size(), 0);
-  for (std::size_t i = 0; i < model_.nodes.size(); ++i) {
-    for (const auto& [producer, output] : input_refs_[i]) last_use[producer] = i;
-  }
+  // Intermediates are freed once their last reader ran; the requested ones are kept to the end.
+  std::vector<std::size_t> last_use = last_use_;
   for (const auto& [producer, output] : wanted_refs) last_use[producer] = model_.nodes.size();
 
   std::vector<Tensors> values(model_.nodes.size());

@@ -33,6 +33,7 @@ class Executor {
   std::vector<Kernel> kernels_;             // per node, parallel to model_.nodes
   std::vector<std::vector<std::pair<std::size_t, int>>> input_refs_;  // (node index, output index)
   std::map<std::string, std::size_t> index_;
+  std::vector<std::size_t> last_use_;  // the last node reading each node's outputs
 };
 
 }  // namespace wf::nn::tfjs

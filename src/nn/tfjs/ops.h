@@ -23,8 +23,8 @@ void add_shape_kernels(KernelTable& table);  // reshape, squeeze, pad, concat, r
 
 const KernelTable& kernels();
 
-// Applies the activations listed in a fused op's `fused_ops` after BiasAdd (Relu, Relu6, Prelu, Elu, LeakyRelu,
-// Sigmoid). `extra` holds the inputs after the bias (the Prelu alpha).
+// Applies the activations a fused op lists after its BiasAdd (Relu, Relu6, Prelu, Elu, LeakyRelu, Sigmoid);
+// the bias itself is already added by the caller. `extra` holds the inputs after the bias (the Prelu alpha).
 at::Tensor apply_fused_activation(const Node& node, at::Tensor value, const Tensors& extra);
 
 // Throws wf::Error(corrupt_file) naming the node when the op got fewer inputs than it needs.

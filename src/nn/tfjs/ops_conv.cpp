@@ -94,10 +94,6 @@ Tensors depthwise_conv2d(const Node& node, const Tensors& in) {
 template <bool Depthwise>
 Tensors fused_conv2d(const Node& node, const Tensors& in) {
   expect_inputs(node, in, 3);
-  const auto fused = attr_strings(node, "fused_ops");
-  if (fused.empty() || fused[0] != "BiasAdd") {
-    throw Error(ErrorCode::unsupported, "node '" + node.name + "' fuses ops other than BiasAdd first");
-  }
   const at::Tensor value = convolve(node, in[0], in[1], in[2], Depthwise);
   return {apply_fused_activation(node, value, Tensors(in.begin() + 3, in.end()))};
 }

@@ -80,10 +80,6 @@ Tensors matmul_op(const Node& node, const Tensors& in) { return {matmul(node, in
 
 Tensors fused_matmul(const Node& node, const Tensors& in) {
   expect_inputs(node, in, 3);
-  const auto fused = attr_strings(node, "fused_ops");
-  if (fused.empty() || fused[0] != "BiasAdd") {
-    throw Error(ErrorCode::unsupported, "node '" + node.name + "' fuses ops other than BiasAdd first");
-  }
   return {apply_fused_activation(node, matmul(node, in) + in[2], Tensors(in.begin() + 3, in.end()))};
 }
 
@@ -109,6 +105,9 @@ Tensors softmax(const Node& node, const Tensors& in) {
 
 at::Tensor apply_fused_activation(const Node& node, at::Tensor value, const Tensors& extra) {
   const auto fused = attr_strings(node, "fused_ops");
+  if (fused.empty() || fused[0] != "BiasAdd") {
+    throw Error(ErrorCode::unsupported, "node '" + node.name + "' fuses ops other than BiasAdd first");
+  }
   for (std::size_t i = 1; i < fused.size(); ++i) value = activation(node, fused[i], value, extra);
   return value;
 }
