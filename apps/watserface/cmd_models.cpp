@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_context.h"
+#include "core/machine.h"
 #include "models/doctor.h"
 
 namespace wf::app {
@@ -12,11 +13,15 @@ namespace {
 
 void print_models(const std::vector<models::RoleStatus>& roles) {
   for (const auto& role : roles) {
-    std::printf("%s  [%s]\n", role.spec->id.c_str(), role.ready() ? "ready" : "missing");
+    std::printf("%s  [%s]\n", role.spec->id.c_str(), role.ready() ? "installed" : "missing");
     for (const auto& backend : role.backends) {
       std::printf("  %-22s %-10s %-9s %s\n", backend.spec->id.c_str(), std::string(to_string(backend.spec->source)).c_str(),
                   backend.available ? "present" : "absent", backend.spec->title.c_str());
-      for (const auto& path : backend.found) std::printf("      %s\n", path.c_str());
+      for (const auto& path : backend.found) {
+        std::error_code ec;
+        const auto bytes = std::filesystem::file_size(path, ec);
+        std::printf("      %s (%s)\n", path.c_str(), ec ? "size unknown" : core::format_bytes(bytes).c_str());
+      }
       for (const auto& path : backend.missing) std::printf("      missing: %s\n", path.c_str());
     }
   }

@@ -72,7 +72,7 @@ void describe_role(std::ostringstream& out, const RoleStatus& role) {
   const char* head = role.ready() ? "[ok]     " : (spec.has_default ? "[problem]" : "[missing]");
   out << "  " << head << " " << spec.title << " (for " << spec.needed_for << ")\n";
   if (!ready.empty()) {
-    out << "            ready: ";
+    out << "            installed: ";
     for (std::size_t i = 0; i < ready.size(); ++i) out << (i ? ", " : "") << ready[i];
     out << "\n";
   }
@@ -121,7 +121,7 @@ std::string DoctorReport::to_text() const {
   for (const auto& role : models) describe_role(out, role);
   out << "\n"
       << (has_problems() ? "Some checks failed: follow the lines marked [problem] above.\n"
-                         : "Ready: the offline engine works; [missing] roles unlock the generative path.\n");
+                         : "Ready: every embedded model is installed; [missing] roles are needed only for the generative path.\n");
   return out.str();
 }
 
@@ -138,10 +138,17 @@ nlohmann::json DoctorReport::to_json() const {
     for (const auto& backend : role.backends) {
       nlohmann::json missing = nlohmann::json::array();
       for (const auto& path : backend.missing) missing.push_back(path.string());
+      nlohmann::json found = nlohmann::json::array();
+      for (const auto& path : backend.found) {
+        std::error_code ec;
+        const auto bytes = std::filesystem::file_size(path, ec);
+        found.push_back({{"path", path.string()}, {"bytes", ec ? 0 : bytes}});
+      }
       backends.push_back({{"id", backend.spec->id},
                           {"title", backend.spec->title},
                           {"source", std::string(to_string(backend.spec->source))},
                           {"available", backend.available},
+                          {"found", found},
                           {"missing", missing},
                           {"origin", backend.spec->origin}});
     }

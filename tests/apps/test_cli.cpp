@@ -56,7 +56,7 @@ TEST_F(Cli, VersionNamesLibtorch) {
   EXPECT_NE(result.output.find("libtorch "), std::string::npos);
 }
 
-TEST_F(Cli, DoctorOnAFreshHomeIsReadyOfflineAndNamesMissingModels) {
+TEST_F(Cli, DoctorOnAFreshHomeFindsEmbeddedModelsAndNamesMissingOnes) {
   const auto result = run({"doctor"});
   EXPECT_EQ(result.status, 0) << result.output;
   const std::string models_dir = (home_ / ".local/share/watserface/models").string();
@@ -64,7 +64,7 @@ TEST_F(Cli, DoctorOnAFreshHomeIsReadyOfflineAndNamesMissingModels) {
   EXPECT_NE(result.output.find(models_dir + "/base_diffusion/stable-diffusion-v1-5/model_index.json"),
             std::string::npos);
   EXPECT_NE(result.output.find(models_dir + "/face_embedder/w600k_r50.onnx"), std::string::npos);
-  EXPECT_NE(result.output.find("Ready: the offline engine works"), std::string::npos);
+  EXPECT_NE(result.output.find("Ready: every embedded model is installed"), std::string::npos);
 }
 
 TEST_F(Cli, DoctorJsonAndModelsListAgree) {
@@ -74,7 +74,10 @@ TEST_F(Cli, DoctorJsonAndModelsListAgree) {
   const auto models = run({"models"});
   EXPECT_EQ(models.status, 0);
   EXPECT_NE(models.output.find("base_diffusion  [missing]"), std::string::npos) << models.output;
-  EXPECT_NE(models.output.find("face_detector  [ready]"), std::string::npos);
+  EXPECT_NE(models.output.find("face_detector  [installed]"), std::string::npos);
+  // Present files are listed with their size (the dlib predictor is about 95 MiB).
+  EXPECT_NE(models.output.find("shape_predictor_68_face_landmarks.dat (9"), std::string::npos) << models.output;
+  EXPECT_NE(doctor.output.find("\"bytes\": "), std::string::npos);
 }
 
 TEST_F(Cli, BadSettingsFileGivesOneClearMessage) {
