@@ -1,0 +1,16 @@
+#pragma once
+// Still images in and out (OpenCV codecs: jpg, png, webp, bmp, tiff). 8-bit BGR in memory, as OpenCV has it.
+
+#include <filesystem>
+#include <opencv2/core/mat.hpp>
+
+namespace wf::media {
+
+// Decodes an image, applying its EXIF orientation; grey and alpha images become 3-channel BGR.
+// Throws wf::Error: not_found, invalid_input (not an image OpenCV can decode, or empty).
+cv::Mat read_image(const std::filesystem::path& path);
+
+// Encodes by the file's extension and writes atomically.
+void write_image(const std::filesystem::path& path, const cv::Mat& image);
+
+}  // namespace wf::media

