@@ -9,6 +9,7 @@
 #include "face/aligner.h"
 #include "face/detector.h"
 #include "face/embedder.h"
+#include "face/landmarker_478.h"
 #include "face/landmarker_68.h"
 #include "face_media.h"
 #include "media/image_io.h"
@@ -123,6 +124,43 @@ TEST(FaceLandmarks, EyesOfThe68PointModelLandOnTheEyes) {
       EXPECT_LT(std::max(p[0].y, p[1].y), std::min(p[3].y, p[4].y)) << photo.name;
     }
   }
+}
+
+TEST(FaceLandmarks, IrisesOfThe478PointModelSitInTheEyes) {
+  auto detector = default_detectors();
+  const Landmarker478 mesh(kModels / "facemesh.json", kModels / "iris.json");
+  // Pupil centres marked by hand on enlarged crops (astronaut 8x, Grace Hopper 6x).
+  const std::map<std::string, std::pair<cv::Point2f, cv::Point2f>> pupils = {
+      {"astronaut", {{203.1f, 100.6f}, {246.3f, 103.1f}}}, {"grace_hopper", {{222.5f, 188.3f}, {302.5f, 185.8f}}}};
+  int open_eyes = 0;
+  for (const auto& photo : test::face_photos()) {
+    const cv::Mat image = media::read_image(photo.path);
+    for (const auto& face : detector->detect(image)) {
+      const auto result = mesh.landmarks(image, face.box);
+      ASSERT_TRUE(result) << photo.name;
+      ASSERT_EQ(result->points.size(), 478u);
+      const Keypoints5 k = keypoints_from_478(result->points);
+      if (pupils.count(photo.name)) {
+        const auto [left, right] = pupils.at(photo.name);
+        const double tolerance = 0.05 * cv::norm(right - left);
+        EXPECT_LT(cv::norm(k[0] - left), tolerance) << photo.name;
+        EXPECT_LT(cv::norm(k[1] - right), tolerance) << photo.name;
+      }
+      for (std::size_t eye = 0; eye < 2; ++eye) {
+        std::vector<cv::Point2f> ring;
+        for (int i : kEyeRings[eye]) ring.emplace_back(result->points[i].x, result->points[i].y);
+        const float width = static_cast<float>(cv::norm(ring[0] - ring[8]));
+        const float opening = static_cast<float>(cv::norm(ring[4] - ring[12]));
+        if (opening < 0.25f * width) continue;  // closed or squinting: the iris may hide behind the lid
+        ++open_eyes;
+        const cv::Point2f centre(result->points[468 + 5 * eye].x, result->points[468 + 5 * eye].y);
+        // A lowered gaze puts the iris centre on the lower lid line: allow a tenth of the eye's width outside.
+        EXPECT_GE(cv::pointPolygonTest(ring, centre, true), -0.1 * width) << photo.name << " eye " << eye;
+      }
+    }
+  }
+  EXPECT_GE(open_eyes, 10);
+  RecordProperty("open_eyes_checked", open_eyes);
 }
 
 TEST(FaceLandmarks, MissingModelNamesTheFileAndTheFix) {
