@@ -13,6 +13,7 @@
 #include "face/landmarker_68.h"
 #include "face_media.h"
 #include "media/image_io.h"
+#include "support/temp_dir.h"
 
 namespace wf::face {
 namespace {
@@ -170,6 +171,18 @@ TEST(FaceLandmarks, MissingModelNamesTheFileAndTheFix) {
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ErrorCode::missing_model);
     EXPECT_NE(e.hint().find("libdlib-data"), std::string::npos);
+  }
+}
+
+TEST(FaceLandmarks, DamagedModelIsACorruptFileError) {
+  test::TempDir dir;
+  test::write_text(dir / "shape_predictor_68_face_landmarks.dat", "definitely not a dlib model");
+  try {
+    Landmarker68 landmarker(dir / "shape_predictor_68_face_landmarks.dat");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::corrupt_file);
+    EXPECT_EQ(e.path(), dir / "shape_predictor_68_face_landmarks.dat");
   }
 }
 

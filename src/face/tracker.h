@@ -1,0 +1,36 @@
+#pragma once
+// Keeps face identities stable across video frames: each new detection joins the track it overlaps
+// most (IoU) and, when embeddings are given, only a track of the same person (cosine similarity).
+
+#include <vector>
+
+#include "face/types.h"
+
+namespace wf::face {
+
+struct TrackerSettings {
+  float min_iou = 0.3f;         // overlap that alone links a detection to a track
+  float min_similarity = 0.5f;  // with embeddings: below this, never the same person, whatever the overlap
+  int max_missed = 15;          // frames a track survives without a detection
+};
+
+class FaceTracker {
+ public:
+  explicit FaceTracker(TrackerSettings settings = {}) : settings_(settings) {}
+
+  // Ids (1, 2, ...) for this frame's detections, in their order. `embeddings` is empty or one per detection.
+  std::vector<int> update(const std::vector<Detection>& detections, const std::vector<std::vector<float>>& embeddings = {});
+
+ private:
+  struct Track {
+    int id;
+    cv::Rect2f box;
+    std::vector<float> embedding;  // running mean, L2-normalised
+    int missed;
+  };
+  TrackerSettings settings_;
+  std::vector<Track> tracks_;
+  int next_id_ = 1;
+};
+
+}  // namespace wf::face
