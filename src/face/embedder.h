@@ -27,4 +27,8 @@ float cosine_similarity(const std::vector<float>& a, const std::vector<float>& b
 // (mobileface: 112x112, 256-d).
 std::unique_ptr<FaceEmbedder> make_tfjs_embedder(const std::filesystem::path& model_json, int input_size);
 
+// An ArcFace-style ONNX model (InsightFace w600k_r50, antelopev2 glintr100) through OpenCV DNN: 112x112
+// aligned RGB crops scaled to [-1, 1], NCHW; 512-d output.
+std::unique_ptr<FaceEmbedder> make_onnx_embedder(const std::filesystem::path& model_onnx);
+
 }  // namespace wf::face

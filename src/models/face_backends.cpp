@@ -54,7 +54,10 @@ face::Landmarker478 make_landmarker_478(const core::AppConfig& config) {
 }
 
 std::unique_ptr<face::FaceEmbedder> make_face_embedder(const core::AppConfig& config) {
-  return face::make_tfjs_embedder(files_of(check_models(config), "face_embedder", "mobileface").front(), 112);
+  const auto roles = check_models(config);
+  const BackendStatus* arcface = find_backend(roles, "face_embedder", "arcface");
+  if (arcface && arcface->available) return face::make_onnx_embedder(arcface->found.front());
+  return face::make_tfjs_embedder(files_of(roles, "face_embedder", "mobileface").front(), 112);
 }
 
 }  // namespace wf::models

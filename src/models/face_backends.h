@@ -18,6 +18,8 @@ namespace wf::models {
 std::unique_ptr<face::FaceDetector> make_face_detector(const core::AppConfig& config);
 face::Landmarker68 make_landmarker_68(const core::AppConfig& config);
 face::Landmarker478 make_landmarker_478(const core::AppConfig& config);
+// ArcFace (ONNX) when the user provides it, else the packaged MobileFace. Their vectors differ in size and
+// meaning: embeddings are only compared within one backend.
 std::unique_ptr<face::FaceEmbedder> make_face_embedder(const core::AppConfig& config);
 
 }  // namespace wf::models
