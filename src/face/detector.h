@@ -40,6 +40,10 @@ std::unique_ptr<FaceDetector> make_ensemble_detector(std::vector<std::unique_ptr
 std::unique_ptr<FaceDetector> make_blazeface_detector(const std::filesystem::path& model_json,
                                                       const DetectorOptions& options = {});
 
+// InsightFace SCRFD (det_10g.onnx and other scrfd_*.onnx exports) through OpenCV DNN; gives 5 keypoints.
+std::unique_ptr<FaceDetector> make_scrfd_detector(const std::filesystem::path& model_onnx,
+                                                  const DetectorOptions& options = {});
+
 // dlib's HOG frontal detector (libdlib): no model file; misses faces under about 80 px unless upsampled.
 std::unique_ptr<FaceDetector> make_dlib_hog_detector(const DetectorOptions& options = {});
 

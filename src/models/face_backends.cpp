@@ -35,6 +35,10 @@ std::vector<std::filesystem::path> files_of(const std::vector<RoleStatus>& roles
 std::unique_ptr<face::FaceDetector> make_face_detector(const core::AppConfig& config) {
   const auto roles = check_models(config);
   std::vector<std::unique_ptr<face::FaceDetector>> detectors;
+  const BackendStatus* scrfd = find_backend(roles, "face_detector", "scrfd");
+  if (scrfd && scrfd->available) {
+    detectors.push_back(face::make_scrfd_detector(scrfd->found.front(), {.min_score = 0.5f, .min_face = 24.f}));
+  }
   const BackendStatus* blazeface = find_backend(roles, "face_detector", "blazeface");
   if (blazeface && blazeface->available) {
     detectors.push_back(face::make_blazeface_detector(blazeface->found.front(), {.min_score = 0.5f, .min_face = 24.f}));

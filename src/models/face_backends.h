@@ -13,8 +13,8 @@
 
 namespace wf::models {
 
-// BlazeFace (tfjs) and dlib HOG together: BlazeFace finds turned and lowered faces, HOG is a second
-// opinion on frontal ones; one box per face survives.
+// SCRFD (when the user provides it), BlazeFace (tfjs) and dlib HOG together: BlazeFace and SCRFD find
+// turned and lowered faces, HOG is a second opinion on frontal ones; one box per face survives.
 std::unique_ptr<face::FaceDetector> make_face_detector(const core::AppConfig& config);
 face::Landmarker68 make_landmarker_68(const core::AppConfig& config);
 face::Landmarker478 make_landmarker_478(const core::AppConfig& config);
