@@ -1,0 +1,172 @@
+#include "dataset/imagefolder.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "core/json_io.h"
+#include "media/image_io.h"
+
+namespace wf::dataset {
+namespace {
+
+const char* kMetadata = "metadata.jsonl";
+const char* kCard = "dataset.json";
+
+// Complete lines of metadata.jsonl and the byte length they span (a torn tail is not included).
+std::pair<std::vector<std::string>, std::uintmax_t> complete_lines(const std::filesystem::path& path) {
+  std::vector<std::string> lines;
+  std::uintmax_t length = 0;
+  std::ifstream in(path, std::ios::binary);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (in.eof()) break;
+    length += line.size() + 1;
+    lines.push_back(std::move(line));
+  }
+  return {lines, length};
+}
+
+void append_line(const std::filesystem::path& path, const std::string& line) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) throw error_from_errno(errno, "cannot open the dataset's metadata", path);
+  const ssize_t written = ::write(fd, line.data(), line.size());
+  const int saved = errno;
+  const bool synced = written == static_cast<ssize_t>(line.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!synced) throw error_from_errno(written < 0 ? saved : ENOSPC, "cannot append to the dataset's metadata", path);
+}
+
+}  // namespace
+
+nlohmann::json DatasetCard::to_json() const {
+  return {{"version", version}, {"kind", kind}, {"models", models}, {"images", images}, {"masks", masks}};
+}
+
+DatasetCard DatasetCard::from_json(const nlohmann::json& value) {
+  try {
+    DatasetCard card;
+    card.version = value.at("version").get<int>();
+    if (card.version > kDatasetVersion) {
+      throw Error(ErrorCode::unsupported, "dataset version " + std::to_string(card.version) + " is newer than this WatserFace",
+                  {}, "update WatserFace");
+    }
+    card.kind = value.at("kind").get<std::string>();
+    card.models = value.at("models").get<std::map<std::string, std::string>>();
+    card.images = value.at("images").get<std::int64_t>();
+    card.masks = value.at("masks").get<std::int64_t>();
+    return card;
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(ErrorCode::corrupt_file, std::string("malformed dataset card: ") + e.what());
+  }
+}
+
+DatasetWriter::DatasetWriter(std::filesystem::path folder, DatasetCard card)
+    : folder_(std::move(folder)), card_(std::move(card)) {
+  std::error_code ec;
+  std::filesystem::create_directories(folder_ / "images", ec);
+  if (ec) throw error_from_errno(ec.value(), "cannot create the dataset folder", folder_);
+  const auto metadata = folder_ / kMetadata;
+  if (std::filesystem::exists(metadata)) {
+    const auto [lines, length] = complete_lines(metadata);
+    if (length != std::filesystem::file_size(metadata)) std::filesystem::resize_file(metadata, length);  // cut a torn tail
+    for (const auto& record : read_records(folder_)) {
+      ids_.insert(record.id);
+      if (record.mask_origin) ++masks_;
+    }
+  }
+}
+
+void DatasetWriter::add(const FaceRecord& record, const cv::Mat& image, const cv::Mat& mask) {
+  if (record.id.empty() || record.id.find('/') != std::string::npos) {
+    throw Error(ErrorCode::invalid_input, "a dataset id must be a plain file stem, not '" + record.id + "'");
+  }
+  if (contains(record.id)) throw Error(ErrorCode::invalid_input, "face '" + record.id + "' is already in the dataset", folder_);
+  if (record.mask_origin.has_value() == mask.empty()) {
+    throw Error(ErrorCode::internal, "a record has a mask origin exactly when a mask is given");
+  }
+  media::write_image(folder_ / record.file_name(), image);
+  if (!mask.empty()) media::write_image(folder_ / record.mask_file(), mask);
+  append_line(folder_ / kMetadata, record.to_json().dump() + "\n");
+  ids_.insert(record.id);
+  if (record.mask_origin) ++masks_;
+}
+
+void DatasetWriter::finish() {
+  card_.images = static_cast<std::int64_t>(ids_.size());
+  card_.masks = masks_;
+  core::write_json_file(folder_ / kCard, card_.to_json());
+}
+
+std::vector<FaceRecord> read_records(const std::filesystem::path& folder) {
+  const auto path = folder / kMetadata;
+  if (!std::filesystem::exists(path)) {
+    throw Error(ErrorCode::not_found, "no metadata.jsonl: not a WatserFace dataset", folder, "run watserface extract first");
+  }
+  std::vector<FaceRecord> records;
+  const auto [lines, length] = complete_lines(path);
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    try {
+      records.push_back(FaceRecord::from_json(nlohmann::json::parse(lines[i])));
+    } catch (const nlohmann::json::exception& e) {
+      throw Error(ErrorCode::corrupt_file, "line " + std::to_string(i + 1) + " is not JSON: " + e.what(), path,
+                  "extract again into a new folder, or delete that line");
+    } catch (const Error& e) {
+      throw Error(ErrorCode::corrupt_file, "line " + std::to_string(i + 1) + ": " + e.message(), path,
+                  "extract again into a new folder, or delete that line");
+    }
+  }
+  return records;
+}
+
+DatasetCard read_card(const std::filesystem::path& folder) {
+  try {
+    return DatasetCard::from_json(core::read_json_file(folder / kCard));
+  } catch (const Error& e) {
+    throw Error(e.code(), e.message(), folder / kCard, e.hint().empty() ? "extract again to rewrite it" : e.hint());
+  }
+}
+
+std::vector<std::string> validate_dataset(const std::filesystem::path& folder) {
+  std::vector<std::string> problems;
+  std::vector<FaceRecord> records;
+  try {
+    records = read_records(folder);
+  } catch (const Error& e) {
+    return {e.message()};
+  }
+  std::set<std::string> ids;
+  std::int64_t masks = 0;
+  for (const auto& record : records) {
+    if (!ids.insert(record.id).second) problems.push_back("face '" + record.id + "' appears twice");
+    auto check_image = [&](const std::string& name) {
+      try {
+        media::read_image(folder / name);
+      } catch (const Error& e) {
+        problems.push_back(name + ": " + e.message());
+      }
+    };
+    check_image(record.file_name());
+    if (record.mask_origin) {
+      ++masks;
+      check_image(record.mask_file());
+    }
+  }
+  try {
+    const DatasetCard card = read_card(folder);
+    if (card.images != static_cast<std::int64_t>(records.size()) || card.masks != masks) {
+      problems.push_back("dataset.json counts " + std::to_string(card.images) + " images and " +
+                         std::to_string(card.masks) + " masks, metadata.jsonl has " + std::to_string(records.size()) +
+                         " and " + std::to_string(masks) + " (an unfinished extraction?)");
+    }
+  } catch (const Error& e) {
+    problems.push_back(std::string(kCard) + ": " + e.message());
+  }
+  return problems;
+}
+
+}  // namespace wf::dataset

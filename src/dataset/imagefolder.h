@@ -1,0 +1,61 @@
+#pragma once
+// Face datasets on disk in Hugging Face's imagefolder layout, so `datasets.load_dataset("imagefolder",
+// data_dir=...)` opens them: images/<id>.png, masks/<id>.png, metadata.jsonl (one FaceRecord per line) and a
+// dataset.json card. Every file is written atomically and a metadata line is appended only after its
+// image (and mask) are on disk, so an interrupted extraction resumes where it stopped.
+
+#include <filesystem>
+#include <map>
+#include <nlohmann/json_fwd.hpp>
+#include <opencv2/core/mat.hpp>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "dataset/face_record.h"
+
+namespace wf::dataset {
+
+inline constexpr int kDatasetVersion = 1;
+
+struct DatasetCard {
+  int version = kDatasetVersion;
+  std::string kind;                           // "source" or "target"
+  std::map<std::string, std::string> models;  // role -> backend used
+  std::int64_t images = 0;
+  std::int64_t masks = 0;
+
+  nlohmann::json to_json() const;
+  static DatasetCard from_json(const nlohmann::json& value);
+};
+
+class DatasetWriter {
+ public:
+  // Opens (or creates) the dataset folder; the records already in metadata.jsonl are kept, and a torn last
+  // line left by a crash is cut off.
+  DatasetWriter(std::filesystem::path folder, DatasetCard card);
+
+  bool contains(const std::string& id) const { return ids_.count(id) > 0; }
+  std::size_t size() const { return ids_.size(); }
+
+  // Writes the face image (and mask, when the record has a mask origin), then its metadata line.
+  void add(const FaceRecord& record, const cv::Mat& image, const cv::Mat& mask = {});
+  // Writes dataset.json with the final counts.
+  void finish();
+
+ private:
+  std::filesystem::path folder_;
+  DatasetCard card_;
+  std::set<std::string> ids_;
+  std::int64_t masks_ = 0;
+};
+
+// The records of metadata.jsonl in file order; a torn last line is ignored. Throws corrupt_file naming the line.
+std::vector<FaceRecord> read_records(const std::filesystem::path& folder);
+DatasetCard read_card(const std::filesystem::path& folder);
+
+// Everything wrong with a dataset, one line each (empty when it is valid): unreadable metadata lines,
+// duplicate ids, missing or unreadable images and masks, inconsistent counts in dataset.json.
+std::vector<std::string> validate_dataset(const std::filesystem::path& folder);
+
+}  // namespace wf::dataset
