@@ -1,0 +1,86 @@
+#include <gtest/gtest.h>
+
+#include <opencv2/videoio.hpp>
+
+#include "core/error.h"
+#include "media/video_reader.h"
+#include "support/temp_dir.h"
+
+namespace wf::media {
+namespace {
+
+// 3 s at 10 fps, lossless (FFV1): frame i is a flat grey of value 8 * i, so a frame tells its own index.
+std::filesystem::path make_video(const test::TempDir& dir) {
+  const auto path = dir / "clip.mkv";
+  cv::VideoWriter writer(path.string(), cv::CAP_FFMPEG, cv::VideoWriter::fourcc('F', 'F', 'V', '1'), 10.0, {64, 48});
+  EXPECT_TRUE(writer.isOpened());
+  for (int i = 0; i < 30; ++i) writer.write(cv::Mat(48, 64, CV_8UC3, cv::Scalar::all(8 * i)));
+  writer.release();
+  return path;
+}
+
+std::vector<Frame> read_all(const std::filesystem::path& path, FrameSampling sampling) {
+  VideoReader reader(path, sampling);
+  std::vector<Frame> frames;
+  while (auto frame = reader.next()) frames.push_back(std::move(*frame));
+  return frames;
+}
+
+TEST(VideoReader, EveryFrameWithItsIndexAndTime) {
+  test::TempDir dir;
+  const auto path = make_video(dir);
+  const VideoReader reader(path);
+  EXPECT_EQ(reader.info().width, 64);
+  EXPECT_EQ(reader.info().height, 48);
+  EXPECT_DOUBLE_EQ(reader.info().fps, 10.0);
+  const auto frames = read_all(path, {});
+  ASSERT_EQ(frames.size(), 30u);
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    EXPECT_EQ(frames[i].index, static_cast<std::int64_t>(i));
+    EXPECT_NEAR(frames[i].timestamp, i / 10.0, 1e-9);
+    EXPECT_NEAR(cv::mean(frames[i].image)[0], 8.0 * i, 2.0) << "frame " << i;  // the pixels are frame i's
+  }
+}
+
+TEST(VideoReader, SamplingKeepsTheFramesAskedFor) {
+  test::TempDir dir;
+  const auto path = make_video(dir);
+  auto indices = [&](FrameSampling sampling) {
+    std::vector<std::int64_t> out;
+    for (const auto& frame : read_all(path, sampling)) out.push_back(frame.index);
+    return out;
+  };
+  EXPECT_EQ(indices({.every_nth = 4}), (std::vector<std::int64_t>{0, 4, 8, 12, 16, 20, 24, 28}));
+  EXPECT_EQ(indices({.per_second = 2}), (std::vector<std::int64_t>{0, 5, 10, 15, 20, 25}));
+  EXPECT_EQ(indices({.start_s = 1.0, .end_s = 1.5}), (std::vector<std::int64_t>{10, 11, 12, 13, 14, 15}));
+  EXPECT_EQ(indices({.every_nth = 3, .start_s = 2.0}), (std::vector<std::int64_t>{20, 23, 26, 29}));
+}
+
+TEST(VideoReader, BadFilesGiveOneClearErrorAndTruncatedOnesEndEarly) {
+  test::TempDir dir;
+  EXPECT_THROW(VideoReader(dir / "absent.mp4"), Error);
+  test::write_text(dir / "text.mp4", "this is not a video");
+  try {
+    VideoReader reader(dir / "text.mp4");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::invalid_input);
+    EXPECT_EQ(e.path(), dir / "text.mp4");
+  }
+  test::write_text(dir / "empty.mp4", "");
+  EXPECT_THROW(VideoReader(dir / "empty.mp4"), Error);
+  EXPECT_THROW(VideoReader(make_video(dir), {.every_nth = 0}), Error);
+
+  const std::string whole = test::read_text(make_video(dir));
+  test::write_text(dir / "cut.mkv", whole.substr(0, whole.size() / 2));
+  std::size_t frames = 0;
+  try {
+    frames = read_all(dir / "cut.mkv", {}).size();
+  } catch (const Error&) {
+    // refusing the truncated file outright is a clear answer too
+  }
+  EXPECT_LT(frames, 30u);
+}
+
+}  // namespace
+}  // namespace wf::media
