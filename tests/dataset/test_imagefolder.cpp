@@ -2,9 +2,11 @@
 
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <opencv2/core.hpp>
 
 #include "core/error.h"
 #include "dataset/imagefolder.h"
+#include "dataset/preview_grid.h"
 #include "support/run_command.h"
 #include "support/temp_dir.h"
 
@@ -117,6 +119,22 @@ TEST(ImageFolder, DamagedMetadataLineIsReportedWithItsNumber) {
     EXPECT_NE(e.message().find("landmarks_68"), std::string::npos) << e.message();
   }
   EXPECT_THROW(DatasetWriter(dir / "ds", card("target")), Error);  // will not append to a damaged dataset
+}
+
+TEST(PreviewGrid, ShowsEveryFaceInOrderWithAScoreStrip) {
+  test::TempDir dir;
+  DatasetWriter writer(dir / "ds", card("source"));
+  write_faces(writer, 0, 5);
+  writer.finish();
+  const cv::Mat grid = make_preview_grid(dir / "ds", {.columns = 3, .cell = 32});
+  ASSERT_EQ(grid.size(), cv::Size(3 * 32, 2 * (32 + 20)));
+  for (int i = 0; i < 5; ++i) {
+    const cv::Rect cell((i % 3) * 32, (i / 3) * 52, 32, 32);
+    EXPECT_NEAR(cv::mean(grid(cell))[0], 10.0 * i, 1.0) << "face " << i;  // face i's own colour
+    const cv::Rect strip(cell.x, cell.y + 32, 32, 20);
+    EXPECT_GT(cv::mean(grid(strip))[1], 32.0) << "face " << i;  // a label was drawn
+  }
+  EXPECT_EQ(cv::mean(grid(cv::Rect(2 * 32, 52, 32, 32)))[0], 32.0);  // the unused sixth cell stays empty
 }
 
 TEST(ImageFolder, PythonStandardLibraryReadsTheFormat) {
