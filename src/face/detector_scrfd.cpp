@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "face/detector.h"
+#include "face/onnx_net.h"
 
 namespace wf::face {
 namespace {
@@ -22,19 +23,11 @@ struct StrideOutputs {
 
 class ScrfdDetector final : public FaceDetector {
  public:
-  ScrfdDetector(const std::filesystem::path& model, const DetectorOptions& options) : path_(model), options_(options) {
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(model, ec)) {
-      throw Error(ErrorCode::missing_model, "the SCRFD face detector is missing", model,
-                  "put det_10g.onnx (InsightFace buffalo_l) there, or use the packaged detectors");
-    }
-    try {
-      net_ = cv::dnn::readNetFromONNX(model.string());
-    } catch (const cv::Exception& e) {
-      throw Error(ErrorCode::corrupt_file, std::string("cannot load the SCRFD detector: ") + e.err, model,
-                  "download the model again; it may be truncated or not an ONNX file");
-    }
-  }
+  ScrfdDetector(const std::filesystem::path& model, const DetectorOptions& options)
+      : path_(model),
+        options_(options),
+        net_(load_onnx_net(model, "SCRFD face detector",
+                           "put det_10g.onnx (InsightFace buffalo_l) there, or use the packaged detectors")) {}
 
   std::vector<Detection> detect(const cv::Mat& image) override {
     if (image.empty()) return {};

@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "face/embedder.h"
+#include "face/onnx_net.h"
 
 namespace wf::face {
 namespace {
@@ -12,18 +13,10 @@ constexpr int kArcfaceSize = 112;
 
 class OnnxEmbedder final : public FaceEmbedder {
  public:
-  explicit OnnxEmbedder(const std::filesystem::path& model) : path_(model) {
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(model, ec)) {
-      throw Error(ErrorCode::missing_model, "the ONNX face embedder is missing", model,
-                  "put an ArcFace ONNX file there (watserface doctor lists the names it looks for)");
-    }
-    try {
-      net_ = cv::dnn::readNetFromONNX(model.string());
-    } catch (const cv::Exception& e) {
-      throw Error(ErrorCode::corrupt_file, std::string("cannot load the ONNX embedder: ") + e.err, model,
-                  "download the model again; it may be truncated or not an ONNX file");
-    }
+  explicit OnnxEmbedder(const std::filesystem::path& model)
+      : path_(model),
+        net_(load_onnx_net(model, "ONNX face embedder",
+                           "put an ArcFace ONNX file there (watserface doctor lists the names it looks for)")) {
     dimension_ = static_cast<int>(forward(cv::Mat(kArcfaceSize, kArcfaceSize, CV_8UC3, cv::Scalar::all(128))).total());
   }
 
