@@ -1,14 +1,11 @@
 #include "dataset/imagefolder.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/json_io.h"
+#include "core/jsonl.h"
 #include "media/image_io.h"
 
 namespace wf::dataset {
@@ -16,30 +13,6 @@ namespace {
 
 const char* kMetadata = "metadata.jsonl";
 const char* kCard = "dataset.json";
-
-// Complete lines of metadata.jsonl and the byte length they span (a torn tail is not included).
-std::pair<std::vector<std::string>, std::uintmax_t> complete_lines(const std::filesystem::path& path) {
-  std::vector<std::string> lines;
-  std::uintmax_t length = 0;
-  std::ifstream in(path, std::ios::binary);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (in.eof()) break;
-    length += line.size() + 1;
-    lines.push_back(std::move(line));
-  }
-  return {lines, length};
-}
-
-void append_line(const std::filesystem::path& path, const std::string& line) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (fd < 0) throw error_from_errno(errno, "cannot open the dataset's metadata", path);
-  const ssize_t written = ::write(fd, line.data(), line.size());
-  const int saved = errno;
-  const bool synced = written == static_cast<ssize_t>(line.size()) && ::fsync(fd) == 0;
-  ::close(fd);
-  if (!synced) throw error_from_errno(written < 0 ? saved : ENOSPC, "cannot append to the dataset's metadata", path);
-}
 
 }  // namespace
 
@@ -72,8 +45,10 @@ DatasetWriter::DatasetWriter(std::filesystem::path folder, DatasetCard card)
   if (ec) throw error_from_errno(ec.value(), "cannot create the dataset folder", folder_);
   const auto metadata = folder_ / kMetadata;
   if (std::filesystem::exists(metadata)) {
-    const auto [lines, length] = complete_lines(metadata);
-    if (length != std::filesystem::file_size(metadata)) std::filesystem::resize_file(metadata, length);  // cut a torn tail
+    const auto complete = core::read_complete_lines(metadata);
+    if (complete.length != std::filesystem::file_size(metadata)) {
+      std::filesystem::resize_file(metadata, complete.length);  // cut a torn tail
+    }
     for (const auto& record : read_records(folder_)) {
       ids_.insert(record.id);
       if (record.mask_origin) ++masks_;
@@ -91,7 +66,7 @@ void DatasetWriter::add(const FaceRecord& record, const cv::Mat& image, const cv
   }
   media::write_image(folder_ / record.file_name(), image);
   if (!mask.empty()) media::write_image(folder_ / record.mask_file(), mask);
-  append_line(folder_ / kMetadata, record.to_json().dump() + "\n");
+  core::append_line_durably(folder_ / kMetadata, record.to_json().dump() + "\n");
   ids_.insert(record.id);
   if (record.mask_origin) ++masks_;
 }
@@ -108,7 +83,7 @@ std::vector<FaceRecord> read_records(const std::filesystem::path& folder) {
     throw Error(ErrorCode::not_found, "no metadata.jsonl: not a WatserFace dataset", folder, "run watserface extract first");
   }
   std::vector<FaceRecord> records;
-  const auto [lines, length] = complete_lines(path);
+  const auto lines = core::read_complete_lines(path).lines;
   for (std::size_t i = 0; i < lines.size(); ++i) {
     try {
       records.push_back(FaceRecord::from_json(nlohmann::json::parse(lines[i])));
