@@ -16,8 +16,6 @@ struct PendingVerb {
 };
 
 constexpr PendingVerb kPending[] = {
-    {"extract", "Extract faces, landmarks, embeddings and masks from source or target media into a dataset",
-     "the extraction and datasets milestone"},
     {"train", "Train the identity adapter, the XSeg occlusion mask and the optional style LoRA",
      "the XSeg, identity and LoRA training milestones"},
     {"swap", "Swap the source face into the target video (generative, ONNX or offline engine)",

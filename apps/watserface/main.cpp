@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   int status = 0;
   wf::app::add_global_options(app, global);
   wf::app::add_ui_command(app, global, status);
+  wf::app::add_extract_command(app, global, status);
   wf::app::add_doctor_command(app, global, status);
   wf::app::add_models_command(app, global, status);
   wf::app::add_version_command(app, status);

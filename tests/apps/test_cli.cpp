@@ -42,7 +42,7 @@ TEST_F(Cli, EveryVerbHasHelp) {
 }
 
 TEST_F(Cli, VerbsOfLaterMilestonesSaySoWithStatusTwo) {
-  for (const char* verb : {"extract", "train", "swap", "review", "bench"}) {
+  for (const char* verb : {"train", "swap", "review", "bench"}) {
     const auto result = run({verb, "--source", "x.mp4"});
     EXPECT_EQ(result.status, 2) << verb;
     EXPECT_NE(result.output.find("not available yet"), std::string::npos) << result.output;
@@ -117,6 +117,23 @@ TEST_F(Cli, UiServesThePageUntilCtrlC) {
   ui.send_signal(SIGINT);
   EXPECT_EQ(ui.wait(), 0);
   EXPECT_NE(test::read_text(home_ / "ui.log").find("http://127.0.0.1:" + std::to_string(port)), std::string::npos);
+}
+
+TEST_F(Cli, ExtractSourceWritesADatasetAndSaysWhatItFound) {
+  const std::string output = (home_ / "source").string();
+  const auto result = run({"extract", "--source", "/usr/share/matplotlib/mpl-data/sample_data/grace_hopper.jpg",
+                           "/usr/lib/python3/dist-packages/skimage/data/astronaut.png", "--output", output});
+  EXPECT_EQ(result.status, 0) << result.output;
+  EXPECT_NE(result.output.find("2 faces from 2 frames"), std::string::npos) << result.output;
+  EXPECT_TRUE(std::filesystem::exists(home_ / "source/dataset.json"));
+  EXPECT_TRUE(std::filesystem::exists(home_ / "source/identity.json"));
+
+  const auto target = run({"extract", "--target", "clip.mp4", "--output", output});
+  EXPECT_EQ(target.status, 2);
+  EXPECT_NE(target.output.find("not available yet"), std::string::npos);
+  const auto missing = run({"extract", "--source", (home_ / "nope.jpg").string(), "--output", output});
+  EXPECT_EQ(missing.status, 4) << missing.output;
+  EXPECT_NE(missing.output.find("nope.jpg"), std::string::npos);
 }
 
 TEST_F(Cli, UnknownVerbIsAUsageError) {

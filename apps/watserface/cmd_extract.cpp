@@ -1,0 +1,83 @@
+// watserface extract --source: step 1 of the wizard from the command line.
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+
+#include "cli_context.h"
+#include "core/events.h"
+#include "extract/source_extraction.h"
+
+namespace wf::app {
+namespace {
+
+struct ExtractOptions {
+  std::vector<std::string> source;
+  std::vector<std::string> target;
+  std::string output;
+  std::string reference;
+  int every = 1;
+  double per_second = 0;
+  double start = 0;
+  double end = -1;
+  int crop = 512;
+};
+
+// Progress on stderr, one rewritten line.
+class ProgressLine final : public core::EventSink {
+ public:
+  void emit(const core::Event& event) override {
+    std::fprintf(stderr, "\rextracting: frame %lld, %s", static_cast<long long>(event.step.value_or(0)),
+                 event.message.c_str());
+    std::fflush(stderr);
+  }
+};
+
+int run_extract(const GlobalOptions& global, const ExtractOptions& options) {
+  if (!options.target.empty()) {
+    std::fprintf(stderr, "watserface extract --target is not available yet: it arrives with the target extraction milestone.\n");
+    return 2;
+  }
+  const core::AppConfig config = resolve_config(global);
+  extract::SourceOptions source;
+  for (const auto& input : options.source) source.inputs.emplace_back(input);
+  source.output = options.output;
+  source.sampling = {options.every, options.per_second, options.start, options.end};
+  if (!options.reference.empty()) source.reference = std::filesystem::path(options.reference);
+  source.crop_size = options.crop;
+  auto analysers = extract::load_face_analysers(config);
+  ProgressLine progress;
+  const extract::SourceSummary summary = extract::extract_source(source, analysers, &progress);
+  std::fprintf(stderr, "\n");
+  std::printf("source dataset %s: %d faces from %d frames; %d repeats skipped, %d frames without the face\n",
+              options.output.c_str(), summary.faces, summary.frames, summary.duplicates, summary.without_face);
+  std::printf("identity: mean of %zu faces", static_cast<std::size_t>(summary.faces) - summary.outliers.size());
+  if (!summary.outliers.empty()) {
+    std::printf(", %zu left out as not the same person:", summary.outliers.size());
+    for (const auto& id : summary.outliers) std::printf(" %s", id.c_str());
+  }
+  std::printf("\n");
+  return summary.faces > 0 ? 0 : 1;
+}
+
+}  // namespace
+
+void add_extract_command(CLI::App& app, const GlobalOptions& global, int& status) {
+  auto options = std::make_shared<ExtractOptions>();
+  auto* command = app.add_subcommand("extract", "Extract faces, landmarks, embeddings and masks into a dataset");
+  auto* source = command->add_option("--source", options->source, "photos, folders of photos or videos of the person");
+  auto* target = command->add_option("--target", options->target, "the target video (not available yet)");
+  source->excludes(target);
+  command->add_option("--output", options->output, "the dataset folder to write (resumes if it exists)")->required();
+  command->add_option("--reference", options->reference, "a photo of the person to keep (default: the largest face)");
+  command->add_option("--every", options->every, "videos: keep every Nth frame")->check(CLI::PositiveNumber);
+  command->add_option("--per-second", options->per_second, "videos: keep about this many frames per second");
+  command->add_option("--start", options->start, "videos: start at this second");
+  command->add_option("--end", options->end, "videos: stop at this second");
+  command->add_option("--crop", options->crop, "size of the aligned face crops (pixels)")->check(CLI::Range(64, 2048));
+  command->callback([&global, &status, options] {
+    if (options->source.empty() && options->target.empty()) throw CLI::RequiredError("--source or --target");
+    status = run_extract(global, *options);
+  });
+}
+
+}  // namespace wf::app
