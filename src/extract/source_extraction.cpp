@@ -1,17 +1,13 @@
 #include "extract/source_extraction.h"
 
-#include <cstdio>
-#include <map>
 #include <nlohmann/json.hpp>
 #include <numeric>
 #include <opencv2/imgproc.hpp>
 
 #include "core/error.h"
 #include "core/json_io.h"
-#include "core/jsonl.h"
 #include "dataset/imagefolder.h"
-#include "face/aligner.h"
-#include "face/hull_mask.h"
+#include "extract/face_frames.h"
 #include "media/image_io.h"
 
 namespace wf::extract {
@@ -42,11 +38,6 @@ std::vector<std::filesystem::path> expand(const std::vector<std::filesystem::pat
   return files;
 }
 
-cv::Point2f transform(const cv::Mat& m, cv::Point2f p) {
-  return {static_cast<float>(m.at<double>(0, 0) * p.x + m.at<double>(0, 1) * p.y + m.at<double>(0, 2)),
-          static_cast<float>(m.at<double>(1, 0) * p.x + m.at<double>(1, 1) * p.y + m.at<double>(1, 2))};
-}
-
 std::vector<float> normalised_mean(const std::vector<const std::vector<float>*>& vectors) {
   std::vector<float> mean(vectors.front()->size(), 0.f);
   for (const auto* v : vectors) {
@@ -55,21 +46,6 @@ std::vector<float> normalised_mean(const std::vector<const std::vector<float>*>&
   const float norm = std::sqrt(std::inner_product(mean.begin(), mean.end(), mean.begin(), 0.f));
   for (auto& value : mean) value /= std::max(norm, 1e-12f);
   return mean;
-}
-
-struct Analysed {
-  face::Detection detection;
-  face::Keypoints5 keypoints;
-  face::Landmarks68 landmarks_68;
-  std::optional<face::MeshResult> mesh;
-  std::vector<float> embedding;
-};
-
-Analysed analyse(FaceAnalysers& analysers, const cv::Mat& frame, const face::Detection& detection) {
-  Analysed a{detection, {}, analysers.landmarks_68.landmarks(frame, detection.box), analysers.landmarks_478.landmarks(frame, detection.box), {}};
-  a.keypoints = a.mesh ? face::keypoints_from_478(a.mesh->points) : face::keypoints_from_68(a.landmarks_68);
-  a.embedding = analysers.embedder->embed(frame, a.keypoints);
-  return a;
 }
 
 class SourceExtractor {
@@ -85,7 +61,8 @@ class SourceExtractor {
                          {"landmarks", "dlib_68+facemesh_iris_478"},
                          {"face_embedder", analysers.embedder_name}};
           return card;
-        }()) {
+        }()),
+        skipped_(options.output) {
     if (options.reference) {
       const cv::Mat photo = media::read_image(*options.reference);
       const auto faces = analysers.detector->detect(photo);
@@ -93,29 +70,22 @@ class SourceExtractor {
         throw Error(ErrorCode::invalid_input, "no face found in the reference photo", *options.reference,
                     "use a photo where the person's face is clearly visible");
       }
-      reference_ = analyse(analysers, photo, faces.front()).embedding;
-    }
-    for (const auto& line : core::read_complete_lines(options.output / "skipped.jsonl").lines) {
-      const auto entry = nlohmann::json::parse(line, nullptr, false);
-      if (entry.is_object() && entry.contains("id") && entry.contains("reason")) skipped_[entry["id"]] = entry["reason"];
+      reference_ = analyse_face(analysers, photo, faces.front()).embedding;
     }
   }
 
   void frame(const cv::Mat& image, const std::filesystem::path& source, std::int64_t index, double timestamp) {
     ++summary_.frames;
-    char id[512];
-    std::snprintf(id, sizeof(id), "%s_%06lld", source.stem().string().c_str(), static_cast<long long>(index));
+    const FrameOrigin origin{source, index, timestamp};
+    const std::string id = origin.id();
     if (writer_.contains(id)) return;  // done by an earlier run
-    if (const auto it = skipped_.find(id); it != skipped_.end()) {
-      count(it->second);
-      return;
-    }
+    if (const auto reason = skipped_.reason(id)) return count(*reason);
     const auto detections = analysers_.detector->detect(image);
-    std::optional<Analysed> chosen;
+    std::optional<AnalysedFace> chosen;
     if (reference_) {
       float best = 0.4f;  // below this it is someone else
       for (const auto& detection : detections) {
-        Analysed a = analyse(analysers_, image, detection);
+        AnalysedFace a = analyse_face(analysers_, image, detection);
         const float similarity = face::cosine_similarity(a.embedding, *reference_);
         if (similarity > best) {
           best = similarity;
@@ -126,12 +96,20 @@ class SourceExtractor {
       const auto largest = std::max_element(detections.begin(), detections.end(), [](const auto& a, const auto& b) {
         return a.box.area() < b.box.area();
       });
-      chosen = analyse(analysers_, image, *largest);
+      chosen = analyse_face(analysers_, image, *largest);
     }
     if (!chosen) return skip(id, "no_face");
     if (is_repeat(*chosen, source)) return skip(id, "duplicate");
     last_ = {source, chosen->embedding, chosen->keypoints};
-    write(*chosen, image, source, id, index, timestamp);
+    const dataset::FaceRecord record = add_face(writer_, *chosen, image, origin, options_.crop_size);
+    if (events_) {
+      core::Event event;
+      event.phase = {"extract", 1, 1};
+      event.kind = core::EventKind::step;
+      event.step = summary_.frames;
+      event.message = record.file_name();
+      events_->emit(event);
+    }
   }
 
   SourceSummary finish() {
@@ -169,14 +147,13 @@ class SourceExtractor {
 
   // Skipped frames are listed in skipped.jsonl, so a resumed run skips them too and a user sees why.
   void skip(const std::string& id, const std::string& reason) {
-    core::append_line_durably(options_.output / "skipped.jsonl", nlohmann::json{{"id", id}, {"reason", reason}}.dump() + "\n");
-    skipped_[id] = reason;
+    skipped_.add(id, reason);
     count(reason);
   }
 
   void count(const std::string& reason) { ++(reason == "duplicate" ? summary_.duplicates : summary_.without_face); }
 
-  bool is_repeat(const Analysed& a, const std::filesystem::path& source) const {
+  bool is_repeat(const AnalysedFace& a, const std::filesystem::path& source) const {
     if (!last_ || last_->source != source) return false;
     const float eye_distance = static_cast<float>(cv::norm(a.keypoints[1] - a.keypoints[0]));
     float motion = 0;
@@ -185,49 +162,13 @@ class SourceExtractor {
            motion < options_.duplicate_motion * eye_distance;
   }
 
-  void write(const Analysed& a, const cv::Mat& image, const std::filesystem::path& source, const std::string& id,
-             std::int64_t index, double timestamp) {
-    const face::AlignedFace crop = face::align_face(image, a.keypoints, face::AlignTemplate::ffhq, options_.crop_size);
-    dataset::FaceRecord record;
-    record.id = id;
-    record.source = source.filename().string();
-    record.frame_index = index;
-    record.timestamp = timestamp;
-    record.bbox = a.detection.box;
-    record.score = a.detection.score;
-    for (std::size_t i = 0; i < 5; ++i) record.keypoints_5[i] = transform(crop.matrix, a.keypoints[i]);
-    for (const auto& p : a.landmarks_68) record.landmarks_68.push_back(transform(crop.matrix, p));
-    std::vector<cv::Point2f> hull_points = record.landmarks_68;
-    if (a.mesh) {
-      const double scale = std::sqrt(cv::determinant(crop.matrix(cv::Rect(0, 0, 2, 2))));
-      hull_points.clear();
-      for (const auto& p : a.mesh->points) {
-        const cv::Point2f q = transform(crop.matrix, {p.x, p.y});
-        record.landmarks_478.emplace_back(q.x, q.y, static_cast<float>(p.z * scale));
-        hull_points.push_back(q);
-      }
-    }
-    record.embedding = a.embedding;
-    record.mask_origin = dataset::MaskOrigin::hull;
-    const cv::Mat mask = face::hull_mask(crop.image.size(), hull_points, options_.crop_size / 32.f);
-    writer_.add(record, crop.image, mask);
-    if (events_) {
-      core::Event event;
-      event.phase = {"extract", 1, 1};
-      event.kind = core::EventKind::step;
-      event.step = summary_.frames;
-      event.message = record.file_name();
-      events_->emit(event);
-    }
-  }
-
   const SourceOptions& options_;
   FaceAnalysers& analysers_;
   core::EventSink* events_;
   dataset::DatasetWriter writer_;
   std::optional<std::vector<float>> reference_;
   std::optional<Last> last_;
-  std::map<std::string, std::string> skipped_;  // id -> "duplicate" | "no_face"
+  SkipList skipped_;
   SourceSummary summary_;
 };
 

@@ -1,0 +1,80 @@
+#include "extract/face_frames.h"
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <opencv2/core.hpp>
+
+#include "core/jsonl.h"
+#include "face/aligner.h"
+#include "face/hull_mask.h"
+
+namespace wf::extract {
+namespace {
+
+cv::Point2f transform(const cv::Mat& m, cv::Point2f p) {
+  return {static_cast<float>(m.at<double>(0, 0) * p.x + m.at<double>(0, 1) * p.y + m.at<double>(0, 2)),
+          static_cast<float>(m.at<double>(1, 0) * p.x + m.at<double>(1, 1) * p.y + m.at<double>(1, 2))};
+}
+
+}  // namespace
+
+AnalysedFace analyse_face(FaceAnalysers& analysers, const cv::Mat& frame, const face::Detection& detection) {
+  AnalysedFace a{detection, {}, analysers.landmarks_68.landmarks(frame, detection.box),
+                 analysers.landmarks_478.landmarks(frame, detection.box), {}};
+  a.keypoints = a.mesh ? face::keypoints_from_478(a.mesh->points) : face::keypoints_from_68(a.landmarks_68);
+  a.embedding = analysers.embedder->embed(frame, a.keypoints);
+  return a;
+}
+
+std::string FrameOrigin::id() const {
+  char text[512];
+  std::snprintf(text, sizeof(text), "%s_%06lld", source.stem().string().c_str(), static_cast<long long>(index));
+  return text;
+}
+
+dataset::FaceRecord add_face(dataset::DatasetWriter& writer, const AnalysedFace& face, const cv::Mat& frame,
+                             const FrameOrigin& origin, int crop_size) {
+  const face::AlignedFace crop = face::align_face(frame, face.keypoints, face::AlignTemplate::ffhq, crop_size);
+  dataset::FaceRecord record;
+  record.id = origin.id();
+  record.source = origin.source.filename().string();
+  record.frame_index = origin.index;
+  record.timestamp = origin.timestamp;
+  record.bbox = face.detection.box;
+  record.score = face.detection.score;
+  for (std::size_t i = 0; i < 5; ++i) record.keypoints_5[i] = transform(crop.matrix, face.keypoints[i]);
+  for (const auto& p : face.landmarks_68) record.landmarks_68.push_back(transform(crop.matrix, p));
+  std::vector<cv::Point2f> hull_points = record.landmarks_68;
+  if (face.mesh) {
+    const double scale = std::sqrt(cv::determinant(crop.matrix(cv::Rect(0, 0, 2, 2))));
+    hull_points.clear();
+    for (const auto& p : face.mesh->points) {
+      const cv::Point2f q = transform(crop.matrix, {p.x, p.y});
+      record.landmarks_478.emplace_back(q.x, q.y, static_cast<float>(p.z * scale));
+      hull_points.push_back(q);
+    }
+  }
+  record.embedding = face.embedding;
+  record.mask_origin = dataset::MaskOrigin::hull;
+  writer.add(record, crop.image, face::hull_mask(crop.image.size(), hull_points, crop_size / 32.f));
+  return record;
+}
+
+SkipList::SkipList(std::filesystem::path folder) : path_(std::move(folder) / "skipped.jsonl") {
+  for (const auto& line : core::read_complete_lines(path_).lines) {
+    const auto entry = nlohmann::json::parse(line, nullptr, false);
+    if (entry.is_object() && entry.contains("id") && entry.contains("reason")) reasons_[entry["id"]] = entry["reason"];
+  }
+}
+
+std::optional<std::string> SkipList::reason(const std::string& id) const {
+  const auto it = reasons_.find(id);
+  return it == reasons_.end() ? std::nullopt : std::optional<std::string>(it->second);
+}
+
+void SkipList::add(const std::string& id, const std::string& reason) {
+  core::append_line_durably(path_, nlohmann::json{{"id", id}, {"reason", reason}}.dump() + "\n");
+  reasons_[id] = reason;
+}
+
+}  // namespace wf::extract
