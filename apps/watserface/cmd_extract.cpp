@@ -1,4 +1,4 @@
-// watserface extract --source: step 1 of the wizard from the command line.
+// watserface extract --source / --target: steps 1 and 2 of the wizard from the command line.
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -6,13 +6,14 @@
 #include "cli_context.h"
 #include "core/events.h"
 #include "extract/source_extraction.h"
+#include "extract/target_extraction.h"
 
 namespace wf::app {
 namespace {
 
 struct ExtractOptions {
   std::vector<std::string> source;
-  std::vector<std::string> target;
+  std::string target;
   std::string output;
   std::string reference;
   int every = 1;
@@ -32,12 +33,27 @@ class ProgressLine final : public core::EventSink {
   }
 };
 
+int run_target(const ExtractOptions& options, extract::FaceAnalysers& analysers) {
+  extract::TargetOptions target;
+  target.video = options.target;
+  target.output = options.output;
+  target.sampling = {options.every, options.per_second, options.start, options.end};
+  if (!options.reference.empty()) target.reference = std::filesystem::path(options.reference);
+  target.crop_size = options.crop;
+  ProgressLine progress;
+  const extract::TargetSummary summary = extract::extract_target(target, analysers, &progress);
+  std::fprintf(stderr, "\n");
+  std::printf("target dataset %s: %d faces from %d frames; %zu frames without the face (listed in skipped.jsonl)\n",
+              options.output.c_str(), summary.faces, summary.frames, summary.frames_without_face.size());
+  return summary.faces > 0 ? 0 : 1;
+}
+
 int run_extract(const GlobalOptions& global, const ExtractOptions& options) {
-  if (!options.target.empty()) {
-    std::fprintf(stderr, "watserface extract --target is not available yet: it arrives with the target extraction milestone.\n");
-    return 2;
-  }
   const core::AppConfig config = resolve_config(global);
+  if (!options.target.empty()) {
+    auto analysers = extract::load_face_analysers(config);
+    return run_target(options, analysers);
+  }
   extract::SourceOptions source;
   for (const auto& input : options.source) source.inputs.emplace_back(input);
   source.output = options.output;
@@ -65,10 +81,11 @@ void add_extract_command(CLI::App& app, const GlobalOptions& global, int& status
   auto options = std::make_shared<ExtractOptions>();
   auto* command = app.add_subcommand("extract", "Extract faces, landmarks, embeddings and masks into a dataset");
   auto* source = command->add_option("--source", options->source, "photos, folders of photos or videos of the person");
-  auto* target = command->add_option("--target", options->target, "the target video (not available yet)");
+  auto* target = command->add_option("--target", options->target, "the target video: the face to replace, frame by frame");
   source->excludes(target);
   command->add_option("--output", options->output, "the dataset folder to write (resumes if it exists)")->required();
-  command->add_option("--reference", options->reference, "a photo of the person to keep (default: the largest face)");
+  command->add_option("--reference", options->reference,
+                      "a photo of the person to keep (default: the largest face; for --target, the largest first seen)");
   command->add_option("--every", options->every, "videos: keep every Nth frame")->check(CLI::PositiveNumber);
   command->add_option("--per-second", options->per_second, "videos: keep about this many frames per second");
   command->add_option("--start", options->start, "videos: start at this second");

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <csignal>
 #include <optional>
+#include <regex>
 #include <thread>
 
 #include "support/run_command.h"
@@ -128,9 +129,17 @@ TEST_F(Cli, ExtractSourceWritesADatasetAndSaysWhatItFound) {
   EXPECT_TRUE(std::filesystem::exists(home_ / "source/dataset.json"));
   EXPECT_TRUE(std::filesystem::exists(home_ / "source/identity.json"));
 
-  const auto target = run({"extract", "--target", "clip.mp4", "--output", output});
-  EXPECT_EQ(target.status, 2);
-  EXPECT_NE(target.output.find("not available yet"), std::string::npos);
+  // A clip with nobody in it: an honest empty result, every frame listed.
+  const auto clip = (home_ / "empty.mkv").string();
+  ASSERT_EQ(test::run_command({"/usr/bin/ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "color=gray:s=160x120:d=1",
+                               "-r", "5", "-c:v", "ffv1", clip}).status, 0);
+  const auto target = run({"extract", "--target", clip, "--output", (home_ / "target").string()});
+  EXPECT_EQ(target.status, 1) << target.output;
+  std::smatch counts;
+  ASSERT_TRUE(std::regex_search(target.output, counts, std::regex(R"(0 faces from (\d+) frames; (\d+) frames without the face)")))
+      << target.output;
+  EXPECT_EQ(counts[1], counts[2]);  // every frame listed
+  EXPECT_GE(std::stoi(counts[1]), 5);
   const auto missing = run({"extract", "--source", (home_ / "nope.jpg").string(), "--output", output});
   EXPECT_EQ(missing.status, 4) << missing.output;
   EXPECT_NE(missing.output.find("nope.jpg"), std::string::npos);

@@ -1,0 +1,31 @@
+#pragma once
+// Step 2 of the wizard: the target video becomes a face dataset of the one face to replace, followed across
+// frames by the tracker; frames where that face is not found are listed in skipped.jsonl, not dropped.
+
+#include <filesystem>
+#include <optional>
+#include <vector>
+
+#include "core/events.h"
+#include "extract/face_analysers.h"
+#include "media/video_reader.h"
+
+namespace wf::extract {
+
+struct TargetOptions {
+  std::filesystem::path video;
+  std::filesystem::path output;
+  media::FrameSampling sampling;
+  std::optional<std::filesystem::path> reference;  // a photo of the face to replace; else the largest face first seen
+  int crop_size = 512;
+};
+
+struct TargetSummary {
+  int frames = 0;
+  int faces = 0;
+  std::vector<std::int64_t> frames_without_face;  // frame indices, in order
+};
+
+TargetSummary extract_target(const TargetOptions& options, FaceAnalysers& analysers, core::EventSink* events = nullptr);
+
+}  // namespace wf::extract
