@@ -4,9 +4,11 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
 
+#include "core/error.h"
 #include "core/jsonl.h"
 #include "face/aligner.h"
 #include "face/hull_mask.h"
+#include "media/image_io.h"
 
 namespace wf::extract {
 namespace {
@@ -24,6 +26,35 @@ AnalysedFace analyse_face(FaceAnalysers& analysers, const cv::Mat& frame, const 
   a.keypoints = a.mesh ? face::keypoints_from_478(a.mesh->points) : face::keypoints_from_68(a.landmarks_68);
   a.embedding = analysers.embedder->embed(frame, a.keypoints);
   return a;
+}
+
+std::vector<float> reference_embedding(FaceAnalysers& analysers, const std::filesystem::path& photo) {
+  const cv::Mat image = media::read_image(photo);
+  const auto faces = analysers.detector->detect(image);
+  if (faces.empty()) {
+    throw Error(ErrorCode::invalid_input, "no face found in the reference photo", photo,
+                "use a photo where the person's face is clearly visible");
+  }
+  return analyse_face(analysers, image, faces.front()).embedding;
+}
+
+dataset::DatasetCard extraction_card(const std::string& kind, const FaceAnalysers& analysers) {
+  dataset::DatasetCard card;
+  card.kind = kind;
+  card.models = {{"face_detector", std::string(analysers.detector->name())},
+                 {"landmarks", "dlib_68+facemesh_iris_478"},
+                 {"face_embedder", analysers.embedder_name}};
+  return card;
+}
+
+void emit_extracted(core::EventSink* events, int frames_seen, const dataset::FaceRecord& record) {
+  if (!events) return;
+  core::Event event;
+  event.phase = {"extract", 1, 1};
+  event.kind = core::EventKind::step;
+  event.step = frames_seen;
+  event.message = record.file_name();
+  events->emit(event);
 }
 
 std::string FrameOrigin::id() const {

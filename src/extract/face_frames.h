@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "core/events.h"
 #include "dataset/imagefolder.h"
 #include "extract/face_analysers.h"
 
@@ -21,6 +22,15 @@ struct AnalysedFace {
 };
 
 AnalysedFace analyse_face(FaceAnalysers& analysers, const cv::Mat& frame, const face::Detection& detection);
+
+// The embedding of the (best) face in a photo the user gave to say whom to keep; invalid_input without a face.
+std::vector<float> reference_embedding(FaceAnalysers& analysers, const std::filesystem::path& photo);
+
+// dataset.json's card for an extraction of this kind ("source" or "target") with these models.
+dataset::DatasetCard extraction_card(const std::string& kind, const FaceAnalysers& analysers);
+
+// A step event for a face written to the dataset (no-op without a sink).
+void emit_extracted(core::EventSink* events, int frames_seen, const dataset::FaceRecord& record);
 
 struct FrameOrigin {
   std::filesystem::path source;

@@ -54,24 +54,9 @@ class SourceExtractor {
       : options_(options),
         analysers_(analysers),
         events_(events),
-        writer_(options.output, [&] {
-          dataset::DatasetCard card;
-          card.kind = "source";
-          card.models = {{"face_detector", std::string(analysers.detector->name())},
-                         {"landmarks", "dlib_68+facemesh_iris_478"},
-                         {"face_embedder", analysers.embedder_name}};
-          return card;
-        }()),
+        writer_(options.output, extraction_card("source", analysers)),
         skipped_(options.output) {
-    if (options.reference) {
-      const cv::Mat photo = media::read_image(*options.reference);
-      const auto faces = analysers.detector->detect(photo);
-      if (faces.empty()) {
-        throw Error(ErrorCode::invalid_input, "no face found in the reference photo", *options.reference,
-                    "use a photo where the person's face is clearly visible");
-      }
-      reference_ = analyse_face(analysers, photo, faces.front()).embedding;
-    }
+    if (options.reference) reference_ = reference_embedding(analysers, *options.reference);
   }
 
   void frame(const cv::Mat& image, const std::filesystem::path& source, std::int64_t index, double timestamp) {
@@ -101,15 +86,7 @@ class SourceExtractor {
     if (!chosen) return skip(id, "no_face");
     if (is_repeat(*chosen, source)) return skip(id, "duplicate");
     last_ = {source, chosen->embedding, chosen->keypoints};
-    const dataset::FaceRecord record = add_face(writer_, *chosen, image, origin, options_.crop_size);
-    if (events_) {
-      core::Event event;
-      event.phase = {"extract", 1, 1};
-      event.kind = core::EventKind::step;
-      event.step = summary_.frames;
-      event.message = record.file_name();
-      events_->emit(event);
-    }
+    emit_extracted(events_, summary_.frames, add_face(writer_, *chosen, image, origin, options_.crop_size));
   }
 
   SourceSummary finish() {

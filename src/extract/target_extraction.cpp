@@ -1,32 +1,16 @@
 #include "extract/target_extraction.h"
 
-#include "core/error.h"
 #include "dataset/imagefolder.h"
 #include "extract/face_frames.h"
 #include "face/tracker.h"
-#include "media/image_io.h"
 
 namespace wf::extract {
 
 TargetSummary extract_target(const TargetOptions& options, FaceAnalysers& analysers, core::EventSink* events) {
-  dataset::DatasetCard card;
-  card.kind = "target";
-  card.models = {{"face_detector", std::string(analysers.detector->name())},
-                 {"landmarks", "dlib_68+facemesh_iris_478"},
-                 {"face_embedder", analysers.embedder_name}};
-  dataset::DatasetWriter writer(options.output, card);
+  dataset::DatasetWriter writer(options.output, extraction_card("target", analysers));
   SkipList skipped(options.output);
-
   std::optional<std::vector<float>> reference;
-  if (options.reference) {
-    const cv::Mat photo = media::read_image(*options.reference);
-    const auto faces = analysers.detector->detect(photo);
-    if (faces.empty()) {
-      throw Error(ErrorCode::invalid_input, "no face found in the reference photo", *options.reference,
-                  "use a photo where the face to replace is clearly visible");
-    }
-    reference = analyse_face(analysers, photo, faces.front()).embedding;
-  }
+  if (options.reference) reference = reference_embedding(analysers, *options.reference);
 
   // Every frame goes through detection and the tracker, even when resuming, so identities stay continuous.
   face::FaceTracker tracker;
@@ -66,16 +50,9 @@ TargetSummary extract_target(const TargetOptions& options, FaceAnalysers& analys
     }
     if (writer.contains(id)) continue;  // written by an earlier, interrupted run
     const auto& detection = detections[static_cast<std::size_t>(found - ids.begin())];
-    const dataset::FaceRecord record =
-        add_face(writer, analyse_face(analysers, frame->image, detection), frame->image, origin, options.crop_size);
-    if (events) {
-      core::Event event;
-      event.phase = {"extract", 1, 1};
-      event.kind = core::EventKind::step;
-      event.step = summary.frames;
-      event.message = record.file_name();
-      events->emit(event);
-    }
+    emit_extracted(events, summary.frames,
+                   add_face(writer, analyse_face(analysers, frame->image, detection), frame->image, origin,
+                            options.crop_size));
   }
   summary.faces = static_cast<int>(writer.size());
   writer.finish();
