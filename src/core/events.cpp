@@ -6,10 +6,10 @@
 #include <array>
 #include <cerrno>
 #include <chrono>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "core/enum_names.h"
+#include "core/jsonl.h"
 
 namespace wf::core {
 namespace {
@@ -120,21 +120,22 @@ void EventLog::emit(const Event& event) {
 }
 
 EventBatch read_events(const std::filesystem::path& path, std::uint64_t from_line) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(ErrorCode::not_found, "telemetry log not found", path, "check the job folder");
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    throw Error(ErrorCode::not_found, "telemetry log not found", path, "check the job folder");
+  }
+  const std::vector<std::string> lines = read_complete_lines(path).lines;
   EventBatch batch;
-  std::string line;
-  std::uint64_t number = 0;
-  while (std::getline(in, line)) {
-    if (in.eof()) break;  // no newline after it: not complete yet
-    if (number++ < from_line) continue;
+  const std::uint64_t number = lines.size();
+  for (std::uint64_t i = from_line; i < number; ++i) {
+    const std::string line_number = std::to_string(i + 1);
     try {
-      batch.events.push_back(Event::from_json(nlohmann::json::parse(line)));
+      batch.events.push_back(Event::from_json(nlohmann::json::parse(lines[i])));
     } catch (const nlohmann::json::exception& e) {
-      throw Error(ErrorCode::corrupt_file, "telemetry line " + std::to_string(number) + " is not JSON: " + e.what(), path,
+      throw Error(ErrorCode::corrupt_file, "telemetry line " + line_number + " is not JSON: " + e.what(), path,
                   "the log was edited or damaged; the job's checkpoints are unaffected");
     } catch (const Error& e) {
-      throw Error(e.code(), "telemetry line " + std::to_string(number) + ": " + e.message(), path, e.hint());
+      throw Error(e.code(), "telemetry line " + line_number + ": " + e.message(), path, e.hint());
     }
   }
   batch.next_line = std::max(number, from_line);

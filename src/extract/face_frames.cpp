@@ -11,15 +11,6 @@
 #include "media/image_io.h"
 
 namespace wf::extract {
-namespace {
-
-cv::Point2f transform(const cv::Mat& m, cv::Point2f p) {
-  return {static_cast<float>(m.at<double>(0, 0) * p.x + m.at<double>(0, 1) * p.y + m.at<double>(0, 2)),
-          static_cast<float>(m.at<double>(1, 0) * p.x + m.at<double>(1, 1) * p.y + m.at<double>(1, 2))};
-}
-
-}  // namespace
-
 AnalysedFace analyse_face(FaceAnalysers& analysers, const cv::Mat& frame, const face::Detection& detection) {
   AnalysedFace a{detection, {}, analysers.landmarks_68.landmarks(frame, detection.box),
                  analysers.landmarks_478.landmarks(frame, detection.box), {}};
@@ -73,16 +64,20 @@ dataset::FaceRecord add_face(dataset::DatasetWriter& writer, const AnalysedFace&
   record.timestamp = origin.timestamp;
   record.bbox = face.detection.box;
   record.score = face.detection.score;
-  for (std::size_t i = 0; i < 5; ++i) record.keypoints_5[i] = transform(crop.matrix, face.keypoints[i]);
-  for (const auto& p : face.landmarks_68) record.landmarks_68.push_back(transform(crop.matrix, p));
+  std::vector<cv::Point2f> keypoints(face.keypoints.begin(), face.keypoints.end());
+  cv::transform(keypoints, keypoints, crop.matrix);
+  std::copy(keypoints.begin(), keypoints.end(), record.keypoints_5.begin());
+  cv::transform(std::vector<cv::Point2f>(face.landmarks_68.begin(), face.landmarks_68.end()), record.landmarks_68,
+                crop.matrix);
   std::vector<cv::Point2f> hull_points = record.landmarks_68;
   if (face.mesh) {
+    std::vector<cv::Point2f> mesh_xy;
+    for (const auto& p : face.mesh->points) mesh_xy.emplace_back(p.x, p.y);
+    cv::transform(mesh_xy, hull_points, crop.matrix);
     const double scale = std::sqrt(cv::determinant(crop.matrix(cv::Rect(0, 0, 2, 2))));
-    hull_points.clear();
-    for (const auto& p : face.mesh->points) {
-      const cv::Point2f q = transform(crop.matrix, {p.x, p.y});
-      record.landmarks_478.emplace_back(q.x, q.y, static_cast<float>(p.z * scale));
-      hull_points.push_back(q);
+    for (std::size_t i = 0; i < hull_points.size(); ++i) {
+      record.landmarks_478.emplace_back(hull_points[i].x, hull_points[i].y,
+                                        static_cast<float>(face.mesh->points[i].z * scale));
     }
   }
   record.embedding = face.embedding;
