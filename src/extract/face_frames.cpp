@@ -14,7 +14,7 @@ namespace wf::extract {
 AnalysedFace analyse_face(FaceAnalysers& analysers, const cv::Mat& frame, const face::Detection& detection) {
   AnalysedFace a{detection, {}, analysers.landmarks_68.landmarks(frame, detection.box),
                  analysers.landmarks_478.landmarks(frame, detection.box), {}};
-  a.keypoints = a.mesh ? face::keypoints_from_478(a.mesh->points) : face::keypoints_from_68(a.landmarks_68);
+  a.keypoints = a.mesh ? face::keypoints_from_478(a.mesh->points) : face::keypoints_from_68(a.landmarks_68, frame);
   a.embedding = analysers.embedder->embed(frame, a.keypoints);
   return a;
 }

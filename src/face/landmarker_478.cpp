@@ -20,73 +20,92 @@ constexpr int kIrisInput = 64;
 constexpr float kFaceEnlarge = 1.4f;  // the mesh model sees the detector box grown by this much
 constexpr float kEyeEnlarge = 2.3f;   // and the iris model the eye-corner box grown by this much
 
-// A square crop of `image` around `centre` (side in pixels), resized to `size`, RGB scaled to 0..1, NHWC.
-// Returns the tensor and the crop's top-left corner and scale (image pixels per crop pixel).
+constexpr double kMaxRoll = 4.0;      // degrees of head roll the mesh tolerates before the crop is levelled
+
+// A square crop of `image` around `centre` (side in pixels), turned by `angle` degrees (counter-clockwise, as
+// cv::getRotationMatrix2D) so a rolled feature comes out level, resized to `size`, RGB 0..1, NHWC.
+// `to_image` maps crop pixels back to image pixels.
 struct Crop {
   at::Tensor tensor;
-  cv::Point2f origin;
-  float scale;
+  cv::Mat to_image;  // 2x3 affine
+  float scale;       // image pixels per crop pixel
 };
 
-Crop square_crop(const cv::Mat& image, cv::Point2f centre, float side, int size, bool mirror) {
-  Crop crop{{}, {centre.x - side / 2, centre.y - side / 2}, side / size};
-  // Image -> crop: translate the corner to 0, scale to `size` (mirrored if asked); border pixels repeat.
-  cv::Mat matrix = (cv::Mat_<double>(2, 3) << 1.0 / crop.scale, 0, -crop.origin.x / crop.scale, 0, 1.0 / crop.scale,
-                    -crop.origin.y / crop.scale);
-  if (mirror) {
-    matrix.at<double>(0, 0) = -matrix.at<double>(0, 0);
-    matrix.at<double>(0, 2) = size - matrix.at<double>(0, 2);
-  }
+Crop square_crop(const cv::Mat& image, cv::Point2f centre, float side, double angle, int size, bool mirror) {
+  Crop crop{{}, {}, side / size};
+  cv::Mat matrix = cv::getRotationMatrix2D(centre, angle, 1.0 / crop.scale);
+  matrix.at<double>(0, 2) += size / 2.0 - centre.x;
+  matrix.at<double>(1, 2) += size / 2.0 - centre.y;
+  if (mirror) matrix.row(0) = cv::Mat((cv::Mat_<double>(1, 3) << 0, 0, size)) - matrix.row(0);
   cv::Mat patch;
   cv::warpAffine(image, patch, matrix, {size, size}, cv::INTER_LINEAR, cv::BORDER_REPLICATE);
   cv::cvtColor(patch, patch, cv::COLOR_BGR2RGB);
   crop.tensor = at::from_blob(patch.data, {1, size, size, 3}, at::kByte).to(at::kFloat) / 255.0;
+  cv::invertAffineTransform(matrix, crop.to_image);
   return crop;
 }
+
+// Model output rows (x, y, z in crop pixels) in image pixels; z keeps its sign and takes the crop's scale.
+std::vector<cv::Point3f> to_image(const at::Tensor& rows, const Crop& crop) {
+  const at::Tensor xyz = rows.contiguous();
+  const float* p = xyz.data_ptr<float>();
+  std::vector<cv::Point2f> xy;
+  for (int64_t i = 0; i < xyz.size(0); ++i) xy.emplace_back(p[3 * i], p[3 * i + 1]);
+  cv::transform(xy, xy, crop.to_image);
+  std::vector<cv::Point3f> points;
+  for (int64_t i = 0; i < xyz.size(0); ++i) {
+    points.emplace_back(xy[static_cast<std::size_t>(i)].x, xy[static_cast<std::size_t>(i)].y, p[3 * i + 2] * crop.scale);
+  }
+  return points;
+}
+
+// The angle (cv::getRotationMatrix2D's convention) that turns the line from a to b level, pointing right.
+double roll_degrees(cv::Point3f a, cv::Point3f b) { return std::atan2(b.y - a.y, b.x - a.x) * 180.0 / CV_PI; }
 
 }  // namespace
 
 Landmarker478::Landmarker478(const std::filesystem::path& facemesh_json, const std::filesystem::path& iris_json)
     : mesh_(nn::tfjs::Executor::load(facemesh_json)), iris_(nn::tfjs::Executor::load(iris_json)) {}
 
-std::optional<MeshResult> Landmarker478::landmarks(const cv::Mat& image, const cv::Rect2f& box,
-                                                   float min_face_score) const {
-  if (image.type() != CV_8UC3) throw Error(ErrorCode::invalid_input, "landmarks need an 8-bit colour image");
-  const cv::Point2f centre(box.x + box.width / 2, box.y + box.height / 2);
-  const Crop face = square_crop(image, centre, std::max(box.width, box.height) * kFaceEnlarge, kMeshInput, false);
+std::optional<MeshResult> Landmarker478::mesh(const cv::Mat& image, cv::Point2f centre, float side, double roll,
+                                              float min_face_score) const {
+  const Crop face = square_crop(image, centre, side, roll, kMeshInput, false);
   const auto outputs = mesh_.run({{mesh_.model().input_names.at(0), face.tensor}}, {"output_mesh", "output_faceflag"});
   MeshResult result;
   result.face_score = outputs.at("output_faceflag").item<float>();  // a sigmoid inside the graph already
   if (result.face_score < min_face_score) return std::nullopt;
+  result.points = to_image(outputs.at("output_mesh").view({468, 3}), face);
+  return result;
+}
 
-  const at::Tensor mesh = outputs.at("output_mesh").view({468, 3}).contiguous();
-  const float* m = mesh.data_ptr<float>();
-  result.points.reserve(478);
-  for (int i = 0; i < 468; ++i) {
-    result.points.emplace_back(face.origin.x + m[3 * i] * face.scale, face.origin.y + m[3 * i + 1] * face.scale,
-                               m[3 * i + 2] * face.scale);
+std::optional<MeshResult> Landmarker478::landmarks(const cv::Mat& image, const cv::Rect2f& box,
+                                                   float min_face_score) const {
+  if (image.type() != CV_8UC3) throw Error(ErrorCode::invalid_input, "landmarks need an 8-bit colour image");
+  const cv::Point2f centre(box.x + box.width / 2, box.y + box.height / 2);
+  const float side = std::max(box.width, box.height) * kFaceEnlarge;
+  auto result = mesh(image, centre, side, 0.0, min_face_score);
+  if (!result) return std::nullopt;
+  // The mesh model is trained on level faces: a rolled head is cropped again, turned level by its eye line.
+  const double roll = roll_degrees(result->points[33], result->points[263]);
+  if (std::abs(roll) > kMaxRoll) {
+    result = mesh(image, centre, side, roll, min_face_score);
+    if (!result) return std::nullopt;
   }
   // The iris model is trained on the image-right eye (the subject's left); the other eye is mirrored in
   // and out. (Mirroring the other one instead puts three of 18 open-eye irises outside their lids in the tests.)
   for (std::size_t eye = 0; eye < 2; ++eye) {
-    const cv::Point3f a = result.points[static_cast<std::size_t>(kEyeRings[eye][0])];
-    const cv::Point3f b = result.points[static_cast<std::size_t>(kEyeRings[eye][8])];
+    const cv::Point3f a = result->points[static_cast<std::size_t>(kEyeRings[eye][0])];
+    const cv::Point3f b = result->points[static_cast<std::size_t>(kEyeRings[eye][8])];
     const cv::Point2f eye_centre((a.x + b.x) / 2, (a.y + b.y) / 2);
-    const float side = std::max(std::abs(a.x - b.x), std::abs(a.y - b.y)) * kEyeEnlarge;
-    const bool mirror = eye == 0;
-    const Crop crop = square_crop(image, eye_centre, side, kIrisInput, mirror);
+    const float eye_side = static_cast<float>(cv::norm(cv::Point2f(a.x - b.x, a.y - b.y))) * kEyeEnlarge;
+    const double eye_roll = eye == 0 ? roll_degrees(a, b) : roll_degrees(b, a);
+    const Crop crop = square_crop(image, eye_centre, eye_side, eye_roll, kIrisInput, eye == 0);
     const at::Tensor out = iris_.run({{iris_.model().input_names.at(0), crop.tensor}}).begin()->second.view({76, 3});
-    const at::Tensor iris = out.slice(0, 71, 76).contiguous();
-    const float* p = iris.data_ptr<float>();
-    for (int k = 0; k < 5; ++k) {
-      const float x = mirror ? kIrisInput - p[3 * k] : p[3 * k];
-      result.points.emplace_back(crop.origin.x + x * crop.scale, crop.origin.y + p[3 * k + 1] * crop.scale,
-                                 p[3 * k + 2] * crop.scale);
-    }
+    const auto iris = to_image(out.slice(0, 71, 76), crop);
+    result->points.insert(result->points.end(), iris.begin(), iris.end());
   }
   return result;
 }
-
 Keypoints5 keypoints_from_478(const Landmarks478& landmarks) {
   auto at = [&](std::size_t i) { return cv::Point2f(landmarks.at(i).x, landmarks.at(i).y); };
   return {at(468), at(473), at(1), at(61), at(291)};

@@ -28,6 +28,9 @@ class Landmarker478 {
   std::optional<MeshResult> landmarks(const cv::Mat& image, const cv::Rect2f& box, float min_face_score = 0.5f) const;
 
  private:
+  std::optional<MeshResult> mesh(const cv::Mat& image, cv::Point2f centre, float side, double roll,
+                                 float min_face_score) const;
+
   nn::tfjs::Executor mesh_;
   nn::tfjs::Executor iris_;
 };

@@ -26,5 +26,7 @@ class Landmarker68 {
 
 // Eye centres (mean of each eye's six points), nose tip (30), mouth corners (48, 54).
 Keypoints5 keypoints_from_68(const Landmarks68& landmarks);
+// The same with the eyes moved to the pupils: the darkest part of each open eye's lid contour.
+Keypoints5 keypoints_from_68(const Landmarks68& landmarks, const cv::Mat& image);
 
 }  // namespace wf::face
