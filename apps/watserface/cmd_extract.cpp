@@ -1,7 +1,9 @@
 // watserface extract --source / --target: steps 1 and 2 of the wizard from the command line.
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
+#include <memory>
 
 #include "cli_context.h"
 #include "core/events.h"
@@ -21,17 +23,52 @@ struct ExtractOptions {
   double start = 0;
   double end = -1;
   int crop = 512;
+  std::string events;
 };
 
-// Progress on stderr, one rewritten line.
+// Progress on stderr as one rewritten line (bar, frames/s, time left); every event also goes to the
+// events file when one was asked for.
 class ProgressLine final : public core::EventSink {
  public:
+  explicit ProgressLine(const std::string& events_file) {
+    if (!events_file.empty()) log_ = std::make_unique<core::EventLog>(events_file);
+  }
+  ~ProgressLine() override { std::fprintf(stderr, "\n"); }
+
   void emit(const core::Event& event) override {
-    std::fprintf(stderr, "\rextracting: frame %lld, %s", static_cast<long long>(event.step.value_or(0)),
-                 event.message.c_str());
+    if (log_) log_->emit(event);
+    if (event.kind == core::EventKind::warning) {
+      std::fprintf(stderr, "\nwarning: %s\n", event.message.c_str());
+      return;
+    }
+    const auto done = event.step.value_or(0);
+    std::string bar;
+    if (event.steps && *event.steps > 0) {
+      const auto filled = static_cast<int>(24 * std::min<std::int64_t>(done, *event.steps) / *event.steps);
+      bar = "[" + std::string(static_cast<std::size_t>(filled), '#') + std::string(static_cast<std::size_t>(24 - filled), '.') +
+            "] " + std::to_string(done) + "/" + std::to_string(*event.steps);
+    } else {
+      bar = std::to_string(done);
+    }
+    std::fprintf(stderr, "\rextracting %s frames  %.1f frames/s", bar.c_str(), event.items_per_s.value_or(0));
+    if (event.eta_s) {
+      const auto eta = static_cast<long long>(*event.eta_s + 0.5);
+      std::fprintf(stderr, "  ETA %lld:%02lld", eta / 60, eta % 60);
+    }
+    std::fprintf(stderr, "   ");
     std::fflush(stderr);
   }
+
+ private:
+  std::unique_ptr<core::EventLog> log_;
 };
+
+void print_times(const extract::StageTimes& t) {
+  const double total = std::max(t.total(), 1e-9);
+  std::printf("time: decode %.0f%%, detect %.0f%%, landmarks %.0f%%, embed %.0f%%, write %.0f%% of %.1f s\n",
+              100 * t.decode / total, 100 * t.detect / total, 100 * t.landmarks / total, 100 * t.embed / total,
+              100 * t.write / total, t.total());
+}
 
 int run_target(const ExtractOptions& options, extract::FaceAnalysers& analysers) {
   extract::TargetOptions target;
@@ -40,11 +77,14 @@ int run_target(const ExtractOptions& options, extract::FaceAnalysers& analysers)
   target.sampling = {options.every, options.per_second, options.start, options.end};
   if (!options.reference.empty()) target.reference = std::filesystem::path(options.reference);
   target.crop_size = options.crop;
-  ProgressLine progress;
-  const extract::TargetSummary summary = extract::extract_target(target, analysers, &progress);
-  std::fprintf(stderr, "\n");
+  extract::TargetSummary summary;
+  {
+    ProgressLine progress(options.events);
+    summary = extract::extract_target(target, analysers, &progress);
+  }
   std::printf("target dataset %s: %d faces from %d frames; %zu frames without the face (listed in skipped.jsonl)\n",
               options.output.c_str(), summary.faces, summary.frames, summary.frames_without_face.size());
+  print_times(summary.times);
   return summary.faces > 0 ? 0 : 1;
 }
 
@@ -61,9 +101,12 @@ int run_extract(const GlobalOptions& global, const ExtractOptions& options) {
   if (!options.reference.empty()) source.reference = std::filesystem::path(options.reference);
   source.crop_size = options.crop;
   auto analysers = extract::load_face_analysers(config);
-  ProgressLine progress;
-  const extract::SourceSummary summary = extract::extract_source(source, analysers, &progress);
-  std::fprintf(stderr, "\n");
+  extract::SourceSummary summary;
+  {
+    ProgressLine progress(options.events);
+    summary = extract::extract_source(source, analysers, &progress);
+  }
+  for (const auto& message : summary.unreadable) std::printf("left out: %s\n", message.c_str());
   std::printf("source dataset %s: %d faces from %d frames; %d repeats skipped, %d frames without the face\n",
               options.output.c_str(), summary.faces, summary.frames, summary.duplicates, summary.without_face);
   std::printf("identity: mean of %zu faces", static_cast<std::size_t>(summary.faces) - summary.outliers.size());
@@ -72,6 +115,7 @@ int run_extract(const GlobalOptions& global, const ExtractOptions& options) {
     for (const auto& id : summary.outliers) std::printf(" %s", id.c_str());
   }
   std::printf("\n");
+  print_times(summary.times);
   return summary.faces > 0 ? 0 : 1;
 }
 
@@ -90,6 +134,7 @@ void add_extract_command(CLI::App& app, const GlobalOptions& global, int& status
   command->add_option("--per-second", options->per_second, "videos: keep about this many frames per second");
   command->add_option("--start", options->start, "videos: start at this second");
   command->add_option("--end", options->end, "videos: stop at this second");
+  command->add_option("--events", options->events, "also append progress as telemetry events to this events.jsonl");
   command->add_option("--crop", options->crop, "size of the aligned face crops (pixels)")->check(CLI::Range(64, 2048));
   command->callback([&global, &status, options] {
     if (options->source.empty() && options->target.empty()) throw CLI::RequiredError("--source or --target");

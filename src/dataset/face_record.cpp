@@ -39,6 +39,11 @@ nlohmann::json FaceRecord::to_json() const {
     landmarks_3d = nlohmann::json::array();
     for (const auto& p : landmarks_478) landmarks_3d.push_back({p.x, p.y, p.z});
   }
+  nlohmann::json matrix = nullptr;
+  if (crop_matrix) {
+    const auto& m = *crop_matrix;
+    matrix = {{m(0, 0), m(0, 1), m(0, 2)}, {m(1, 0), m(1, 1), m(1, 2)}};
+  }
   return {{"file_name", file_name()},
           {"id", id},
           {"source", source},
@@ -50,8 +55,10 @@ nlohmann::json FaceRecord::to_json() const {
           {"landmarks_68", landmarks_68.empty() ? nlohmann::json(nullptr) : points_2d(landmarks_68)},
           {"landmarks_478", landmarks_3d},
           {"embedding", embedding},
-          {"mask_file", mask_origin ? nlohmann::json(mask_file()) : nlohmann::json(nullptr)},
-          {"mask_origin", mask_origin ? nlohmann::json(std::string(to_string(*mask_origin))) : nlohmann::json(nullptr)}};
+          {"mask_file_name", mask_origin ? nlohmann::json(mask_file_name()) : nlohmann::json(nullptr)},
+          {"mask_origin", mask_origin ? nlohmann::json(std::string(to_string(*mask_origin))) : nlohmann::json(nullptr)},
+          {"arcface_file_name", arcface_crop ? nlohmann::json(arcface_file_name()) : nlohmann::json(nullptr)},
+          {"crop_matrix", matrix}};
 }
 
 FaceRecord FaceRecord::from_json(const nlohmann::json& value) {
@@ -80,9 +87,22 @@ FaceRecord FaceRecord::from_json(const nlohmann::json& value) {
     record.embedding = value.at(field = "embedding").get<std::vector<float>>();
     const auto& origin = value.at(field = "mask_origin");
     if (!origin.is_null()) record.mask_origin = parse_mask_origin(origin.get<std::string>());
-    const auto& mask = value.at(field = "mask_file");
-    if (mask.is_null() != !record.mask_origin || (!mask.is_null() && mask.get<std::string>() != record.mask_file())) {
-      throw Error(ErrorCode::corrupt_file, "mask_file and mask_origin disagree");
+    const auto& mask = value.at(field = "mask_file_name");
+    if (mask.is_null() != !record.mask_origin || (!mask.is_null() && mask.get<std::string>() != record.mask_file_name())) {
+      throw Error(ErrorCode::corrupt_file, "mask_file_name and mask_origin disagree");
+    }
+    const auto& arcface = value.at(field = "arcface_file_name");
+    record.arcface_crop = !arcface.is_null();
+    if (record.arcface_crop && arcface.get<std::string>() != record.arcface_file_name()) {
+      throw Error(ErrorCode::corrupt_file, "arcface_file_name does not match id '" + record.id + "'");
+    }
+    const auto& matrix = value.at(field = "crop_matrix");
+    if (!matrix.is_null()) {
+      const auto rows = matrix.get<std::vector<std::vector<float>>>();
+      if (rows.size() != 2 || rows[0].size() != 3 || rows[1].size() != 3) {
+        throw Error(ErrorCode::corrupt_file, "crop_matrix must be 2 rows of 3 numbers");
+      }
+      record.crop_matrix = cv::Matx23f(rows[0][0], rows[0][1], rows[0][2], rows[1][0], rows[1][1], rows[1][2]);
     }
     return record;
   } catch (const nlohmann::json::exception& e) {

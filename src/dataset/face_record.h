@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 #include <nlohmann/json_fwd.hpp>
+#include <opencv2/core/matx.hpp>
 #include <opencv2/core/types.hpp>
 #include <optional>
 #include <string>
@@ -29,9 +30,12 @@ struct FaceRecord {
   std::vector<cv::Point3f> landmarks_478;  // empty or 478
   std::vector<float> embedding;            // empty or the embedder's dimension
   std::optional<MaskOrigin> mask_origin;   // set when masks/<id>.png exists
+  bool arcface_crop = false;               // arcface/<id>.png (112x112, ArcFace template) exists
+  std::optional<cv::Matx23f> crop_matrix;  // source frame -> images/<id>.png pixels (paste-back inverts it)
 
   std::string file_name() const { return "images/" + id + ".png"; }
-  std::string mask_file() const { return "masks/" + id + ".png"; }
+  std::string mask_file_name() const { return "masks/" + id + ".png"; }
+  std::string arcface_file_name() const { return "arcface/" + id + ".png"; }
 
   nlohmann::json to_json() const;
   // Throws wf::Error(corrupt_file) naming the field that is missing or malformed.

@@ -17,7 +17,12 @@ const char* kCard = "dataset.json";
 }  // namespace
 
 nlohmann::json DatasetCard::to_json() const {
-  return {{"version", version}, {"kind", kind}, {"models", models}, {"images", images}, {"masks", masks}};
+  nlohmann::json card = {{"version", version}, {"kind", kind}, {"models", models}, {"images", images}, {"masks", masks}};
+  if (video) {
+    card["video"] = {{"path", video->path.string()}, {"bytes", video->bytes}, {"width", video->width},
+                     {"height", video->height}, {"fps", video->fps}};
+  }
+  return card;
 }
 
 DatasetCard DatasetCard::from_json(const nlohmann::json& value) {
@@ -32,6 +37,11 @@ DatasetCard DatasetCard::from_json(const nlohmann::json& value) {
     card.models = value.at("models").get<std::map<std::string, std::string>>();
     card.images = value.at("images").get<std::int64_t>();
     card.masks = value.at("masks").get<std::int64_t>();
+    if (value.contains("video")) {
+      const auto& v = value.at("video");
+      card.video = VideoReference{v.at("path").get<std::string>(), v.at("bytes").get<std::uintmax_t>(),
+                                  v.at("width").get<int>(), v.at("height").get<int>(), v.at("fps").get<double>()};
+    }
     return card;
   } catch (const nlohmann::json::exception& e) {
     throw Error(ErrorCode::corrupt_file, std::string("malformed dataset card: ") + e.what());
@@ -56,16 +66,17 @@ DatasetWriter::DatasetWriter(std::filesystem::path folder, DatasetCard card)
   }
 }
 
-void DatasetWriter::add(const FaceRecord& record, const cv::Mat& image, const cv::Mat& mask) {
+void DatasetWriter::add(const FaceRecord& record, const FaceImages& images) {
   if (record.id.empty() || record.id.find('/') != std::string::npos) {
     throw Error(ErrorCode::invalid_input, "a dataset id must be a plain file stem, not '" + record.id + "'");
   }
   if (contains(record.id)) throw Error(ErrorCode::invalid_input, "face '" + record.id + "' is already in the dataset", folder_);
-  if (record.mask_origin.has_value() == mask.empty()) {
-    throw Error(ErrorCode::internal, "a record has a mask origin exactly when a mask is given");
+  if (record.mask_origin.has_value() == images.mask.empty() || record.arcface_crop == images.arcface.empty()) {
+    throw Error(ErrorCode::internal, "a record names its mask and ArcFace crop exactly when they are given");
   }
-  media::write_image(folder_ / record.file_name(), image);
-  if (!mask.empty()) media::write_image(folder_ / record.mask_file(), mask);
+  media::write_image(folder_ / record.file_name(), images.image);
+  if (!images.mask.empty()) media::write_image(folder_ / record.mask_file_name(), images.mask);
+  if (!images.arcface.empty()) media::write_image(folder_ / record.arcface_file_name(), images.arcface);
   core::append_line_durably(folder_ / kMetadata, record.to_json().dump() + "\n");
   ids_.insert(record.id);
   if (record.mask_origin) ++masks_;
@@ -128,8 +139,9 @@ std::vector<std::string> validate_dataset(const std::filesystem::path& folder) {
     check_image(record.file_name());
     if (record.mask_origin) {
       ++masks;
-      check_image(record.mask_file());
+      check_image(record.mask_file_name());
     }
+    if (record.arcface_crop) check_image(record.arcface_file_name());
   }
   try {
     const DatasetCard card = read_card(folder);

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <nlohmann/json_fwd.hpp>
 #include <opencv2/core/mat.hpp>
 #include <set>
@@ -18,15 +19,30 @@ namespace wf::dataset {
 
 inline constexpr int kDatasetVersion = 1;
 
+// Where a target dataset's faces sit: the video, decoded in order, gives frame `frame_index` of every record.
+struct VideoReference {
+  std::filesystem::path path;  // absolute
+  std::uintmax_t bytes = 0;    // to notice a different file at the same path
+  int width = 0, height = 0;
+  double fps = 0;
+};
+
 struct DatasetCard {
   int version = kDatasetVersion;
   std::string kind;                           // "source" or "target"
   std::map<std::string, std::string> models;  // role -> backend used
   std::int64_t images = 0;
   std::int64_t masks = 0;
+  std::optional<VideoReference> video;        // target datasets
 
   nlohmann::json to_json() const;
   static DatasetCard from_json(const nlohmann::json& value);
+};
+
+struct FaceImages {
+  cv::Mat image;    // images/<id>.png
+  cv::Mat mask;     // masks/<id>.png, 8-bit
+  cv::Mat arcface;  // arcface/<id>.png
 };
 
 class DatasetWriter {
@@ -38,8 +54,9 @@ class DatasetWriter {
   bool contains(const std::string& id) const { return ids_.count(id) > 0; }
   std::size_t size() const { return ids_.size(); }
 
-  // Writes the face image (and mask, when the record has a mask origin), then its metadata line.
-  void add(const FaceRecord& record, const cv::Mat& image, const cv::Mat& mask = {});
+  // Writes the face image (and the mask when the record has a mask origin, the ArcFace crop when it says it
+  // has one), then its metadata line.
+  void add(const FaceRecord& record, const FaceImages& images);
   // Writes dataset.json with the final counts.
   void finish();
 

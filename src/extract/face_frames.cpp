@@ -11,10 +11,16 @@
 #include "media/image_io.h"
 
 namespace wf::extract {
-AnalysedFace analyse_face(FaceAnalysers& analysers, const cv::Mat& frame, const face::Detection& detection) {
-  AnalysedFace a{detection, {}, analysers.landmarks_68.landmarks(frame, detection.box),
-                 analysers.landmarks_478.landmarks(frame, detection.box), {}};
-  a.keypoints = a.mesh ? face::keypoints_from_478(a.mesh->points) : face::keypoints_from_68(a.landmarks_68, frame);
+AnalysedFace analyse_face(FaceAnalysers& analysers, const cv::Mat& frame, const face::Detection& detection,
+                          StageTimes& times) {
+  AnalysedFace a{detection, {}, {}, {}, {}};
+  {
+    const StageTimer timer(times.landmarks);
+    a.landmarks_68 = analysers.landmarks_68.landmarks(frame, detection.box);
+    a.mesh = analysers.landmarks_478.landmarks(frame, detection.box);
+    a.keypoints = a.mesh ? face::keypoints_from_478(a.mesh->points) : face::keypoints_from_68(a.landmarks_68, frame);
+  }
+  const StageTimer timer(times.embed);
   a.embedding = analysers.embedder->embed(frame, a.keypoints);
   return a;
 }
@@ -26,7 +32,8 @@ std::vector<float> reference_embedding(FaceAnalysers& analysers, const std::file
     throw Error(ErrorCode::invalid_input, "no face found in the reference photo", photo,
                 "use a photo where the person's face is clearly visible");
   }
-  return analyse_face(analysers, image, faces.front()).embedding;
+  StageTimes unused;
+  return analyse_face(analysers, image, faces.front(), unused).embedding;
 }
 
 dataset::DatasetCard extraction_card(const std::string& kind, const FaceAnalysers& analysers) {
@@ -38,14 +45,11 @@ dataset::DatasetCard extraction_card(const std::string& kind, const FaceAnalyser
   return card;
 }
 
-void emit_extracted(core::EventSink* events, int frames_seen, const dataset::FaceRecord& record) {
-  if (!events) return;
-  core::Event event;
-  event.phase = {"extract", 1, 1};
-  event.kind = core::EventKind::step;
-  event.step = frames_seen;
-  event.message = record.file_name();
-  events->emit(event);
+ExtractionProgress::ExtractionProgress(core::EventSink* events, std::optional<std::int64_t> expected_frames)
+    : events_(events), meter_({"extract", 1, 1}, expected_frames) {}
+
+void ExtractionProgress::frame_done(std::int64_t frames_seen, const std::string& message) {
+  if (events_) events_->emit(meter_.step(frames_seen, message));
 }
 
 std::string FrameOrigin::id() const {
@@ -82,7 +86,10 @@ dataset::FaceRecord add_face(dataset::DatasetWriter& writer, const AnalysedFace&
   }
   record.embedding = face.embedding;
   record.mask_origin = dataset::MaskOrigin::hull;
-  writer.add(record, crop.image, face::hull_mask(crop.image.size(), hull_points, crop_size / 32.f));
+  record.arcface_crop = true;
+  record.crop_matrix = cv::Matx23f(crop.matrix);
+  writer.add(record, {crop.image, face::hull_mask(crop.image.size(), hull_points, crop_size / 32.f),
+                      face::align_face(frame, face.keypoints, face::AlignTemplate::arcface, 112).image});
   return record;
 }
 

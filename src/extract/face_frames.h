@@ -2,16 +2,37 @@
 // What both extractions do with a face in a frame: analyse it (landmarks, keypoints, embedding), add it to
 // a dataset (aligned crop, hull mask, record), and list the frames they leave out.
 
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <optional>
 #include <string>
 
 #include "core/events.h"
+#include "core/progress.h"
 #include "dataset/imagefolder.h"
 #include "extract/face_analysers.h"
 
 namespace wf::extract {
+
+// Seconds an extraction spent in each stage (the CLI and the benchmark report their shares).
+struct StageTimes {
+  double decode = 0, detect = 0, landmarks = 0, embed = 0, write = 0;
+  double total() const { return decode + detect + landmarks + embed + write; }
+};
+
+// Adds the seconds between its construction and destruction to one stage.
+class StageTimer {
+ public:
+  explicit StageTimer(double& seconds) : seconds_(seconds), start_(std::chrono::steady_clock::now()) {}
+  ~StageTimer() { seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count(); }
+  StageTimer(const StageTimer&) = delete;
+  StageTimer& operator=(const StageTimer&) = delete;
+
+ private:
+  double& seconds_;
+  std::chrono::steady_clock::time_point start_;
+};
 
 struct AnalysedFace {
   face::Detection detection;
@@ -21,7 +42,8 @@ struct AnalysedFace {
   std::vector<float> embedding;
 };
 
-AnalysedFace analyse_face(FaceAnalysers& analysers, const cv::Mat& frame, const face::Detection& detection);
+AnalysedFace analyse_face(FaceAnalysers& analysers, const cv::Mat& frame, const face::Detection& detection,
+                          StageTimes& times);
 
 // The embedding of the (best) face in a photo the user gave to say whom to keep; invalid_input without a face.
 std::vector<float> reference_embedding(FaceAnalysers& analysers, const std::filesystem::path& photo);
@@ -29,8 +51,16 @@ std::vector<float> reference_embedding(FaceAnalysers& analysers, const std::file
 // dataset.json's card for an extraction of this kind ("source" or "target") with these models.
 dataset::DatasetCard extraction_card(const std::string& kind, const FaceAnalysers& analysers);
 
-// A step event for a face written to the dataset (no-op without a sink).
-void emit_extracted(core::EventSink* events, int frames_seen, const dataset::FaceRecord& record);
+// Step events (frames looked at, of the frames expected) for an extraction; no-op without a sink.
+class ExtractionProgress {
+ public:
+  ExtractionProgress(core::EventSink* events, std::optional<std::int64_t> expected_frames);
+  void frame_done(std::int64_t frames_seen, const std::string& message);
+
+ private:
+  core::EventSink* events_;
+  core::ProgressMeter meter_;
+};
 
 struct FrameOrigin {
   std::filesystem::path source;

@@ -50,10 +50,12 @@ std::vector<float> normalised_mean(const std::vector<const std::vector<float>*>&
 
 class SourceExtractor {
  public:
-  SourceExtractor(const SourceOptions& options, FaceAnalysers& analysers, core::EventSink* events)
+  SourceExtractor(const SourceOptions& options, FaceAnalysers& analysers, core::EventSink* events,
+                  std::optional<std::int64_t> expected_frames)
       : options_(options),
         analysers_(analysers),
         events_(events),
+        progress_(events, expected_frames),
         writer_(options.output, extraction_card("source", analysers)),
         skipped_(options.output) {
     if (options.reference) reference_ = reference_embedding(analysers, *options.reference);
@@ -62,32 +64,22 @@ class SourceExtractor {
   void frame(const cv::Mat& image, const std::filesystem::path& source, std::int64_t index, double timestamp) {
     ++summary_.frames;
     const FrameOrigin origin{source, index, timestamp};
-    const std::string id = origin.id();
-    if (writer_.contains(id)) return;  // done by an earlier run
-    if (const auto reason = skipped_.reason(id)) return count(*reason);
-    const auto detections = analysers_.detector->detect(image);
-    std::optional<AnalysedFace> chosen;
-    if (reference_) {
-      float best = 0.4f;  // below this it is someone else
-      for (const auto& detection : detections) {
-        AnalysedFace a = analyse_face(analysers_, image, detection);
-        const float similarity = face::cosine_similarity(a.embedding, *reference_);
-        if (similarity > best) {
-          best = similarity;
-          chosen = std::move(a);
-        }
-      }
-    } else if (!detections.empty()) {
-      const auto largest = std::max_element(detections.begin(), detections.end(), [](const auto& a, const auto& b) {
-        return a.box.area() < b.box.area();
-      });
-      chosen = analyse_face(analysers_, image, *largest);
-    }
-    if (!chosen) return skip(id, "no_face");
-    if (is_repeat(*chosen, source)) return skip(id, "duplicate");
-    last_ = {source, chosen->embedding, chosen->keypoints};
-    emit_extracted(events_, summary_.frames, add_face(writer_, *chosen, image, origin, options_.crop_size));
+    analyse(image, origin);
+    progress_.frame_done(summary_.frames, origin.id());
   }
+
+  // A file that cannot be read is left out with a warning; the other inputs go on.
+  void unreadable(const Error& error) {
+    summary_.unreadable.push_back(error.what());
+    if (!events_) return;
+    core::Event event;
+    event.phase = {"extract", 1, 1};
+    event.kind = core::EventKind::warning;
+    event.message = error.what();
+    events_->emit(event);
+  }
+
+  StageTimes& times() { return summary_.times; }
 
   SourceSummary finish() {
     const auto records = dataset::read_records(options_.output);
@@ -116,6 +108,39 @@ class SourceExtractor {
   }
 
  private:
+  void analyse(const cv::Mat& image, const FrameOrigin& origin) {
+    const std::string id = origin.id();
+    if (writer_.contains(id)) return;  // done by an earlier run
+    if (const auto reason = skipped_.reason(id)) return count(*reason);
+    std::vector<face::Detection> detections;
+    {
+      const StageTimer timer(summary_.times.detect);
+      detections = analysers_.detector->detect(image);
+    }
+    std::optional<AnalysedFace> chosen;
+    if (reference_) {
+      float best = 0.4f;  // below this it is someone else
+      for (const auto& detection : detections) {
+        AnalysedFace a = analyse_face(analysers_, image, detection, summary_.times);
+        const float similarity = face::cosine_similarity(a.embedding, *reference_);
+        if (similarity > best) {
+          best = similarity;
+          chosen = std::move(a);
+        }
+      }
+    } else if (!detections.empty()) {
+      const auto largest = std::max_element(detections.begin(), detections.end(), [](const auto& a, const auto& b) {
+        return a.box.area() < b.box.area();
+      });
+      chosen = analyse_face(analysers_, image, *largest, summary_.times);
+    }
+    if (!chosen) return skip(id, "no_face");
+    if (is_repeat(*chosen, origin.source)) return skip(id, "duplicate");
+    last_ = {origin.source, chosen->embedding, chosen->keypoints};
+    const StageTimer timer(summary_.times.write);
+    add_face(writer_, *chosen, image, origin, options_.crop_size);
+  }
+
   struct Last {
     std::filesystem::path source;
     std::vector<float> embedding;
@@ -142,6 +167,7 @@ class SourceExtractor {
   const SourceOptions& options_;
   FaceAnalysers& analysers_;
   core::EventSink* events_;
+  ExtractionProgress progress_;
   dataset::DatasetWriter writer_;
   std::optional<std::vector<float>> reference_;
   std::optional<Last> last_;
@@ -152,15 +178,53 @@ class SourceExtractor {
 }  // namespace
 
 SourceSummary extract_source(const SourceOptions& options, FaceAnalysers& analysers, core::EventSink* events) {
-  SourceExtractor extractor(options, analysers, events);
-  for (const auto& file : expand(options.inputs)) {
+  const auto files = expand(options.inputs);
+  std::optional<std::int64_t> expected = 0;
+  for (const auto& file : files) {
     if (is_image(file)) {
-      extractor.frame(media::read_image(file), file, 0, 0.0);
+      *expected += 1;
       continue;
     }
-    media::VideoReader video(file, options.sampling);
-    while (auto frame = video.next()) extractor.frame(frame->image, file, frame->index, frame->timestamp);
+    try {
+      const auto frames = media::VideoReader(file, options.sampling).expected_frames();
+      expected = expected && frames ? std::optional(*expected + *frames) : std::nullopt;
+    } catch (const Error&) {  // reported when its turn comes
+    }
+    if (!expected) break;
   }
+  SourceExtractor extractor(options, analysers, events, expected);
+  std::optional<Error> first_failure;
+  bool any_read = false;
+  for (const auto& file : files) {
+    try {
+      if (is_image(file)) {
+        cv::Mat image;
+        {
+          const StageTimer timer(extractor.times().decode);
+          image = media::read_image(file);
+        }
+        extractor.frame(image, file, 0, 0.0);
+        any_read = true;
+        continue;
+      }
+      media::VideoReader video(file, options.sampling);
+      any_read = true;
+      while (true) {
+        std::optional<media::Frame> frame;
+        {
+          const StageTimer timer(extractor.times().decode);
+          frame = video.next();
+        }
+        if (!frame) break;
+        extractor.frame(frame->image, file, frame->index, frame->timestamp);
+      }
+    } catch (const Error& e) {
+      if (e.path() != file) throw;  // not the input's fault: a model, the disk
+      extractor.unreadable(e);
+      if (!first_failure) first_failure = e;
+    }
+  }
+  if (!any_read && first_failure) throw *first_failure;  // nothing could be read at all
   return extractor.finish();
 }
 

@@ -10,6 +10,7 @@
 
 #include "core/events.h"
 #include "extract/face_analysers.h"
+#include "extract/face_frames.h"
 #include "media/video_reader.h"
 
 namespace wf::extract {
@@ -32,6 +33,8 @@ struct SourceSummary {
   int without_face = 0; // frames where no (matching) face was found
   std::vector<std::string> outliers;  // ids left out of the identity
   std::vector<float> identity;        // mean embedding, L2-normalised
+  std::vector<std::string> unreadable;  // inputs left out, one message each (file and reason)
+  StageTimes times;
 };
 
 SourceSummary extract_source(const SourceOptions& options, FaceAnalysers& analysers, core::EventSink* events = nullptr);

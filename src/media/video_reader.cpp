@@ -2,6 +2,7 @@
 
 #include <opencv2/videoio.hpp>
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/error.h"
@@ -40,6 +41,19 @@ VideoReader::VideoReader(const std::filesystem::path& path, FrameSampling sampli
 VideoReader::~VideoReader() = default;
 VideoReader::VideoReader(VideoReader&&) noexcept = default;
 VideoReader& VideoReader::operator=(VideoReader&&) noexcept = default;
+
+std::optional<std::int64_t> VideoReader::expected_frames() const {
+  if (info_.frame_count <= 0) return std::nullopt;
+  const auto& s = impl_->sampling;
+  const auto first = static_cast<std::int64_t>(std::ceil(s.start_s * info_.fps - 1e-9));
+  std::int64_t last = info_.frame_count - 1;
+  if (s.end_s >= 0) last = std::min(last, static_cast<std::int64_t>(std::floor(s.end_s * info_.fps + 1e-9)));
+  const std::int64_t span = std::max<std::int64_t>(0, last - first + 1);
+  if (s.per_second > 0) {
+    return static_cast<std::int64_t>(std::ceil(static_cast<double>(span) * std::min(s.per_second, info_.fps) / info_.fps));
+  }
+  return (span + s.every_nth - 1) / s.every_nth;
+}
 
 std::optional<Frame> VideoReader::next() {
   auto& s = impl_->sampling;

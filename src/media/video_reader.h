@@ -37,6 +37,8 @@ class VideoReader {
   VideoReader& operator=(VideoReader&&) noexcept;
 
   const VideoInfo& info() const { return info_; }
+  // How many frames the sampling will give, from the container's frame count (nullopt when it states none).
+  std::optional<std::int64_t> expected_frames() const;
   // The next sampled frame, or nullopt at the end (a truncated file ends early, not with an error).
   std::optional<Frame> next();
 

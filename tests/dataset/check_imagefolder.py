@@ -30,12 +30,16 @@ def check(folder):
                 problems.append(f"{where}: {field} is not {count} points of {dims} numbers")
         if not all(isinstance(v, (int, float)) for v in row["embedding"]):
             problems.append(f"{where}: embedding holds non-numbers")
-        if row["mask_file"] is not None:
+        if row["mask_file_name"] is not None:
             masks += 1
             if row["mask_origin"] not in ("hull", "xseg", "painted"):
                 problems.append(f"{where}: mask_origin {row['mask_origin']!r}")
-            if not os.path.isfile(os.path.join(folder, row["mask_file"])):
-                problems.append(f"{where}: {row['mask_file']} is missing")
+        for field in ("mask_file_name", "arcface_file_name"):
+            if row[field] is not None and not os.path.isfile(os.path.join(folder, row[field])):
+                problems.append(f"{where}: {row[field]} is missing")
+        matrix = row["crop_matrix"]
+        if matrix is not None and (len(matrix) != 2 or any(len(r) != 3 for r in matrix)):
+            problems.append(f"{where}: crop_matrix is not 2 rows of 3 numbers")
     if card["images"] != len(lines) or card["masks"] != masks:
         problems.append("dataset.json counts disagree with metadata.jsonl")
     return problems

@@ -26,6 +26,8 @@ FaceRecord record(int i, bool with_mask) {
   if (i % 2 == 0) r.landmarks_478.assign(478, cv::Point3f(1, 2, -3));
   r.embedding = {0.6f, -0.8f, 0.0f};
   if (with_mask) r.mask_origin = MaskOrigin::hull;
+  r.arcface_crop = i % 2 == 1;
+  if (i % 2 == 1) r.crop_matrix = cv::Matx23f(2.5f, 0.1f, -30.f, -0.1f, 2.5f, 12.25f);
   return r;
 }
 
@@ -42,13 +44,18 @@ void write_faces(DatasetWriter& writer, int from, int to) {
   for (int i = from; i < to; ++i) {
     if (writer.contains("face_" + std::to_string(i))) continue;
     const bool masked = i % 3 == 0;
-    writer.add(record(i, masked), face_image(i), masked ? mask_image() : cv::Mat());
+    writer.add(record(i, masked), {face_image(i), masked ? mask_image() : cv::Mat(), i % 2 == 1 ? face_image(i) : cv::Mat()});
   }
 }
 
 TEST(ImageFolder, RecordsRoundTripEveryField) {
   test::TempDir dir;
-  DatasetWriter writer(dir / "ds", [] { auto c = card("target"); c.models["face_detector"] = "blazeface"; return c; }());
+  DatasetWriter writer(dir / "ds", [] {
+    auto c = card("target");
+    c.models["face_detector"] = "blazeface";
+    c.video = VideoReference{"/videos/clip.mp4", 123456, 1280, 720, 29.97};
+    return c;
+  }());
   write_faces(writer, 0, 4);
   writer.finish();
   const auto records = read_records(dir / "ds");
@@ -61,6 +68,10 @@ TEST(ImageFolder, RecordsRoundTripEveryField) {
   EXPECT_EQ(written.images, 4);
   EXPECT_EQ(written.masks, 2);
   EXPECT_EQ(written.models.at("face_detector"), "blazeface");
+  ASSERT_TRUE(written.video);
+  EXPECT_EQ(written.video->path, "/videos/clip.mp4");
+  EXPECT_EQ(written.video->bytes, 123456u);
+  EXPECT_EQ(written.video->fps, 29.97);
   EXPECT_TRUE(validate_dataset(dir / "ds").empty());
 }
 
@@ -96,10 +107,12 @@ TEST(ImageFolder, ValidatorNamesEveryProblem) {
   writer.finish();
   std::filesystem::remove(dir / "ds/images/face_1.png");
   test::write_text(dir / "ds/masks/face_3.png", "not a png");
+  std::filesystem::remove(dir / "ds/arcface/face_3.png");
   const auto problems = validate_dataset(dir / "ds");
-  ASSERT_EQ(problems.size(), 2u);
+  ASSERT_EQ(problems.size(), 3u);
   EXPECT_NE(problems[0].find("images/face_1.png"), std::string::npos) << problems[0];
   EXPECT_NE(problems[1].find("masks/face_3.png"), std::string::npos) << problems[1];
+  EXPECT_NE(problems[2].find("arcface/face_3.png"), std::string::npos) << problems[2];
 }
 
 TEST(ImageFolder, DamagedMetadataLineIsReportedWithItsNumber) {

@@ -4,74 +4,149 @@
 #include <gtest/gtest.h>
 
 #include <opencv2/imgproc.hpp>
-#include <opencv2/videoio.hpp>
 
+#include "core/events.h"
 #include "dataset/imagefolder.h"
 #include "extract/target_extraction.h"
 #include "face/detector.h"
 #include "media/image_io.h"
+#include "media/video_reader.h"
+#include "support/synthetic_clip.h"
 #include "support/temp_dir.h"
 
 namespace wf::extract {
 namespace {
 
-constexpr int kFrames = 20;
-constexpr int kPan = 4;  // pixels per frame, to the left
 const cv::Rect2f kMiddleWoman(517, 115, 134, 134);  // the largest face, in the half-size photo
 
-cv::Rect2f truth(int frame) { return kMiddleWoman - cv::Point2f(float(kPan * frame), 0); }
-bool hidden(int frame) { return frame >= 8 && frame <= 11; }
+test::PanningClip party_clip() {
+  test::PanningClip clip;
+  clip.photo = core::AppConfig::defaults().assets_dir / "@vladmandic/face-api/demo/sample3.jpg";
+  clip.hidden_region = kMiddleWoman;
+  clip.hidden_from = 8;
+  clip.hidden_to = 11;
+  return clip;
+}
 
-std::filesystem::path make_clip(const test::TempDir& dir) {
-  cv::Mat photo = media::read_image(core::AppConfig::defaults().assets_dir / "@vladmandic/face-api/demo/sample3.jpg");
-  cv::resize(photo, photo, {}, 0.5, 0.5, cv::INTER_AREA);
-  const auto path = dir / "party.mkv";
-  cv::VideoWriter writer(path.string(), cv::CAP_FFMPEG, cv::VideoWriter::fourcc('F', 'F', 'V', '1'), 10.0, photo.size());
-  for (int i = 0; i < kFrames; ++i) {
-    cv::Mat frame;
-    const cv::Mat pan = (cv::Mat_<double>(2, 3) << 1, 0, -kPan * i, 0, 1, 0);
-    cv::warpAffine(photo, frame, pan, photo.size(), cv::INTER_LINEAR, cv::BORDER_REPLICATE);
-    frame.convertTo(frame, -1, 1.0 - 0.01 * i, 2 * i);  // the light changes
-    if (hidden(i)) {
-      const cv::Rect2f face = truth(i);
-      cv::rectangle(frame, cv::Rect(face.x - 20, face.y - 20, face.width + 40, face.height + 40), cv::Scalar::all(120),
-                    cv::FILLED);
-    }
-    writer.write(frame);
+FaceAnalysers& analysers() {
+  static FaceAnalysers loaded = load_face_analysers(core::AppConfig::defaults());
+  return loaded;
+}
+
+// The woman's 478 landmarks in frame 0, the truth every later frame is compared with (moved by the pan).
+std::vector<cv::Point2f> landmarks_in_first_frame(const test::PanningClip& clip) {
+  const cv::Mat frame = clip.frame(0);
+  for (const auto& detection : analysers().detector->detect(frame)) {
+    if (face::box_iou(detection.box, kMiddleWoman) < 0.4f) continue;
+    StageTimes unused;
+    const auto mesh = analyse_face(analysers(), frame, detection, unused).mesh;
+    std::vector<cv::Point2f> points;
+    for (const auto& p : mesh.value().points) points.emplace_back(p.x, p.y);
+    return points;
   }
-  return path;
+  ADD_FAILURE() << "the woman is not found in frame 0";
+  return {};
 }
 
 TEST(TargetExtraction, FollowsOneFaceAndListsTheFramesWhereItIsHidden) {
   test::TempDir dir;
-  static FaceAnalysers analysers = load_face_analysers(core::AppConfig::defaults());
+  const test::PanningClip clip = party_clip();
   TargetOptions options;
-  options.video = make_clip(dir);
+  options.video = dir / "party.mkv";
+  clip.write(options.video);
   options.output = dir / "target";
-  const TargetSummary summary = extract_target(options, analysers);
-  EXPECT_EQ(summary.frames, kFrames);
+  options.tracker.max_missed = 2;  // the track dies behind the card: the woman must be found again by identity
+  core::EventLog events(dir / "events.jsonl");
+  const TargetSummary summary = extract_target(options, analysers(), &events);
+  EXPECT_EQ(summary.frames, clip.frames);
   EXPECT_EQ(summary.frames_without_face, (std::vector<std::int64_t>{8, 9, 10, 11}));
-  EXPECT_EQ(summary.faces, kFrames - 4);
-
-  const auto records = dataset::read_records(options.output);
-  ASSERT_EQ(records.size(), static_cast<std::size_t>(kFrames - 4));
-  double worst_centre_error = 0;
-  for (const auto& record : records) {
-    const cv::Rect2f expected = truth(static_cast<int>(record.frame_index));
-    EXPECT_GE(face::box_iou(record.bbox, expected), 0.4f) << "frame " << record.frame_index;  // the same woman
-    const cv::Point2f error = (record.bbox.tl() + record.bbox.br()) * 0.5f - (expected.tl() + expected.br()) * 0.5f;
-    worst_centre_error = std::max(worst_centre_error, cv::norm(error));
-    EXPECT_EQ(record.mask_origin, dataset::MaskOrigin::hull);
+  EXPECT_EQ(summary.faces, clip.frames - 4);
+  for (double stage : {summary.times.decode, summary.times.detect, summary.times.landmarks, summary.times.embed,
+                       summary.times.write}) {
+    EXPECT_GT(stage, 0.0);
   }
-  RecordProperty("worst_box_centre_error_px", std::to_string(worst_centre_error));
+
+  // The same woman in every frame, her landmarks where the pan moved them.
+  const auto truth = landmarks_in_first_frame(clip);
+  ASSERT_EQ(truth.size(), 478u);
+  const double iod = cv::norm(truth[468] - truth[473]);
+  const auto records = dataset::read_records(options.output);
+  ASSERT_EQ(records.size(), static_cast<std::size_t>(clip.frames - 4));
+  double mean_error = 0, worst_error = 0;
+  for (const auto& record : records) {
+    const int frame = static_cast<int>(record.frame_index);
+    const cv::Rect2f expected = kMiddleWoman - cv::Point2f(float(clip.pan * frame), 0.f);
+    EXPECT_GE(face::box_iou(record.bbox, expected), 0.4f) << "frame " << frame;
+    ASSERT_TRUE(record.crop_matrix);
+    cv::Matx23f to_frame;
+    cv::invertAffineTransform(*record.crop_matrix, to_frame);
+    std::vector<cv::Point2f> found;
+    for (const auto& p : record.landmarks_478) found.emplace_back(p.x, p.y);
+    cv::transform(found, found, to_frame);
+    double error = 0;
+    for (std::size_t i = 0; i < found.size(); ++i) error += cv::norm(found[i] - clip.moved(truth[i], frame));
+    error /= static_cast<double>(found.size()) * iod;
+    mean_error += error / static_cast<double>(records.size());
+    worst_error = std::max(worst_error, error);
+    EXPECT_EQ(record.mask_origin, dataset::MaskOrigin::hull);
+    EXPECT_TRUE(record.arcface_crop);
+  }
+  EXPECT_LT(mean_error, 0.03) << "mean landmark error, fraction of the inter-ocular distance";
+  EXPECT_LT(worst_error, 0.06);
+  RecordProperty("mean_landmark_error_iod", std::to_string(mean_error));
+  RecordProperty("worst_frame_landmark_error_iod", std::to_string(worst_error));
   EXPECT_TRUE(dataset::validate_dataset(options.output).empty());
+
+  // Progress went out as step events, the last one at the last frame of the expected count.
+  const auto batch = core::read_events(dir / "events.jsonl");
+  ASSERT_EQ(batch.events.size(), static_cast<std::size_t>(clip.frames));
+  EXPECT_EQ(batch.events.back().step, clip.frames);
+  EXPECT_EQ(batch.events.back().steps, clip.frames);
+  EXPECT_GT(batch.events.back().items_per_s.value_or(0), 0);
 
   // A second run resumes: nothing new, the hidden frames are still listed.
   const std::string metadata = test::read_text(options.output / "metadata.jsonl");
-  const TargetSummary again = extract_target(options, analysers);
-  EXPECT_EQ(again.faces, kFrames - 4);
+  const TargetSummary again = extract_target(options, analysers());
+  EXPECT_EQ(again.faces, clip.frames - 4);
   EXPECT_EQ(again.frames_without_face, summary.frames_without_face);
   EXPECT_TRUE(test::read_text(options.output / "metadata.jsonl") == metadata);
+}
+
+// The frames stay in the video: decoding it and warping by each record's crop matrix gives its crop again.
+TEST(TargetExtraction, VideoReferenceAndCropMatrixReproduceEveryCrop) {
+  test::TempDir dir;
+  test::PanningClip clip = party_clip();
+  clip.frames = 6;
+  TargetOptions options;
+  options.video = dir / "party.mkv";
+  clip.write(options.video);
+  options.output = dir / "target";
+  options.crop_size = 256;
+  extract_target(options, analysers());
+
+  const auto card = dataset::read_card(options.output);
+  ASSERT_TRUE(card.video);
+  EXPECT_EQ(card.video->path, std::filesystem::absolute(options.video));
+  EXPECT_EQ(card.video->bytes, std::filesystem::file_size(options.video));
+  EXPECT_EQ(card.video->fps, clip.fps);
+  const auto records = dataset::read_records(options.output);
+  ASSERT_EQ(records.size(), 6u);
+  media::VideoReader video(card.video->path);
+  std::size_t next = 0;
+  while (auto frame = video.next()) {
+    if (next == records.size() || records[next].frame_index != frame->index) continue;
+    cv::Mat again;
+    cv::warpAffine(frame->image, again, cv::Mat(*records[next].crop_matrix), {256, 256}, cv::INTER_LINEAR,
+                   cv::BORDER_REPLICATE);
+    const cv::Mat stored = media::read_image(options.output / records[next].file_name());
+    cv::Mat difference;
+    cv::absdiff(again, stored, difference);
+    EXPECT_LT(cv::mean(difference)[0], 0.5) << "frame " << frame->index;
+    const cv::Mat arcface = media::read_image(options.output / records[next].arcface_file_name());
+    EXPECT_EQ(arcface.size(), cv::Size(112, 112));
+    ++next;
+  }
+  EXPECT_EQ(next, records.size());
 }
 
 }  // namespace

@@ -48,6 +48,7 @@ TEST(VideoReader, SamplingKeepsTheFramesAskedFor) {
   auto indices = [&](FrameSampling sampling) {
     std::vector<std::int64_t> out;
     for (const auto& frame : read_all(path, sampling)) out.push_back(frame.index);
+    EXPECT_EQ(VideoReader(path, sampling).expected_frames(), static_cast<std::int64_t>(out.size()));
     return out;
   };
   EXPECT_EQ(indices({.every_nth = 4}), (std::vector<std::int64_t>{0, 4, 8, 12, 16, 20, 24, 28}));

@@ -1,0 +1,28 @@
+#pragma once
+// A target video made from a real photo, with known truth: the camera pans left at a constant speed, the
+// light dims a little every frame, and a grey card may hide one region for a run of frames.
+
+#include <filesystem>
+#include <opencv2/core/mat.hpp>
+
+namespace wf::test {
+
+struct PanningClip {
+  std::filesystem::path photo;
+  double scale = 0.5;       // the photo is resized by this first
+  cv::Rect crop;            // then cut to this (empty: the whole photo)
+  int frames = 20;
+  int pan = 4;              // pixels per frame, to the left
+  double fps = 10;
+  cv::Rect2f hidden_region;  // in frame 0's pixels, moving with the pan
+  int hidden_from = -1, hidden_to = -1;  // frames the card covers it (inclusive)
+
+  bool hidden(int frame) const { return frame >= hidden_from && frame <= hidden_to; }
+  // Where a point of frame 0 is in frame `frame`.
+  cv::Point2f moved(cv::Point2f p, int frame) const { return p - cv::Point2f(float(pan * frame), 0.f); }
+  cv::Mat frame(int index) const;
+  // Writes the clip losslessly (FFV1 in Matroska) so the frames decode exactly as frame() makes them.
+  void write(const std::filesystem::path& path) const;
+};
+
+}  // namespace wf::test
