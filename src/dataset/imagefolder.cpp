@@ -54,7 +54,10 @@ DatasetWriter::DatasetWriter(std::filesystem::path folder, DatasetCard card)
   std::filesystem::create_directories(folder_ / "images", ec);
   if (ec) throw error_from_errno(ec.value(), "cannot create the dataset folder", folder_);
   const auto metadata = folder_ / kMetadata;
-  if (std::filesystem::exists(metadata)) {
+  if (!std::filesystem::exists(metadata)) {
+    core::AtomicFile empty(metadata);  // an extraction that finds no face still leaves a valid, empty dataset
+    empty.commit();
+  } else {
     const auto complete = core::read_complete_lines(metadata);
     if (complete.length != std::filesystem::file_size(metadata)) {
       std::filesystem::resize_file(metadata, complete.length);  // cut a torn tail

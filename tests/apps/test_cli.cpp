@@ -6,13 +6,17 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <map>
 #include <csignal>
 #include <optional>
 #include <regex>
 #include <thread>
 
+#include "core/config.h"
 #include "support/run_command.h"
+#include "support/synthetic_clip.h"
 #include "support/temp_dir.h"
 
 namespace wf::app {
@@ -143,6 +147,57 @@ TEST_F(Cli, ExtractSourceWritesADatasetAndSaysWhatItFound) {
   const auto missing = run({"extract", "--source", (home_ / "nope.jpg").string(), "--output", output});
   EXPECT_EQ(missing.status, 4) << missing.output;
   EXPECT_NE(missing.output.find("nope.jpg"), std::string::npos);
+}
+
+std::size_t lines_in(const std::filesystem::path& path) {
+  if (!std::filesystem::exists(path)) return 0;
+  const std::string text = test::read_text(path);
+  return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
+}
+
+// Every file of a dataset folder, by relative path, with its bytes.
+std::map<std::string, std::string> files_of(const std::filesystem::path& folder) {
+  std::map<std::string, std::string> files;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(folder)) {
+    if (entry.is_regular_file()) files[entry.path().lexically_relative(folder).string()] = test::read_text(entry.path());
+  }
+  return files;
+}
+
+TEST_F(Cli, KilledTargetExtractionResumesToTheSameDataset) {
+  test::PanningClip clip;
+  clip.photo = core::AppConfig::defaults().assets_dir / "@vladmandic/face-api/demo/sample3.jpg";
+  clip.frames = 16;
+  const auto video = home_ / "party.mkv";
+  clip.write(video);
+  const auto whole = run({"extract", "--target", video.string(), "--output", (home_ / "whole").string()});
+  ASSERT_EQ(whole.status, 0) << whole.output;
+
+  const auto resumed = home_ / "resumed";
+  {
+    test::BackgroundCommand first({WF_BINARY, "extract", "--target", video.string(), "--output", resumed.string()},
+                                  environment(), home_ / "first.log");
+    for (int wait = 0; wait < 1200 && lines_in(resumed / "metadata.jsonl") < 5; ++wait) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    first.send_signal(SIGKILL);
+    first.wait();
+  }
+  const std::size_t before_kill = lines_in(resumed / "metadata.jsonl");
+  ASSERT_GE(before_kill, 5u) << test::read_text(home_ / "first.log");
+  ASSERT_LT(before_kill, 16u) << "the first run finished before it was killed";
+  EXPECT_FALSE(std::filesystem::exists(resumed / "dataset.json"));
+
+  const auto second = run({"extract", "--target", video.string(), "--output", resumed.string()});
+  ASSERT_EQ(second.status, 0) << second.output;
+  const auto expected = files_of(home_ / "whole");
+  const auto got = files_of(resumed);
+  ASSERT_EQ(got.size(), expected.size());
+  for (const auto& [name, bytes] : expected) {
+    ASSERT_TRUE(got.count(name)) << name;
+    EXPECT_TRUE(got.at(name) == bytes) << name << " differs after the resumed run";
+  }
+  RecordProperty("faces_before_the_kill", static_cast<int>(before_kill));
 }
 
 TEST_F(Cli, UnknownVerbIsAUsageError) {

@@ -15,7 +15,7 @@
 #include "face/embedder.h"
 #include "face/landmarker_478.h"
 #include "face/landmarker_68.h"
-#include "face_media.h"
+#include "support/face_media.h"
 #include "media/image_io.h"
 #include "support/temp_dir.h"
 
