@@ -11,6 +11,7 @@
 #include "face/detector.h"
 #include "media/image_io.h"
 #include "media/video_reader.h"
+#include "support/run_command.h"
 #include "support/synthetic_clip.h"
 #include "support/temp_dir.h"
 
@@ -96,6 +97,10 @@ TEST(TargetExtraction, FollowsOneFaceAndListsTheFramesWhereItIsHidden) {
   RecordProperty("mean_landmark_error_iod", std::to_string(mean_error));
   RecordProperty("worst_frame_landmark_error_iod", std::to_string(worst_error));
   EXPECT_TRUE(dataset::validate_dataset(options.output).empty());
+  if (std::filesystem::exists("/usr/bin/python3")) {
+    const auto check = test::run_command({"/usr/bin/python3", WF_DATASET_CHECK, options.output.string()});
+    EXPECT_EQ(check.status, 0) << check.output;
+  }
 
   // Progress went out as step events, the last one at the last frame of the expected count.
   const auto batch = core::read_events(dir / "events.jsonl");
