@@ -4,6 +4,7 @@
 #include <ATen/core/Tensor.h>
 
 #include <optional>
+#include <string>
 
 namespace wf::core {
 
@@ -15,5 +16,23 @@ at::Tensor scaled_dot_product_attention(const at::Tensor& query, const at::Tenso
 
 // Whether CUDA device 0 computes in bf16 (compute capability 8.0 and newer).
 bool cuda_supports_bf16();
+
+// CUDA autocast to `dtype` (kHalf or kBFloat16) for the guard's lifetime; does nothing when `enabled` is
+// false. The autocast API moved between 1.13 and 2.4.
+class CudaAutocast {
+ public:
+  CudaAutocast(bool enabled, at::ScalarType dtype);
+  ~CudaAutocast();
+  CudaAutocast(const CudaAutocast&) = delete;
+  CudaAutocast& operator=(const CudaAutocast&) = delete;
+
+ private:
+  bool enabled_;
+  bool was_enabled_ = false;
+  at::ScalarType previous_dtype_ = at::kHalf;
+};
+
+// The key libtorch's optimizers file a parameter's state under.
+std::string optimizer_state_key(const at::Tensor& parameter);
 
 }  // namespace wf::core

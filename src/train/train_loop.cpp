@@ -1,0 +1,177 @@
+#include "train/train_loop.h"
+
+#include <torch/nn/utils/clip_grad.h>
+#include <torch/optim/adamw.h>
+#include <torch/utils.h>
+
+#include <chrono>
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "core/progress.h"
+#include "core/torch_compat.h"
+#include "train/adamw_state.h"
+#include "train/checkpoint_store.h"
+#include "train/loss_scaler.h"
+
+namespace wf::train {
+namespace {
+
+// Puts the model in eval mode for its lifetime, back in train mode after.
+class EvalMode {
+ public:
+  explicit EvalMode(torch::nn::Module& model) : model_(model) { model_.eval(); }
+  ~EvalMode() { model_.train(); }
+  EvalMode(const EvalMode&) = delete;
+  EvalMode& operator=(const EvalMode&) = delete;
+
+ private:
+  torch::nn::Module& model_;
+};
+
+nlohmann::json settings_json(const TrainSettings& s) {
+  return {{"steps", s.steps},
+          {"batch_size", s.batch_size},
+          {"grad_accumulation", s.grad_accumulation},
+          {"lr", s.lr.lr},
+          {"lr_schedule", std::string(to_string(s.lr.schedule))},
+          {"warmup_steps", s.lr.warmup_steps},
+          {"weight_decay", s.weight_decay},
+          {"max_grad_norm", s.max_grad_norm},
+          {"seed", s.seed},
+          {"precision", std::string(core::to_string(s.precision))}};
+}
+
+std::string metrics_text(const std::map<std::string, double>& metrics) { return nlohmann::json(metrics).dump(); }
+
+}  // namespace
+
+std::uint64_t step_seed(std::uint64_t seed, std::int64_t step, std::int64_t micro) {
+  // splitmix64 of the three numbers: nearby steps get unrelated seeds.
+  std::uint64_t z = seed * 0x9E3779B97F4A7C15ULL + static_cast<std::uint64_t>(step) * 0xBF58476D1CE4E5B9ULL +
+                    static_cast<std::uint64_t>(micro) * 0x94D049BB133111EBULL;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+TrainLoop::TrainLoop(TrainTask& task, TrainSettings settings, std::filesystem::path checkpoints, core::EventSink* events)
+    : task_(task), settings_(std::move(settings)), checkpoints_(std::move(checkpoints)), events_(events) {
+  if (settings_.steps < 1 || settings_.batch_size < 1 || settings_.grad_accumulation < 1) {
+    throw Error(ErrorCode::invalid_input, "training needs at least one step, a batch of one and one micro-batch per step");
+  }
+  settings_.lr.total_steps = settings_.steps;
+}
+
+TrainResult TrainLoop::run(const std::atomic<bool>* cancel, std::optional<std::int64_t> stop_at) {
+  torch::nn::Module& model = task_.model();
+  model.train();
+  const auto parameters = model.parameters();
+  torch::optim::AdamW optimizer(parameters, torch::optim::AdamWOptions(settings_.lr.lr).weight_decay(settings_.weight_decay));
+  const CheckpointStore store(checkpoints_);
+  TrainResult result;
+  if (auto checkpoint = store.load_latest()) {
+    core::load_state_dict(model, checkpoint->model, true, store.folder());
+    restore_adamw_state(optimizer, model, checkpoint->optimizer);
+    result.step = checkpoint->step;
+  }
+  const bool on_cuda = !parameters.empty() && parameters.front().is_cuda();
+  const bool autocast = on_cuda && (settings_.precision == core::Precision::bf16 || settings_.precision == core::Precision::fp16);
+  LossScaler scaler(on_cuda && settings_.precision == core::Precision::fp16);
+  const std::int64_t end = std::min(settings_.steps, stop_at.value_or(settings_.steps));
+
+  auto checkpoint = [&] {
+    store.save({result.step, core::module_state(model), adamw_state(optimizer, model),
+                {{"settings", settings_json(settings_)}, {"loss", result.loss}}});
+    if (!events_) return;
+    core::Event event;
+    event.phase = settings_.phase;
+    event.kind = core::EventKind::checkpoint;
+    event.step = result.step;
+    event.message = store.folder().string();
+    events_->emit(event);
+  };
+  auto emit = [&](core::Event event) {
+    if (events_) events_->emit(event);
+  };
+  core::Event start;
+  start.phase = settings_.phase;
+  start.kind = core::EventKind::phase_start;
+  start.step = result.step;
+  start.steps = settings_.steps;
+  emit(start);
+
+  const core::ProgressMeter meter(settings_.phase, end - result.step);
+  const std::int64_t first_step = result.step;
+  while (result.step < end) {
+    if (cancel && cancel->load()) {
+      result.cancelled = true;
+      break;
+    }
+    const double lr = learning_rate(settings_.lr, result.step);
+    for (auto& group : optimizer.param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+    optimizer.zero_grad();
+    double step_loss = 0;
+    for (std::int64_t micro = 0; micro < settings_.grad_accumulation; ++micro) {
+      torch::manual_seed(step_seed(settings_.seed, result.step, micro));
+      at::Tensor loss;
+      {
+        const core::CudaAutocast amp(autocast, settings_.precision == core::Precision::bf16 ? at::kBFloat16 : at::kHalf);
+        loss = task_.loss(result.step, micro, settings_.batch_size) / static_cast<double>(settings_.grad_accumulation);
+      }
+      const double value = loss.item<double>();
+      if (!std::isfinite(value)) {
+        throw Error(ErrorCode::invalid_input,
+                    "the loss became " + std::to_string(value) + " at step " + std::to_string(result.step + 1) +
+                        "; the last good checkpoint is kept",
+                    store.folder(), "lower the learning rate, or check the training data for empty or broken samples");
+      }
+      step_loss += value;
+      scaler.scale(loss).backward();
+    }
+    const bool finite = scaler.unscale(parameters);
+    if (finite) {
+      if (settings_.max_grad_norm > 0) torch::nn::utils::clip_grad_norm_(parameters, settings_.max_grad_norm);
+      optimizer.step();
+    }
+    scaler.update(finite);
+    ++result.step;
+    result.loss = step_loss;
+
+    core::Event event = meter.step(result.step - first_step);
+    event.step = result.step;
+    event.steps = settings_.steps;
+    event.loss = step_loss;
+    event.lr = lr;
+    if (settings_.steps_per_epoch > 0) {
+      event.epoch = (result.step - 1) / settings_.steps_per_epoch + 1;
+      event.epochs = (settings_.steps + settings_.steps_per_epoch - 1) / settings_.steps_per_epoch;
+    }
+    emit(event);
+    if (settings_.steps_per_epoch > 0 && (result.step % settings_.steps_per_epoch == 0 || result.step == settings_.steps)) {
+      {
+        const EvalMode eval(model);
+        const torch::NoGradGuard no_grad;
+        result.metrics = task_.evaluate();
+      }
+      core::Event epoch = event;
+      epoch.kind = core::EventKind::epoch;
+      epoch.message = metrics_text(result.metrics);
+      emit(epoch);
+    }
+    if (settings_.checkpoint_every > 0 && result.step % settings_.checkpoint_every == 0 && result.step < end) checkpoint();
+  }
+  checkpoint();
+  core::Event done;
+  done.phase = settings_.phase;
+  done.kind = core::EventKind::phase_end;
+  done.step = result.step;
+  done.steps = settings_.steps;
+  done.loss = result.loss;
+  done.message = result.cancelled ? "cancelled" : metrics_text(result.metrics);
+  emit(done);
+  return result;
+}
+
+}  // namespace wf::train

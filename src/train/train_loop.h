@@ -1,0 +1,79 @@
+#pragma once
+// The training loop every trainer shares (XSeg, identity, LoRA): AdamW with a warm-up + cosine or constant
+// learning rate, gradient accumulation, optional gradient clipping, mixed precision on CUDA (bf16, or fp16
+// with dynamic loss scaling), a checkpoint every N steps and at stop, exact resume, cancel at any time,
+// and telemetry (step and epoch events). A NaN loss stops training with the last good checkpoint kept.
+//
+// Exact resume works because nothing random is carried between steps: before each micro-batch the loop
+// seeds libtorch's generator from (seed, step, micro-batch), and tasks derive their own randomness (data
+// order, augmentation) from the same numbers.
+
+#include <torch/nn/module.h>
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "core/config.h"
+#include "core/events.h"
+#include "train/lr_schedule.h"
+
+namespace wf::train {
+
+struct TrainSettings {
+  std::int64_t steps = 1000;            // optimizer steps in all
+  std::int64_t batch_size = 8;          // samples per micro-batch
+  std::int64_t grad_accumulation = 1;   // micro-batches per optimizer step
+  std::int64_t steps_per_epoch = 0;     // > 0: an epoch event (with the task's metrics) after every epoch
+  LrSettings lr;                        // total_steps is taken from `steps`
+  double weight_decay = 1e-2;
+  double max_grad_norm = 0;             // 0: no clipping
+  std::int64_t checkpoint_every = 0;    // 0: only when training stops
+  std::uint64_t seed = 0;
+  core::Precision precision = core::Precision::fp32;  // bf16 / fp16 autocast on CUDA only
+  core::PhaseRef phase{"train", 1, 1};
+};
+
+class TrainTask {
+ public:
+  virtual ~TrainTask() = default;
+  virtual torch::nn::Module& model() = 0;
+  // The loss of micro-batch `micro` of optimizer step `step`, in training mode. Its data and randomness
+  // must follow from (seed, step, micro) alone.
+  virtual at::Tensor loss(std::int64_t step, std::int64_t micro, std::int64_t batch_size) = 0;
+  // Held-out metrics after an epoch (the model is put in eval mode around the call).
+  virtual std::map<std::string, double> evaluate() { return {}; }
+};
+
+struct TrainResult {
+  std::int64_t step = 0;     // optimizer steps done, including those of earlier runs
+  double loss = 0;           // the last step's loss
+  bool cancelled = false;
+  std::map<std::string, double> metrics;  // the last evaluation
+};
+
+class TrainLoop {
+ public:
+  // `checkpoints`: the folder of CheckpointStore; a run resumes from the latest checkpoint found there.
+  TrainLoop(TrainTask& task, TrainSettings settings, std::filesystem::path checkpoints,
+            core::EventSink* events = nullptr);
+
+  // Trains until `settings.steps` (or `stop_at` steps, for tests and staged runs) or until `cancel` turns
+  // true, then checkpoints. Throws wf::Error(invalid_input) on a non-finite loss, after the last good
+  // checkpoint was kept.
+  TrainResult run(const std::atomic<bool>* cancel = nullptr, std::optional<std::int64_t> stop_at = std::nullopt);
+
+ private:
+  TrainTask& task_;
+  TrainSettings settings_;
+  std::filesystem::path checkpoints_;
+  core::EventSink* events_;
+};
+
+// The seed of micro-batch `micro` of step `step`: the same in every run with the same settings.
+std::uint64_t step_seed(std::uint64_t seed, std::int64_t step, std::int64_t micro);
+
+}  // namespace wf::train

@@ -1,0 +1,195 @@
+// The shared training loop on a small regression task whose every number is known: exact resume,
+// gradient accumulation, the learning-rate curve, NaN and cancel handling, loss scaling.
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "core/error.h"
+#include "core/events.h"
+#include "support/temp_dir.h"
+#include "train/checkpoint_store.h"
+#include "train/loss_scaler.h"
+#include "train/lr_schedule.h"
+#include "train/train_loop.h"
+
+namespace wf::train {
+namespace {
+
+struct RegressionNetImpl : torch::nn::Module {
+  RegressionNetImpl() {
+    fc1 = register_module("fc1", torch::nn::Linear(4, 16));
+    bn = register_module("bn", torch::nn::BatchNorm1d(16));
+    fc2 = register_module("fc2", torch::nn::Linear(16, 1));
+  }
+  at::Tensor forward(const at::Tensor& x) {
+    const at::Tensor hidden = fc1->forward(x);
+    return fc2->forward(torch::tanh(plain ? hidden : bn->forward(hidden)));
+  }
+  bool plain = false;  // without batch norm, whose statistics depend on the micro-batch size
+  torch::nn::Linear fc1{nullptr}, fc2{nullptr};
+  torch::nn::BatchNorm1d bn{nullptr};
+};
+TORCH_MODULE(RegressionNet);
+
+// y = 0.3 x . w: each step sees 8 fresh samples drawn from the step number alone; micro-batches split them.
+class RegressionTask : public TrainTask {
+ public:
+  explicit RegressionTask(std::uint64_t init_seed) {
+    torch::manual_seed(init_seed);
+    net = RegressionNet();
+  }
+  torch::nn::Module& model() override { return *net; }
+  at::Tensor loss(std::int64_t step, std::int64_t micro, std::int64_t batch_size) override {
+    if (nan_at == step) return torch::full({}, std::nan(""));
+    if (cancel_after && step == *cancel_after) cancel->store(true);
+    auto generator = at::detail::createCPUGenerator(1000 + static_cast<std::uint64_t>(step));
+    const at::Tensor x = at::randn({8, 4}, generator);
+    const at::Tensor y = (0.3 * x.matmul(at::tensor({0.5f, -1.f, 0.25f, 2.f}))).unsqueeze(1);
+    const auto rows = torch::indexing::Slice(micro * batch_size, (micro + 1) * batch_size);
+    // From the loop's per-micro-batch seed; left out when comparing micro-batch splits.
+    const at::Tensor noise = net->plain ? torch::zeros({batch_size, 1}) : 0.01 * torch::randn({batch_size, 1});
+    return torch::mse_loss(net->forward(x.index({rows})), y.index({rows}) + noise);
+  }
+  std::map<std::string, double> evaluate() override { return {{"calls", ++evaluations}}; }
+
+  RegressionNet net{nullptr};
+  std::int64_t nan_at = -1;
+  std::optional<std::int64_t> cancel_after;
+  std::atomic<bool>* cancel = nullptr;
+  int evaluations = 0;
+};
+
+// Records every step event's loss by step number.
+class LossLog : public core::EventSink {
+ public:
+  void emit(const core::Event& event) override {
+    if (event.kind == core::EventKind::step) losses[*event.step] = *event.loss;
+    kinds.push_back(event.kind);
+  }
+  std::map<std::int64_t, double> losses;
+  std::vector<core::EventKind> kinds;
+};
+
+TrainSettings settings(std::int64_t steps) {
+  TrainSettings s;
+  s.steps = steps;
+  s.batch_size = 8;
+  s.lr = {.lr = 1e-2, .schedule = LrSchedule::cosine, .warmup_steps = 2};
+  s.seed = 5;
+  return s;
+}
+
+TEST(TrainLoop, StoppingAndResumingGivesTheSameLossesAsOneRun) {
+  test::TempDir dir;
+  RegressionTask whole_task(1);
+  LossLog whole_log;
+  TrainLoop(whole_task, settings(40), dir / "whole", &whole_log).run();
+
+  LossLog resumed_log;
+  {
+    RegressionTask first(1);
+    EXPECT_EQ(TrainLoop(first, settings(40), dir / "resumed", &resumed_log).run(nullptr, 17).step, 17);
+  }
+  RegressionTask second(99);  // another initialisation: the checkpoint must replace all of it
+  const TrainResult result = TrainLoop(second, settings(40), dir / "resumed", &resumed_log).run();
+  EXPECT_EQ(result.step, 40);
+  ASSERT_EQ(resumed_log.losses.size(), 40u);
+  for (const auto& [step, loss] : whole_log.losses) EXPECT_EQ(resumed_log.losses.at(step), loss) << "step " << step;
+  const auto a = core::module_state(*whole_task.net), b = core::module_state(*second.net);
+  for (const auto& [name, tensor] : a) EXPECT_TRUE(tensor.equal(b.at(name))) << name;
+  double first = 0, last = 0;  // and it learns
+  for (int i = 1; i <= 5; ++i) first += whole_log.losses.at(i), last += whole_log.losses.at(35 + i);
+  EXPECT_LT(last, 0.5 * first);
+}
+
+TEST(TrainLoop, AccumulatedMicroBatchesStepLikeOneBigBatch) {
+  test::TempDir dir;
+  auto run = [&](std::int64_t batch, std::int64_t accumulation, const char* name) {
+    RegressionTask task(1);
+    task.net->plain = true;
+    TrainSettings s = settings(4);
+    s.batch_size = batch;
+    s.grad_accumulation = accumulation;
+    s.seed = 0;
+    TrainLoop loop(task, s, dir / name);
+    loop.run();
+    return core::module_state(*task.net);
+  };
+  // The loss is a mean, so the two halves' gradients averaged equal the whole batch's up to rounding.
+  const auto big = run(8, 1, "big"), split = run(4, 2, "split");
+  for (const auto& [name, tensor] : big) {
+    if (tensor.is_floating_point()) {
+      EXPECT_LT((tensor - split.at(name)).abs().max().item<double>(), 1e-5) << name;
+    }
+  }
+}
+
+TEST(TrainLoop, LearningRateWarmsUpThenFollowsTheCosine) {
+  const LrSettings s{.lr = 1.0, .schedule = LrSchedule::cosine, .warmup_steps = 4, .total_steps = 104, .min_lr = 0.0};
+  EXPECT_DOUBLE_EQ(learning_rate(s, 0), 0.25);
+  EXPECT_DOUBLE_EQ(learning_rate(s, 3), 1.0);
+  EXPECT_DOUBLE_EQ(learning_rate(s, 4), 1.0);
+  EXPECT_NEAR(learning_rate(s, 54), 0.5, 1e-12);
+  EXPECT_NEAR(learning_rate(s, 104), 0.0, 1e-12);
+  EXPECT_DOUBLE_EQ(learning_rate({.lr = 0.3, .schedule = LrSchedule::constant}, 500), 0.3);
+  EXPECT_EQ(parse_lr_schedule("cosine"), LrSchedule::cosine);
+  EXPECT_THROW(parse_lr_schedule("linear-ish"), Error);
+}
+
+TEST(TrainLoop, ANanLossStopsWithAClearErrorAndKeepsTheLastCheckpoint) {
+  test::TempDir dir;
+  RegressionTask task(1);
+  task.nan_at = 5;
+  TrainSettings s = settings(10);
+  s.checkpoint_every = 2;
+  try {
+    TrainLoop(task, s, dir / "ckpt").run();
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(e.message().find("step 6"), std::string::npos) << e.what();
+    EXPECT_FALSE(e.hint().empty());
+  }
+  const auto kept = CheckpointStore(dir / "ckpt").load_latest();
+  ASSERT_TRUE(kept);
+  EXPECT_EQ(kept->step, 4);
+  EXPECT_TRUE(std::isfinite(kept->state.at("loss").get<double>()));
+}
+
+TEST(TrainLoop, CancelStopsAtTheNextStepWithACheckpointAndEpochsCarryMetrics) {
+  test::TempDir dir;
+  std::atomic<bool> cancel{false};
+  RegressionTask task(1);
+  task.cancel = &cancel;
+  task.cancel_after = 6;
+  TrainSettings s = settings(20);
+  s.steps_per_epoch = 3;
+  LossLog log;
+  const TrainResult result = TrainLoop(task, s, dir / "ckpt", &log).run(&cancel);
+  EXPECT_TRUE(result.cancelled);
+  EXPECT_EQ(result.step, 7);  // the step that saw the cancel finishes
+  EXPECT_EQ(CheckpointStore(dir / "ckpt").load_latest()->step, 7);
+  EXPECT_EQ(task.evaluations, 2);  // after steps 3 and 6
+  EXPECT_EQ(log.kinds.front(), core::EventKind::phase_start);
+  EXPECT_EQ(log.kinds.back(), core::EventKind::phase_end);
+  EXPECT_EQ(std::count(log.kinds.begin(), log.kinds.end(), core::EventKind::epoch), 2);
+}
+
+TEST(LossScaler, SkipsNonFiniteStepsHalvingTheScaleAndGrowsAfterGoodOnes) {
+  LossScaler scaler(true, 1024.0, 2);
+  at::Tensor p = torch::zeros({3}, torch::requires_grad());
+  scaler.scale(p.sum() * 2).backward();
+  EXPECT_TRUE(scaler.unscale({p}));
+  EXPECT_TRUE(p.grad().allclose(torch::full({3}, 2.0)));
+  scaler.update(true);
+  p.mutable_grad() = torch::tensor({1.f, INFINITY, 0.f});
+  EXPECT_FALSE(scaler.unscale({p}));
+  scaler.update(false);
+  EXPECT_EQ(scaler.scale_value(), 512.0);
+  scaler.update(true);
+  scaler.update(true);
+  EXPECT_EQ(scaler.scale_value(), 1024.0);
+  EXPECT_EQ(LossScaler(false).scale(torch::ones({})).item<float>(), 1.f);
+}
+
+}  // namespace
+}  // namespace wf::train
