@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "cli_context.h"
+#include "progress_line.h"
 #include "core/events.h"
 #include "extract/source_extraction.h"
 #include "extract/target_extraction.h"
@@ -26,43 +27,6 @@ struct ExtractOptions {
   std::string events;
 };
 
-// Progress on stderr as one rewritten line (bar, frames/s, time left); every event also goes to the
-// events file when one was asked for.
-class ProgressLine final : public core::EventSink {
- public:
-  explicit ProgressLine(const std::string& events_file) {
-    if (!events_file.empty()) log_ = std::make_unique<core::EventLog>(events_file);
-  }
-  ~ProgressLine() override { std::fprintf(stderr, "\n"); }
-
-  void emit(const core::Event& event) override {
-    if (log_) log_->emit(event);
-    if (event.kind == core::EventKind::warning) {
-      std::fprintf(stderr, "\nwarning: %s\n", event.message.c_str());
-      return;
-    }
-    const auto done = event.step.value_or(0);
-    std::string bar;
-    if (event.steps && *event.steps > 0) {
-      const auto filled = static_cast<int>(24 * std::min<std::int64_t>(done, *event.steps) / *event.steps);
-      bar = "[" + std::string(static_cast<std::size_t>(filled), '#') + std::string(static_cast<std::size_t>(24 - filled), '.') +
-            "] " + std::to_string(done) + "/" + std::to_string(*event.steps);
-    } else {
-      bar = std::to_string(done);
-    }
-    std::fprintf(stderr, "\rextracting %s frames  %.1f frames/s", bar.c_str(), event.items_per_s.value_or(0));
-    if (event.eta_s) {
-      const auto eta = static_cast<long long>(*event.eta_s + 0.5);
-      std::fprintf(stderr, "  ETA %lld:%02lld", eta / 60, eta % 60);
-    }
-    std::fprintf(stderr, "   ");
-    std::fflush(stderr);
-  }
-
- private:
-  std::unique_ptr<core::EventLog> log_;
-};
-
 void print_times(const extract::StageTimes& t) {
   const double total = std::max(t.total(), 1e-9);
   std::printf("time: decode %.0f%%, detect %.0f%%, landmarks %.0f%%, embed %.0f%%, write %.0f%% of %.1f s\n",
@@ -79,7 +43,7 @@ int run_target(const ExtractOptions& options, extract::FaceAnalysers& analysers)
   target.crop_size = options.crop;
   extract::TargetSummary summary;
   {
-    ProgressLine progress(options.events);
+    ProgressLine progress("extracting", "frames", options.events);
     summary = extract::extract_target(target, analysers, &progress);
   }
   std::printf("target dataset %s: %d faces from %d frames; %zu frames without the face (listed in skipped.jsonl)\n",
@@ -103,7 +67,7 @@ int run_extract(const GlobalOptions& global, const ExtractOptions& options) {
   auto analysers = extract::load_face_analysers(config);
   extract::SourceSummary summary;
   {
-    ProgressLine progress(options.events);
+    ProgressLine progress("extracting", "frames", options.events);
     summary = extract::extract_source(source, analysers, &progress);
   }
   for (const auto& message : summary.unreadable) std::printf("left out: %s\n", message.c_str());

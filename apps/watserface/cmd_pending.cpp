@@ -16,8 +16,6 @@ struct PendingVerb {
 };
 
 constexpr PendingVerb kPending[] = {
-    {"train", "Train the identity adapter, the XSeg occlusion mask and the optional style LoRA",
-     "the XSeg, identity and LoRA training milestones"},
     {"swap", "Swap the source face into the target video (generative, ONNX or offline engine)",
      "the swap milestone"},
     {"review", "Scan a swapped video for weak frames and repair them", "the review and repair milestone"},

@@ -120,6 +120,20 @@ DatasetCard read_card(const std::filesystem::path& folder) {
   }
 }
 
+void rewrite_records(const std::filesystem::path& folder, const std::vector<FaceRecord>& records) {
+  std::string text;
+  std::int64_t masks = 0;
+  for (const auto& record : records) {
+    text += record.to_json().dump() + "\n";
+    if (record.mask_origin) ++masks;
+  }
+  DatasetCard card = read_card(folder);
+  core::write_file_atomic(folder / kMetadata, text);
+  card.images = static_cast<std::int64_t>(records.size());
+  card.masks = masks;
+  core::write_json_file(folder / kCard, card.to_json());
+}
+
 std::vector<std::string> validate_dataset(const std::filesystem::path& folder) {
   std::vector<std::string> problems;
   std::vector<FaceRecord> records;

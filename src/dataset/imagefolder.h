@@ -71,6 +71,10 @@ class DatasetWriter {
 std::vector<FaceRecord> read_records(const std::filesystem::path& folder);
 DatasetCard read_card(const std::filesystem::path& folder);
 
+// Replaces metadata.jsonl with `records` in one atomic write (after their files were written) and updates
+// dataset.json's counts: how a later step (XSeg masks, painted corrections) changes records in place.
+void rewrite_records(const std::filesystem::path& folder, const std::vector<FaceRecord>& records);
+
 // Everything wrong with a dataset, one line each (empty when it is valid): unreadable metadata lines,
 // duplicate ids, missing or unreadable images and masks, inconsistent counts in dataset.json.
 std::vector<std::string> validate_dataset(const std::filesystem::path& folder);

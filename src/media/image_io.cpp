@@ -8,14 +8,16 @@
 
 namespace wf::media {
 
-cv::Mat read_image(const std::filesystem::path& path) {
+namespace {
+
+cv::Mat decode(const std::filesystem::path& path, int flags) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) {
     throw Error(ErrorCode::not_found, "image not found", path, "check the path");
   }
   cv::Mat image;
   try {
-    image = cv::imread(path.string(), cv::IMREAD_COLOR);
+    image = cv::imread(path.string(), flags);
   } catch (const cv::Exception& e) {
     throw Error(ErrorCode::invalid_input, std::string("cannot decode the image: ") + e.err, path,
                 "convert it to PNG or JPEG");
@@ -26,6 +28,12 @@ cv::Mat read_image(const std::filesystem::path& path) {
   }
   return image;
 }
+
+}  // namespace
+
+cv::Mat read_image(const std::filesystem::path& path) { return decode(path, cv::IMREAD_COLOR); }
+
+cv::Mat read_mask(const std::filesystem::path& path) { return decode(path, cv::IMREAD_GRAYSCALE); }
 
 void write_image(const std::filesystem::path& path, const cv::Mat& image) {
   std::vector<unsigned char> bytes;

@@ -9,6 +9,8 @@ namespace wf::media {
 // Decodes an image, applying its EXIF orientation; grey and alpha images become 3-channel BGR.
 // Throws wf::Error: not_found, invalid_input (not an image OpenCV can decode, or empty).
 cv::Mat read_image(const std::filesystem::path& path);
+// A mask: 8-bit single channel (colour files are converted to grey). Same errors.
+cv::Mat read_mask(const std::filesystem::path& path);
 
 // Encodes by the file's extension and writes atomically.
 void write_image(const std::filesystem::path& path, const cv::Mat& image);

@@ -47,9 +47,14 @@ TEST_F(Cli, EveryVerbHasHelp) {
 }
 
 TEST_F(Cli, VerbsOfLaterMilestonesSaySoWithStatusTwo) {
-  for (const char* verb : {"train", "swap", "review", "bench"}) {
+  for (const char* verb : {"swap", "review", "bench"}) {
     const auto result = run({verb, "--source", "x.mp4"});
     EXPECT_EQ(result.status, 2) << verb;
+    EXPECT_NE(result.output.find("not available yet"), std::string::npos) << result.output;
+  }
+  for (const char* trainer : {"identity", "lora"}) {
+    const auto result = run({"train", trainer, "--dataset", "x"});
+    EXPECT_EQ(result.status, 2) << trainer;
     EXPECT_NE(result.output.find("not available yet"), std::string::npos) << result.output;
   }
 }
@@ -198,6 +203,45 @@ TEST_F(Cli, KilledTargetExtractionResumesToTheSameDataset) {
     EXPECT_TRUE(got.at(name) == bytes) << name << " differs after the resumed run";
   }
   RecordProperty("faces_before_the_kill", static_cast<int>(before_kill));
+}
+
+TEST_F(Cli, TrainXsegStopsOnCtrlCResumesAndItsMasksGoIntoTheDataset) {
+  test::PanningClip clip;
+  clip.photo = core::AppConfig::defaults().assets_dir / "@vladmandic/face-api/demo/sample3.jpg";
+  clip.frames = 8;
+  const auto video = home_ / "party.mkv";
+  clip.write(video);
+  const auto dataset = (home_ / "target").string(), model = (home_ / "xseg").string();
+  ASSERT_EQ(run({"extract", "--target", video.string(), "--output", dataset, "--crop", "128"}).status, 0);
+
+  const std::vector<std::string> train = {WF_BINARY, "train", "xseg", "--dataset", dataset, "--output", model,
+                                          "--resolution", "32", "--batch", "2", "--epochs", "400", "--events",
+                                          (home_ / "events.jsonl").string()};
+  {
+    test::BackgroundCommand first(train, environment(), home_ / "train.log");
+    for (int wait = 0; wait < 1200 && lines_in(home_ / "events.jsonl") < 4; ++wait) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    first.send_signal(SIGINT);
+    EXPECT_EQ(first.wait(), 130) << test::read_text(home_ / "train.log");
+  }
+  EXPECT_NE(test::read_text(home_ / "train.log").find("stopped, resumable"), std::string::npos);
+  EXPECT_TRUE(std::filesystem::exists(home_ / "xseg/checkpoints/latest"));
+  EXPECT_TRUE(std::filesystem::exists(home_ / "xseg/model.safetensors"));
+
+  const auto resumed = run({"train", "xseg", "--dataset", dataset, "--output", model, "--resolution", "32", "--batch", "2",
+                            "--epochs", "2"});  // fewer epochs than already done: nothing left but the report
+  EXPECT_EQ(resumed.status, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("held-out IoU"), std::string::npos) << resumed.output;
+
+  const auto applied = run({"apply", "xseg", "--dataset", dataset, "--model", model});
+  EXPECT_EQ(applied.status, 0) << applied.output;
+  EXPECT_NE(applied.output.find("xseg masks written for 8 faces"), std::string::npos) << applied.output;
+  EXPECT_NE(test::read_text(home_ / "target/metadata.jsonl").find(R"("mask_origin":"xseg")"), std::string::npos);
+
+  const auto missing = run({"apply", "xseg", "--dataset", dataset, "--model", (home_ / "nothing").string()});
+  EXPECT_NE(missing.status, 0);
+  EXPECT_NE(missing.output.find("train one first"), std::string::npos) << missing.output;
 }
 
 TEST_F(Cli, UnknownVerbIsAUsageError) {

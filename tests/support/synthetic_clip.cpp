@@ -16,12 +16,26 @@ cv::Mat PanningClip::frame(int index) const {
   cv::Mat out;
   cv::warpAffine(image, out, pan_matrix, image.size(), cv::INTER_LINEAR, cv::BORDER_REPLICATE);
   out.convertTo(out, -1, 1.0 - 0.01 * index, 2 * index);  // the light changes
+  out.setTo(cv::Scalar(40, 45, 50), bar_mask(index));
   if (hidden(index)) {
     const cv::Rect2f region = hidden_region - cv::Point2f(float(pan * index), 0.f);
     cv::rectangle(out, cv::Rect(cv::Rect2f(region.x - 20, region.y - 20, region.width + 40, region.height + 40)),
                   cv::Scalar::all(120), cv::FILLED);
   }
   return out;
+}
+
+cv::Mat PanningClip::bar_mask(int frame) const {
+  cv::Mat image = media::read_image(photo);
+  const cv::Size size = crop.empty() ? cv::Size(cvRound(image.cols * scale), cvRound(image.rows * scale)) : crop.size();
+  cv::Mat mask = cv::Mat::zeros(size, CV_8U);
+  if (frame < bar_from || frame > bar_to) return mask;
+  const cv::Point2f corner = moved(bar_start + bar_velocity * float(frame - bar_from), frame);
+  const cv::Point2f centre = corner + cv::Point2f(bar_size.width / 2, bar_size.height / 2);
+  cv::ellipse(mask, cv::RotatedRect(centre, bar_size, 0.f), cv::Scalar(255), cv::FILLED);  // rounded ends
+  cv::rectangle(mask, cv::Rect(cv::Rect2f(corner.x + bar_size.height / 2, corner.y, bar_size.width - bar_size.height, bar_size.height)),
+                cv::Scalar(255), cv::FILLED);
+  return mask;
 }
 
 void PanningClip::write(const std::filesystem::path& path) const {

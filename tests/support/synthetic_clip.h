@@ -17,7 +17,15 @@ struct PanningClip {
   cv::Rect2f hidden_region;  // in frame 0's pixels, moving with the pan
   int hidden_from = -1, hidden_to = -1;  // frames the card covers it (inclusive)
 
+  // A dark bar (a microphone, a finger) sliding across the frame: its top-left corner in frame 0's
+  // pixels at frame `bar_from`, moving `bar_velocity` pixels per frame on top of the pan, until `bar_to`.
+  cv::Size2f bar_size;
+  cv::Point2f bar_start, bar_velocity;
+  int bar_from = -1, bar_to = -1;
+
   bool hidden(int frame) const { return frame >= hidden_from && frame <= hidden_to; }
+  // 255 where the bar covers frame `frame` (empty mask when it is not on screen).
+  cv::Mat bar_mask(int frame) const;
   // Where a point of frame 0 is in frame `frame`.
   cv::Point2f moved(cv::Point2f p, int frame) const { return p - cv::Point2f(float(pan * frame), 0.f); }
   cv::Mat frame(int index) const;

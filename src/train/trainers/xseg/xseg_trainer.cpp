@@ -1,0 +1,114 @@
+#include "train/trainers/xseg/xseg_trainer.h"
+
+#include <torch/torch.h>
+
+#include <numeric>
+
+#include "core/error.h"
+#include "train/trainers/xseg/xseg_data.h"
+#include "train/trainers/xseg/xseg_model.h"
+
+namespace wf::xseg {
+
+at::Tensor dice_loss(const at::Tensor& logits, const at::Tensor& target) {
+  const at::Tensor p = logits.sigmoid().flatten(1), t = target.flatten(1);
+  const at::Tensor dice = (2 * (p * t).sum(1) + 1) / (p.sum(1) + t.sum(1) + 1);
+  return 1 - dice.mean();
+}
+
+std::map<std::string, double> mask_metrics(const at::Tensor& logits, const at::Tensor& target) {
+  const at::Tensor p = logits.gt(0), t = target.gt(0.5);
+  const double overlap = (p & t).sum().item<double>(), predicted = p.sum().item<double>(), truth = t.sum().item<double>();
+  const double uni = predicted + truth - overlap;
+  return {{"iou", uni > 0 ? overlap / uni : 1.0}, {"dice", predicted + truth > 0 ? 2 * overlap / (predicted + truth) : 1.0}};
+}
+
+namespace {
+
+class XSegTask : public train::TrainTask {
+ public:
+  XSegTask(const XSegData& data, std::uint64_t seed, torch::Device device) : data_(data), seed_(seed), device_(device) {
+    torch::manual_seed(train::step_seed(seed, -1, -1));  // the same initial weights in every run with this seed
+    model_ = nn::Unet();
+    model_->to(device_);
+  }
+  torch::nn::Module& model() override { return *model_; }
+  nn::Unet& unet() { return model_; }
+
+  at::Tensor loss(std::int64_t step, std::int64_t micro, std::int64_t batch_size) override {
+    // Sample k of the run is entry k % n of epoch k / n's shuffled order.
+    std::vector<std::size_t> indices;
+    const auto n = static_cast<std::int64_t>(data_.train_size());
+    const std::int64_t first = step * batch_size * accumulation_ + micro * batch_size;
+    for (std::int64_t k = first; k < first + batch_size; ++k) indices.push_back(order(k / n)[static_cast<std::size_t>(k % n)]);
+    std::mt19937_64 rng(train::step_seed(seed_, step, micro));
+    const XSegImages batch = data_.augmented(indices, rng);
+    const at::Tensor logits = model_->forward(to_input(batch.images).to(device_));
+    const at::Tensor target = to_target(batch.labels).to(device_);
+    return torch::binary_cross_entropy_with_logits(logits, target) + dice_loss(logits, target);
+  }
+
+  std::map<std::string, double> evaluate() override { return metrics(data_.held_out()); }
+
+  std::map<std::string, double> metrics(const XSegImages& set) {
+    std::vector<at::Tensor> logits;
+    for (std::size_t i = 0; i < set.images.size(); i += 8) {
+      const std::size_t end = std::min(set.images.size(), i + 8);
+      const std::vector<cv::Mat> images(set.images.begin() + static_cast<std::ptrdiff_t>(i), set.images.begin() + static_cast<std::ptrdiff_t>(end));
+      logits.push_back(model_->forward(to_input(images).to(device_)).cpu());
+    }
+    return mask_metrics(at::cat(logits), to_target(set.labels));
+  }
+
+  void set_accumulation(std::int64_t accumulation) { accumulation_ = accumulation; }
+
+ private:
+  const std::vector<std::size_t>& order(std::int64_t epoch) {
+    if (epoch != order_epoch_) {
+      order_.resize(data_.train_size());
+      std::iota(order_.begin(), order_.end(), 0);
+      std::mt19937_64 rng(train::step_seed(seed_, -1 - epoch, 0));
+      std::shuffle(order_.begin(), order_.end(), rng);
+      order_epoch_ = epoch;
+    }
+    return order_;
+  }
+
+  const XSegData& data_;
+  std::uint64_t seed_;
+  torch::Device device_;
+  nn::Unet model_{nullptr};
+  std::int64_t accumulation_ = 1;
+  std::vector<std::size_t> order_;
+  std::int64_t order_epoch_ = -1;
+};
+
+}  // namespace
+
+XSegTrainResult train_xseg(const XSegTrainOptions& options, core::EventSink* events, const std::atomic<bool>* cancel,
+                           std::optional<std::int64_t> stop_at) {
+  const XSegData data(options.dataset, options.resolution, options.held_out_fraction);
+  train::TrainSettings settings = options.train;
+  const auto per_step = settings.batch_size * settings.grad_accumulation;
+  settings.steps_per_epoch = (static_cast<std::int64_t>(data.train_size()) + per_step - 1) / per_step;
+  settings.steps = settings.steps_per_epoch * options.epochs;
+  settings.phase = {"xseg", settings.phase.index, settings.phase.count};
+  XSegTask task(data, settings.seed, torch::Device(options.device));
+  task.set_accumulation(settings.grad_accumulation);
+  XSegTrainResult result;
+  result.train_faces = data.train_size();
+  result.held_out_faces = data.held_out().images.size();
+  result.train = train::TrainLoop(task, settings, options.output / "checkpoints", events).run(cancel, stop_at);
+  {
+    task.unet()->eval();
+    const torch::NoGradGuard no_grad;
+    const auto metrics = task.metrics(data.held_out());
+    result.held_out_iou = metrics.at("iou");
+    result.held_out_dice = metrics.at("dice");
+    task.unet()->to(torch::kCPU);
+  }
+  save_xseg_model(options.output, task.unet(), options.resolution);
+  return result;
+}
+
+}  // namespace wf::xseg
