@@ -1,0 +1,40 @@
+"""The XSeg training step in Python, for bench_xseg: the identical network (tests/nn/smp_unet_reference.py,
+smp's Unet(resnet34) rebuilt on torchvision), BCE + Dice loss and AdamW, on random 256x256 batches of 8.
+Prints `images_per_s=<float>` for the C++ benchmark to compare with its own.
+Usage: xseg_train_reference.py THREADS STEPS"""
+import os
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "nn"))
+import smp_unet_reference  # noqa: E402
+
+
+def main(threads, steps):
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    model = smp_unet_reference.Unet().train()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=1e-2)
+    x = torch.rand(8, 3, 256, 256)
+    y = (torch.rand(8, 1, 256, 256) > 0.5).float()
+
+    def step():
+        optimizer.zero_grad()
+        logits = model(x)
+        p, t = logits.sigmoid().flatten(1), y.flatten(1)
+        dice = 1 - ((2 * (p * t).sum(1) + 1) / (p.sum(1) + t.sum(1) + 1)).mean()
+        (F.binary_cross_entropy_with_logits(logits, y) + dice).backward()
+        optimizer.step()
+
+    step()  # warm-up
+    start = time.perf_counter()
+    for _ in range(steps):
+        step()
+    print(f"images_per_s={8 * steps / (time.perf_counter() - start):.4f}")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]), int(sys.argv[2]))
