@@ -39,7 +39,8 @@ cv::Mat moving_parts(const dataset::FaceRecord& record, cv::Size size) {
     }
   }
   for (const auto& polygon : polygons) cv::fillConvexPoly(parts, polygon, cv::Scalar(255));
-  cv::dilate(parts, parts, cv::getStructuringElement(cv::MORPH_ELLIPSE, {size.width / 32 * 2 + 1, size.width / 32 * 2 + 1}));
+  const int margin = size.width / 128 * 2 + 1;  // a few pixels: lips and lids move with the parts they frame
+  cv::dilate(parts, parts, cv::getStructuringElement(cv::MORPH_ELLIPSE, {margin, margin}));
   return parts;
 }
 
