@@ -50,6 +50,7 @@ int run_train_xseg(const GlobalOptions& global, const XSegTrainFlags& flags) {
   options.train.weight_decay = flags.weight_decay;
   options.train.seed = flags.seed;
   options.train.precision = compute.precision;
+  options.train.auto_batch = compute.device == core::DeviceKind::cuda;  // a CPU out of memory cannot be caught
   std::signal(SIGINT, request_cancel);
   std::signal(SIGTERM, request_cancel);
   xseg::XSegTrainResult result;
@@ -102,7 +103,7 @@ void add_train_commands(CLI::App& app, const GlobalOptions& global, int& status)
   xseg->add_option("--output", flags->output, "the XSeg model folder to write")->required();
   xseg->add_option("--epochs", flags->epochs, "passes over the training faces")->check(CLI::PositiveNumber);
   xseg->add_option("--resolution", flags->resolution, "network input size, a multiple of 32");
-  xseg->add_option("--batch", flags->batch, "faces per micro-batch")->check(CLI::PositiveNumber);
+  xseg->add_option("--batch", flags->batch, "faces per optimizer step (on CUDA split to fit memory)")->check(CLI::PositiveNumber);
   xseg->add_option("--accumulation", flags->accumulation, "micro-batches per optimizer step")->check(CLI::PositiveNumber);
   xseg->add_option("--lr", flags->lr, "peak learning rate (AdamW)");
   xseg->add_option("--schedule", flags->schedule, "learning-rate schedule: cosine or constant");

@@ -7,6 +7,7 @@
 
 #if WF_TORCH_CUDA
 #include <ATen/cuda/CUDAContext.h>
+#include <c10/cuda/CUDACachingAllocator.h>
 #include <torch/cuda.h>
 #endif
 
@@ -56,6 +57,12 @@ CudaAutocast::~CudaAutocast() {
 #else
   at::autocast::set_enabled(was_enabled_);
   at::autocast::set_autocast_gpu_dtype(previous_dtype_);
+#endif
+}
+
+void release_cached_cuda_memory() {
+#if WF_TORCH_CUDA
+  c10::cuda::CUDACachingAllocator::emptyCache();
 #endif
 }
 

@@ -32,6 +32,9 @@ class CudaAutocast {
   at::ScalarType previous_dtype_ = at::kHalf;
 };
 
+// Returns cached, unused CUDA memory to the driver (after an out-of-memory probe); no-op without CUDA.
+void release_cached_cuda_memory();
+
 // The key libtorch's optimizers file a parameter's state under.
 std::string optimizer_state_key(const at::Tensor& parameter);
 

@@ -56,6 +56,25 @@ std::uint64_t step_seed(std::uint64_t seed, std::int64_t step, std::int64_t micr
   return z ^ (z >> 31);
 }
 
+TrainSettings fit_batch_to_memory(TrainTask& task, TrainSettings settings) {
+  const std::int64_t effective = settings.batch_size * settings.grad_accumulation;
+  for (std::int64_t batch = settings.batch_size; batch >= 1; batch /= 2) {
+    try {
+      torch::manual_seed(step_seed(settings.seed, 0, 0));
+      task.loss(0, 0, batch).backward();
+      task.model().zero_grad();
+      settings.batch_size = batch;
+      settings.grad_accumulation = (effective + batch - 1) / batch;
+      return settings;
+    } catch (const c10::OutOfMemoryError&) {
+      task.model().zero_grad();
+      core::release_cached_cuda_memory();
+    }
+  }
+  throw Error(ErrorCode::out_of_memory, "not even one sample fits in memory for a training step", {},
+              "lower the resolution, or train on a device with more memory");
+}
+
 TrainLoop::TrainLoop(TrainTask& task, TrainSettings settings, std::filesystem::path checkpoints, core::EventSink* events)
     : task_(task), settings_(std::move(settings)), checkpoints_(std::move(checkpoints)), events_(events) {
   if (settings_.steps < 1 || settings_.batch_size < 1 || settings_.grad_accumulation < 1) {
@@ -75,6 +94,12 @@ TrainResult TrainLoop::run(const std::atomic<bool>* cancel, std::optional<std::i
     core::load_state_dict(model, checkpoint->model, true, store.folder());
     restore_adamw_state(optimizer, model, checkpoint->optimizer);
     result.step = checkpoint->step;
+    // The micro-batch the first run settled on, so the resumed run sees the same batches.
+    const auto& saved = checkpoint->state.at("settings");
+    settings_.batch_size = saved.at("batch_size").get<std::int64_t>();
+    settings_.grad_accumulation = saved.at("grad_accumulation").get<std::int64_t>();
+  } else if (settings_.auto_batch) {
+    settings_ = fit_batch_to_memory(task_, settings_);
   }
   const bool on_cuda = !parameters.empty() && parameters.front().is_cuda();
   const bool autocast = on_cuda && (settings_.precision == core::Precision::bf16 || settings_.precision == core::Precision::fp16);

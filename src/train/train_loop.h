@@ -26,6 +26,8 @@ namespace wf::train {
 struct TrainSettings {
   std::int64_t steps = 1000;            // optimizer steps in all
   std::int64_t batch_size = 8;          // samples per micro-batch
+  bool auto_batch = false;              // halve the micro-batch until a step fits in memory, keeping
+                                        // batch_size x grad_accumulation by accumulating more
   std::int64_t grad_accumulation = 1;   // micro-batches per optimizer step
   std::int64_t steps_per_epoch = 0;     // > 0: an epoch event (with the task's metrics) after every epoch
   LrSettings lr;                        // total_steps is taken from `steps`
@@ -72,6 +74,11 @@ class TrainLoop {
   std::filesystem::path checkpoints_;
   core::EventSink* events_;
 };
+
+// The largest micro-batch, from `settings.batch_size` down by halves, whose forward and backward pass runs
+// without running out of memory; the settings come back with grad_accumulation raised to keep the
+// effective batch. Throws wf::Error(out_of_memory) when even one sample does not fit.
+TrainSettings fit_batch_to_memory(TrainTask& task, TrainSettings settings);
 
 // The seed of micro-batch `micro` of step `step`: the same in every run with the same settings.
 std::uint64_t step_seed(std::uint64_t seed, std::int64_t step, std::int64_t micro);

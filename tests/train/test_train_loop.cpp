@@ -174,6 +174,45 @@ TEST(TrainLoop, CancelStopsAtTheNextStepWithACheckpointAndEpochsCarryMetrics) {
   EXPECT_EQ(std::count(log.kinds.begin(), log.kinds.end(), core::EventKind::epoch), 2);
 }
 
+// A task whose steps run out of memory above a micro-batch of two, as a small GPU would.
+class SmallMemoryTask : public RegressionTask {
+ public:
+  SmallMemoryTask() : RegressionTask(1) { net->plain = true; }
+  at::Tensor loss(std::int64_t step, std::int64_t micro, std::int64_t batch_size) override {
+    TORCH_CHECK_WITH(OutOfMemoryError, batch_size <= 2, "CUDA out of memory (simulated)");
+    return RegressionTask::loss(step, micro, batch_size);
+  }
+};
+
+TEST(TrainLoop, AutoBatchHalvesUntilAStepFitsAndAccumulatesTheRest) {
+  SmallMemoryTask task;
+  TrainSettings s = settings(3);
+  s.batch_size = 8;
+  const TrainSettings fitted = fit_batch_to_memory(task, s);
+  EXPECT_EQ(fitted.batch_size, 2);
+  EXPECT_EQ(fitted.grad_accumulation, 4);
+  for (const auto& p : task.net->parameters()) EXPECT_FALSE(p.grad().defined() && p.grad().abs().sum().item<double>() > 0);
+
+  test::TempDir dir;
+  s.auto_batch = true;
+  EXPECT_EQ(TrainLoop(task, s, dir / "ckpt").run().step, 3);
+  const auto saved = CheckpointStore(dir / "ckpt").load_latest()->state.at("settings");
+  EXPECT_EQ(saved.at("batch_size"), 2);
+  EXPECT_EQ(saved.at("grad_accumulation"), 4);
+
+  class NoMemoryTask : public SmallMemoryTask {
+    at::Tensor loss(std::int64_t, std::int64_t, std::int64_t) override {
+      TORCH_CHECK_WITH(OutOfMemoryError, false, "CUDA out of memory (simulated)");
+    }
+  } hopeless;
+  try {
+    fit_batch_to_memory(hopeless, s);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::out_of_memory);
+  }
+}
+
 TEST(LossScaler, SkipsNonFiniteStepsHalvingTheScaleAndGrowsAfterGoodOnes) {
   LossScaler scaler(true, 1024.0, 2);
   at::Tensor p = torch::zeros({3}, torch::requires_grad());

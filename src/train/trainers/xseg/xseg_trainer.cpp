@@ -39,7 +39,7 @@ class XSegTask : public train::TrainTask {
     // Sample k of the run is entry k % n of epoch k / n's shuffled order.
     std::vector<std::size_t> indices;
     const auto n = static_cast<std::int64_t>(data_.train_size());
-    const std::int64_t first = step * batch_size * accumulation_ + micro * batch_size;
+    const std::int64_t first = step * effective_batch_ + micro * batch_size;
     for (std::int64_t k = first; k < first + batch_size; ++k) indices.push_back(order(k / n)[static_cast<std::size_t>(k % n)]);
     std::mt19937_64 rng(train::step_seed(seed_, step, micro));
     const XSegImages batch = data_.augmented(indices, rng);
@@ -60,7 +60,8 @@ class XSegTask : public train::TrainTask {
     return mask_metrics(at::cat(logits), to_target(set.labels));
   }
 
-  void set_accumulation(std::int64_t accumulation) { accumulation_ = accumulation; }
+  // Samples per optimizer step; fixed even when the loop splits it into more, smaller micro-batches.
+  void set_effective_batch(std::int64_t samples) { effective_batch_ = samples; }
 
  private:
   const std::vector<std::size_t>& order(std::int64_t epoch) {
@@ -78,7 +79,7 @@ class XSegTask : public train::TrainTask {
   std::uint64_t seed_;
   torch::Device device_;
   nn::Unet model_{nullptr};
-  std::int64_t accumulation_ = 1;
+  std::int64_t effective_batch_ = 1;
   std::vector<std::size_t> order_;
   std::int64_t order_epoch_ = -1;
 };
@@ -94,7 +95,7 @@ XSegTrainResult train_xseg(const XSegTrainOptions& options, core::EventSink* eve
   settings.steps = settings.steps_per_epoch * options.epochs;
   settings.phase = {"xseg", settings.phase.index, settings.phase.count};
   XSegTask task(data, settings.seed, torch::Device(options.device));
-  task.set_accumulation(settings.grad_accumulation);
+  task.set_effective_batch(per_step);
   XSegTrainResult result;
   result.train_faces = data.train_size();
   result.held_out_faces = data.held_out().images.size();
