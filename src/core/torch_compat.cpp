@@ -2,7 +2,7 @@
 
 #include <ATen/ATen.h>
 #include <ATen/autocast_mode.h>
-#include <c10/util/string_utils.h>
+#include <sstream>
 #include <torch/version.h>
 
 #if WF_TORCH_CUDA
@@ -66,8 +66,23 @@ void release_cached_cuda_memory() {
 #endif
 }
 
-std::string optimizer_state_key(const at::Tensor& parameter) {
-  return c10::guts::to_string(parameter.unsafeGetTensorImpl());
+namespace {
+
+template <typename Key>
+Key state_key(c10::TensorImpl* impl) {
+  if constexpr (std::is_same_v<Key, std::string>) {
+    std::ostringstream text;  // what libtorch 1.13 writes through c10::guts::to_string
+    text << impl;
+    return text.str();
+  } else {
+    return static_cast<Key>(impl);
+  }
+}
+
+}  // namespace
+
+OptimizerStateKey optimizer_state_key(const at::Tensor& parameter) {
+  return state_key<OptimizerStateKey>(parameter.unsafeGetTensorImpl());
 }
 
 }  // namespace wf::core

@@ -4,6 +4,8 @@
 #include <ATen/core/Tensor.h>
 
 #include <optional>
+#include <torch/optim/optimizer.h>
+#include <type_traits>
 #include <string>
 
 namespace wf::core {
@@ -35,7 +37,9 @@ class CudaAutocast {
 // Returns cached, unused CUDA memory to the driver (after an out-of-memory probe); no-op without CUDA.
 void release_cached_cuda_memory();
 
-// The key libtorch's optimizers file a parameter's state under.
-std::string optimizer_state_key(const at::Tensor& parameter);
+// The key libtorch's optimizers file a parameter's state under: the TensorImpl address printed as a string
+// in 1.13, the address itself in later 2.x releases.
+using OptimizerStateKey = std::decay_t<decltype(std::declval<torch::optim::Optimizer&>().state())>::key_type;
+OptimizerStateKey optimizer_state_key(const at::Tensor& parameter);
 
 }  // namespace wf::core
