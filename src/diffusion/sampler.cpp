@@ -159,9 +159,13 @@ class EulerSampler final : public SigmaSampler {
 };
 
 // DPM-Solver++ (2M): second-order multistep on x0 predictions, first order on the first and last steps.
+// It works in alpha space (x = alpha x0 + sigma_t noise, alpha = 1 / sqrt(sigma^2 + 1)), so the UNet's input
+// needs no scaling and the starting noise no multiplier.
 class DpmSolver2MSampler final : public SigmaSampler {
  public:
   using SigmaSampler::SigmaSampler;
+  double init_noise_sigma() const override { return 1.0; }
+  at::Tensor scale_model_input(const at::Tensor& x, std::size_t) const override { return x; }
   void set_timesteps(std::int64_t steps) override {
     const auto& config = schedule_.config();
     const auto spacing = config.timestep_spacing.value_or(TimestepSpacing::linspace);
@@ -185,8 +189,8 @@ class DpmSolver2MSampler final : public SigmaSampler {
   }
   at::Tensor step(const at::Tensor& out, std::size_t i, const at::Tensor& x, std::optional<at::Generator>) override {
     const double sigma = sigmas_.at(i), next = sigmas_.at(i + 1);
-    const at::Tensor x0 = x0_sigma(schedule_.config().prediction_type, out, x, sigma);
     const double alpha_s = 1 / std::sqrt(sigma * sigma + 1), sigma_s = sigma * alpha_s;
+    const at::Tensor x0 = split_alpha(schedule_.config().prediction_type, out, x, alpha_s * alpha_s).first;
     const double alpha_t = 1 / std::sqrt(next * next + 1), sigma_t = next * alpha_t;
     at::Tensor result;
     if (next == 0) {

@@ -85,20 +85,19 @@ TEST(Samplers, TimestepsAndSigmasForSd15) {
   EXPECT_NEAR(euler_leading->init_noise_sigma(), std::sqrt(euler_leading->sigmas()[0] * euler_leading->sigmas()[0] + 1), 1e-12);
 }
 
+// How a sampler holds its sample: x = x0 + sigma noise (Euler), or x = sqrt(a) x0 + sqrt(1 - a) noise with
+// a from the timestep (DDIM) or from sigma, a = 1 / (sigma^2 + 1) (DPM-Solver++).
+enum class Space { sigma, alpha_of_timestep, alpha_of_sigma };
+
 // A model that knows the clean sample answers what a perfect UNet would; every sampler must end on it.
 at::Tensor oracle(const Sampler& sampler, const NoiseSchedule& schedule, const at::Tensor& x, const at::Tensor& x0,
-                  std::size_t i, bool sigma_space) {
-  if (sigma_space) {  // x = x0 + sigma * noise (the scaled input is only what the UNet would see)
-    const double sigma = sampler.sigmas()[i];
-    const at::Tensor noise = (x - x0) / sigma;
-    if (schedule.config().prediction_type == PredictionType::epsilon) return noise;
-    const double a = 1 / (sigma * sigma + 1);  // v in the alpha space of this noise level
-    return std::sqrt(a) * noise - std::sqrt(1 - a) * x0;
-  }
-  const double a = schedule.alpha_cumprod(static_cast<std::int64_t>(sampler.timesteps()[i]));
-  const at::Tensor noise = (x - std::sqrt(a) * x0) / std::sqrt(1 - a);
+                  std::size_t i, Space space) {
+  const double sigma = sampler.sigmas().empty() ? 0 : sampler.sigmas()[i];
+  const double a = space == Space::alpha_of_timestep ? schedule.alpha_cumprod(static_cast<std::int64_t>(sampler.timesteps()[i]))
+                                                     : 1 / (sigma * sigma + 1);
+  const at::Tensor noise = space == Space::sigma ? (x - x0) / sigma : (x - std::sqrt(a) * x0) / std::sqrt(1 - a);
   if (schedule.config().prediction_type == PredictionType::epsilon) return noise;
-  return std::sqrt(a) * noise - std::sqrt(1 - a) * x0;
+  return std::sqrt(a) * noise - std::sqrt(1 - a) * x0;  // v, in the alpha space of this noise level
 }
 
 TEST(Samplers, APerfectDenoiserLandsOnTheCleanSample) {
@@ -116,16 +115,36 @@ TEST(Samplers, APerfectDenoiserLandsOnTheCleanSample) {
         torch::manual_seed(1);
         const at::Tensor x0 = torch::randn({1, 4, 8, 8}, torch::kDouble);
         at::Tensor x = torch::randn({1, 4, 8, 8}, torch::kDouble) * sampler->init_noise_sigma();
-        const bool sigma_space = std::string(name) != "ddim";
-        if (sigma_space) x = x0 + x;  // start from noise around the sample at sigma_max
+        const Space space = std::string(name) == "ddim"       ? Space::alpha_of_timestep
+                            : std::string(name) == "dpmpp_2m" ? Space::alpha_of_sigma
+                                                              : Space::sigma;
+        if (space == Space::sigma) x = x0 + x;  // start from noise around the sample at sigma_max
         for (std::size_t i = 0; i < sampler->timesteps().size(); ++i) {
-          x = sampler->step(oracle(*sampler, schedule, x, x0, i, sigma_space), i, x);
+          x = sampler->step(oracle(*sampler, schedule, x, x0, i, space), i, x);
         }
         EXPECT_LT((x - x0).abs().max().item<double>(), 1e-8) << name << (karras ? " karras" : "")
                                                                  << (prediction == PredictionType::epsilon ? " eps" : " v");
       }
     }
   }
+}
+
+// DPM-Solver++ 2M and Euler on a model that is not an oracle (out = 0.3 x + 0.1), against the same ten
+// steps written out with numpy from diffusers' update rules (first order first and last, midpoint
+// second order between).
+constexpr double kDpmReference = 4.675988816720712;
+constexpr double kEulerReference = 5.10704836686754;
+
+TEST(Samplers, MultistepUpdatesMatchTheReferenceFormulas) {
+  auto run = [](const char* name) {
+    auto sampler = make_sampler(name, sd15());
+    sampler->set_timesteps(10);
+    at::Tensor x = torch::full({1}, 1.0, torch::kDouble) * sampler->init_noise_sigma();
+    for (std::size_t i = 0; i < 10; ++i) x = sampler->step(0.3 * sampler->scale_model_input(x, i) + 0.1, i, x);
+    return x.item<double>();
+  };
+  EXPECT_NEAR(run("dpmpp_2m"), kDpmReference, 1e-9);
+  EXPECT_NEAR(run("euler"), kEulerReference, 1e-9);
 }
 
 TEST(Samplers, BadSettingsAreClearErrors) {
