@@ -1,5 +1,6 @@
 #include "face/aligner.h"
 
+#include <cmath>
 #include <opencv2/calib3d.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -44,6 +45,10 @@ AlignedFace align_face(const cv::Mat& image, const Keypoints5& points, AlignTemp
   cv::invertAffineTransform(aligned.matrix, aligned.inverse);
   cv::warpAffine(image, aligned.image, aligned.matrix, {size, size}, cv::INTER_LINEAR, cv::BORDER_REPLICATE);
   return aligned;
+}
+
+double level_angle(cv::Point2f from, cv::Point2f to) {
+  return std::atan2(to.y - from.y, to.x - from.x) * 180.0 / CV_PI;
 }
 
 }  // namespace wf::face

@@ -20,4 +20,9 @@ struct AlignedFace {
 cv::Mat alignment_matrix(const Keypoints5& points, AlignTemplate kind, int size);
 AlignedFace align_face(const cv::Mat& image, const Keypoints5& points, AlignTemplate kind, int size);
 
+// Head roll (degrees) the landmark models tolerate before they level the face and predict again.
+inline constexpr double kMaxLandmarkRoll = 4.0;
+// The angle (cv::getRotationMatrix2D's convention) that turns the line from `from` to `to` level, pointing right.
+double level_angle(cv::Point2f from, cv::Point2f to);
+
 }  // namespace wf::face

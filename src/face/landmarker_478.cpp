@@ -5,6 +5,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "core/error.h"
+#include "face/aligner.h"
 
 namespace wf::face {
 
@@ -20,7 +21,6 @@ constexpr int kIrisInput = 64;
 constexpr float kFaceEnlarge = 1.4f;  // the mesh model sees the detector box grown by this much
 constexpr float kEyeEnlarge = 2.3f;   // and the iris model the eye-corner box grown by this much
 
-constexpr double kMaxRoll = 4.0;      // degrees of head roll the mesh tolerates before the crop is levelled
 
 // A square crop of `image` around `centre` (side in pixels), turned by `angle` degrees (counter-clockwise, as
 // cv::getRotationMatrix2D) so a rolled feature comes out level, resized to `size`, RGB 0..1, NHWC.
@@ -59,8 +59,7 @@ std::vector<cv::Point3f> to_image(const at::Tensor& rows, const Crop& crop) {
   return points;
 }
 
-// The angle (cv::getRotationMatrix2D's convention) that turns the line from a to b level, pointing right.
-double roll_degrees(cv::Point3f a, cv::Point3f b) { return std::atan2(b.y - a.y, b.x - a.x) * 180.0 / CV_PI; }
+double roll_degrees(cv::Point3f a, cv::Point3f b) { return level_angle({a.x, a.y}, {b.x, b.y}); }
 
 }  // namespace
 
@@ -87,7 +86,7 @@ std::optional<MeshResult> Landmarker478::landmarks(const cv::Mat& image, const c
   if (!result) return std::nullopt;
   // The mesh model is trained on level faces: a rolled head is cropped again, turned level by its eye line.
   const double roll = roll_degrees(result->points[33], result->points[263]);
-  if (std::abs(roll) > kMaxRoll) {
+  if (std::abs(roll) > kMaxLandmarkRoll) {
     result = mesh(image, centre, side, roll, min_face_score);
     if (!result) return std::nullopt;
   }

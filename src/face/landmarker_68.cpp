@@ -6,6 +6,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "core/error.h"
+#include "face/aligner.h"
 
 namespace wf::face {
 
@@ -50,17 +51,14 @@ Landmarks68 predict(const dlib::shape_predictor& predictor, const cv::Mat& image
   return points;
 }
 
-constexpr double kMaxRoll = 4.0;  // degrees of head roll before the face is levelled and predicted again
-
 }  // namespace
 
 Landmarks68 Landmarker68::landmarks(const cv::Mat& image, const cv::Rect2f& box) const {
   if (image.type() != CV_8UC3) throw Error(ErrorCode::invalid_input, "landmarks need an 8-bit colour image");
   Landmarks68 points = predict(impl_->predictor, image, box);
   // The predictor learnt upright faces: a rolled head is turned level by its outer eye corners and predicted again.
-  const cv::Point2f eyes = points[45] - points[36];
-  const double roll = std::atan2(eyes.y, eyes.x) * 180.0 / CV_PI;
-  if (std::abs(roll) <= kMaxRoll) return points;
+  const double roll = level_angle(points[36], points[45]);
+  if (std::abs(roll) <= kMaxLandmarkRoll) return points;
   const cv::Point2f centre(box.x + box.width / 2, box.y + box.height / 2);
   const int side = static_cast<int>(std::ceil(2 * std::max(box.width, box.height)));
   cv::Mat level = cv::getRotationMatrix2D(centre, roll, 1.0);
