@@ -19,11 +19,9 @@ void BM_ExtractTarget720p(benchmark::State& state) {
   const core::AppConfig config = core::AppConfig::defaults();
   static FaceAnalysers analysers = load_face_analysers(config);
   const test::TempDir dir;
-  test::PanningClip clip;
-  clip.photo = config.assets_dir / "@vladmandic/face-api/demo/sample3.jpg";
+  test::PanningClip clip = test::group_photo_clip(20);
   clip.scale = 1280.0 / 1920.0;
   clip.crop = cv::Rect(0, 80, 1280, 720);
-  clip.frames = 20;
   clip.write(dir / "clip.mkv");
 
   StageTimes times;

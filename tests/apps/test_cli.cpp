@@ -14,7 +14,6 @@
 #include <regex>
 #include <thread>
 
-#include "core/config.h"
 #include "support/run_command.h"
 #include "support/synthetic_clip.h"
 #include "support/temp_dir.h"
@@ -160,6 +159,11 @@ std::size_t lines_in(const std::filesystem::path& path) {
   return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
 }
 
+// Waits (up to a minute) until a file a running command appends to holds `count` lines.
+void wait_for_lines(const std::filesystem::path& path, std::size_t count) {
+  for (int wait = 0; wait < 1200 && lines_in(path) < count; ++wait) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+}
+
 // Every file of a dataset folder, by relative path, with its bytes.
 std::map<std::string, std::string> files_of(const std::filesystem::path& folder) {
   std::map<std::string, std::string> files;
@@ -170,9 +174,7 @@ std::map<std::string, std::string> files_of(const std::filesystem::path& folder)
 }
 
 TEST_F(Cli, KilledTargetExtractionResumesToTheSameDataset) {
-  test::PanningClip clip;
-  clip.photo = core::AppConfig::defaults().assets_dir / "@vladmandic/face-api/demo/sample3.jpg";
-  clip.frames = 16;
+  const test::PanningClip clip = test::group_photo_clip(16);
   const auto video = home_ / "party.mkv";
   clip.write(video);
   const auto whole = run({"extract", "--target", video.string(), "--output", (home_ / "whole").string()});
@@ -182,9 +184,7 @@ TEST_F(Cli, KilledTargetExtractionResumesToTheSameDataset) {
   {
     test::BackgroundCommand first({WF_BINARY, "extract", "--target", video.string(), "--output", resumed.string()},
                                   environment(), home_ / "first.log");
-    for (int wait = 0; wait < 1200 && lines_in(resumed / "metadata.jsonl") < 5; ++wait) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
+    wait_for_lines(resumed / "metadata.jsonl", 5);
     first.send_signal(SIGKILL);
     first.wait();
   }
@@ -206,9 +206,7 @@ TEST_F(Cli, KilledTargetExtractionResumesToTheSameDataset) {
 }
 
 TEST_F(Cli, TrainXsegStopsOnCtrlCResumesAndItsMasksGoIntoTheDataset) {
-  test::PanningClip clip;
-  clip.photo = core::AppConfig::defaults().assets_dir / "@vladmandic/face-api/demo/sample3.jpg";
-  clip.frames = 8;
+  const test::PanningClip clip = test::group_photo_clip(8);
   const auto video = home_ / "party.mkv";
   clip.write(video);
   const auto dataset = (home_ / "target").string(), model = (home_ / "xseg").string();
@@ -219,9 +217,7 @@ TEST_F(Cli, TrainXsegStopsOnCtrlCResumesAndItsMasksGoIntoTheDataset) {
                                           (home_ / "events.jsonl").string()};
   {
     test::BackgroundCommand first(train, environment(), home_ / "train.log");
-    for (int wait = 0; wait < 1200 && lines_in(home_ / "events.jsonl") < 4; ++wait) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
+    wait_for_lines(home_ / "events.jsonl", 4);
     first.send_signal(SIGINT);
     EXPECT_EQ(first.wait(), 130) << test::read_text(home_ / "train.log");
   }

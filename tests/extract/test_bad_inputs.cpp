@@ -23,13 +23,6 @@ FaceAnalysers& analysers() {
   return loaded;
 }
 
-test::PanningClip party_clip(int frames) {
-  test::PanningClip clip;
-  clip.photo = core::AppConfig::defaults().assets_dir / "@vladmandic/face-api/demo/sample3.jpg";
-  clip.frames = frames;
-  return clip;
-}
-
 // Grace Hopper's portrait with an APP2 ICC_PROFILE segment whose profile is garbage.
 std::filesystem::path photo_with_broken_colour_profile(const test::TempDir& dir) {
   const std::string jpeg = test::read_text(test::face_photos()[4].path);
@@ -92,7 +85,7 @@ TEST(ExtractionBadInput, AVideoWithoutFacesGivesAValidEmptyDatasetListingEveryFr
 
 TEST(ExtractionBadInput, AVideoCutShortGivesTheFramesBeforeTheCut) {
   test::TempDir dir;
-  const auto clip = party_clip(8);
+  const auto clip = test::group_photo_clip(8);
   TargetOptions options;
   options.video = cut_short(dir, clip);
   options.output = dir / "target";

@@ -21,8 +21,7 @@ namespace {
 const cv::Rect2f kMiddleWoman(517, 115, 134, 134);  // the largest face, in the half-size photo
 
 test::PanningClip party_clip() {
-  test::PanningClip clip;
-  clip.photo = core::AppConfig::defaults().assets_dir / "@vladmandic/face-api/demo/sample3.jpg";
+  test::PanningClip clip = test::group_photo_clip(20);
   clip.hidden_region = kMiddleWoman;
   clip.hidden_from = 8;
   clip.hidden_to = 11;

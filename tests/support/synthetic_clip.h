@@ -31,6 +31,14 @@ struct PanningClip {
   cv::Mat frame(int index) const;
   // Writes the clip losslessly (FFV1 in Matroska) so the frames decode exactly as frame() makes them.
   void write(const std::filesystem::path& path) const;
+
+ private:
+  cv::Mat scene() const;  // the photo, scaled and cropped: frame 0 before light and occluders
+  cv::Mat render(const cv::Mat& scene, int index) const;
+  cv::Mat bar_mask(int frame, cv::Size size) const;
 };
+
+// The packaged group photo sample3.jpg at half size, panning for `frames` frames.
+PanningClip group_photo_clip(int frames);
 
 }  // namespace wf::test

@@ -22,9 +22,7 @@ namespace wf::xseg {
 namespace {
 
 test::PanningClip microphone_clip() {
-  test::PanningClip clip;
-  clip.photo = core::AppConfig::defaults().assets_dir / "@vladmandic/face-api/demo/sample3.jpg";
-  clip.frames = 20;
+  test::PanningClip clip = test::group_photo_clip(20);
   clip.bar_size = {90, 24};
   clip.bar_start = {420, 205};
   clip.bar_velocity = {20, 0};
