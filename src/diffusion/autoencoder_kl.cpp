@@ -1,62 +1,27 @@
 #include "diffusion/autoencoder_kl.h"
 
 #include <torch/nn/functional/activation.h>
-#include <torch/nn/functional/padding.h>
-#include <torch/nn/functional/upsampling.h>
-#include <torch/nn/modules/container/sequential.h>
 
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
-#include "core/torch_compat.h"
 
 namespace wf::diffusion {
 namespace {
 
 namespace F = torch::nn::functional;
 
-torch::nn::Conv2d conv(int64_t in, int64_t out, int64_t kernel, int64_t stride = 1, int64_t padding = -1) {
-  return torch::nn::Conv2d(
-      torch::nn::Conv2dOptions(in, out, kernel).stride(stride).padding(padding < 0 ? kernel / 2 : padding));
-}
+constexpr double kEps = 1e-6;
 
-torch::nn::GroupNorm group_norm(int64_t groups, int64_t channels) {
-  return torch::nn::GroupNorm(torch::nn::GroupNormOptions(groups, channels).eps(1e-6));
-}
-
-// Strided 3x3 convolution after padding one pixel on the right and bottom (diffusers' Downsample2D).
-class Downsample2DImpl : public torch::nn::Module {
- public:
-  explicit Downsample2DImpl(int64_t channels) { conv_ = register_module("conv", conv(channels, channels, 3, 2, 0)); }
-  at::Tensor forward(const at::Tensor& x) {
-    return conv_->forward(F::pad(x, F::PadFuncOptions({0, 1, 0, 1})));
-  }
-
- private:
-  torch::nn::Conv2d conv_{nullptr};
-};
-TORCH_MODULE(Downsample2D);
-
-class Upsample2DImpl : public torch::nn::Module {
- public:
-  explicit Upsample2DImpl(int64_t channels) { conv_ = register_module("conv", conv(channels, channels, 3)); }
-  at::Tensor forward(const at::Tensor& x) {
-    return conv_->forward(
-        F::interpolate(x, F::InterpolateFuncOptions().scale_factor(std::vector<double>{2.0, 2.0}).mode(torch::kNearest)));
-  }
-
- private:
-  torch::nn::Conv2d conv_{nullptr};
-};
-TORCH_MODULE(Upsample2D);
+ResnetBlock2D resnet(int64_t in, int64_t out, int64_t groups) { return ResnetBlock2D(in, out, 0, groups, kEps); }
 
 // DownEncoderBlock2D / UpDecoderBlock2D: resnets, then an optional down- or upsampler.
 class ResnetStackImpl : public torch::nn::Module {
  public:
   ResnetStackImpl(int64_t in, int64_t out, int64_t layers, int64_t groups, int sample) : sample_(sample) {
     resnets_ = register_module("resnets", torch::nn::ModuleList());
-    for (int64_t i = 0; i < layers; ++i) resnets_->push_back(ResnetBlock2D(i == 0 ? in : out, out, groups));
-    if (sample < 0) samplers_ = register_module("downsamplers", torch::nn::ModuleList(Downsample2D(out)));
+    for (int64_t i = 0; i < layers; ++i) resnets_->push_back(resnet(i == 0 ? in : out, out, groups));
+    if (sample < 0) samplers_ = register_module("downsamplers", torch::nn::ModuleList(Downsample2D(out, out, true)));
     if (sample > 0) samplers_ = register_module("upsamplers", torch::nn::ModuleList(Upsample2D(out)));
   }
   at::Tensor forward(at::Tensor x) {
@@ -104,52 +69,25 @@ AutoencoderKLConfig AutoencoderKLConfig::from_json(const nlohmann::json& value, 
   return c;
 }
 
-ResnetBlock2DImpl::ResnetBlock2DImpl(int64_t in, int64_t out, int64_t groups) {
-  norm1 = register_module("norm1", group_norm(groups, in));
-  conv1 = register_module("conv1", conv(in, out, 3));
-  norm2 = register_module("norm2", group_norm(groups, out));
-  conv2 = register_module("conv2", conv(out, out, 3));
-  if (in != out) conv_shortcut = register_module("conv_shortcut", conv(in, out, 1));
-}
-
-at::Tensor ResnetBlock2DImpl::forward(const at::Tensor& x) {
-  at::Tensor h = conv1->forward(F::silu(norm1->forward(x)));
-  h = conv2->forward(F::silu(norm2->forward(h)));
-  return (conv_shortcut ? conv_shortcut->forward(x) : x) + h;
-}
-
-VaeAttentionImpl::VaeAttentionImpl(int64_t channels, int64_t groups) {
-  group_norm = register_module("group_norm", wf::diffusion::group_norm(groups, channels));
-  to_q = register_module("to_q", torch::nn::Linear(channels, channels));
-  to_k = register_module("to_k", torch::nn::Linear(channels, channels));
-  to_v = register_module("to_v", torch::nn::Linear(channels, channels));
-  to_out = register_module("to_out", torch::nn::ModuleList(torch::nn::Linear(channels, channels)));
-}
-
-at::Tensor VaeAttentionImpl::forward(const at::Tensor& x) {
-  const auto n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
-  const at::Tensor tokens = group_norm->forward(x).view({n, c, h * w}).transpose(1, 2).unsqueeze(1);  // N,1,HW,C
-  const at::Tensor attended =
-      core::scaled_dot_product_attention(to_q->forward(tokens), to_k->forward(tokens), to_v->forward(tokens));
-  const at::Tensor out = to_out[0]->as<torch::nn::Linear>()->forward(attended.squeeze(1));
-  return out.transpose(1, 2).reshape({n, c, h, w}) + x;
-}
-
 UNetMidBlock2DImpl::UNetMidBlock2DImpl(int64_t channels, int64_t groups) {
-  resnets = register_module("resnets", torch::nn::ModuleList(ResnetBlock2D(channels, channels, groups),
-                                                             ResnetBlock2D(channels, channels, groups)));
-  attentions = register_module("attentions", torch::nn::ModuleList(VaeAttention(channels, groups)));
+  resnets = register_module("resnets", torch::nn::ModuleList(resnet(channels, channels, groups),
+                                                             resnet(channels, channels, groups)));
+  // One head over all channels, with the layer's own group norm and residual connection.
+  const AttentionOptions options{.query_dim = channels, .heads = 1, .dim_head = channels, .bias = true,
+                                 .norm_num_groups = groups, .norm_eps = kEps, .residual_connection = true,
+                                 .upcast = true};
+  attentions = register_module("attentions", torch::nn::ModuleList(Attention(options)));
 }
 
 at::Tensor UNetMidBlock2DImpl::forward(at::Tensor x) {
   x = resnets[0]->as<ResnetBlock2D>()->forward(x);
-  x = attentions[0]->as<VaeAttention>()->forward(x);
+  x = attentions[0]->as<Attention>()->forward(x);
   return resnets[1]->as<ResnetBlock2D>()->forward(x);
 }
 
 VaeEncoderImpl::VaeEncoderImpl(const AutoencoderKLConfig& c) {
   const auto& channels = c.block_out_channels;
-  conv_in = register_module("conv_in", conv(c.in_channels, channels.front(), 3));
+  conv_in = register_module("conv_in", conv2d(c.in_channels, channels.front(), 3));
   down_blocks = register_module("down_blocks", torch::nn::ModuleList());
   int64_t in = channels.front();
   for (std::size_t i = 0; i < channels.size(); ++i) {
@@ -158,8 +96,8 @@ VaeEncoderImpl::VaeEncoderImpl(const AutoencoderKLConfig& c) {
     in = channels[i];
   }
   mid_block = register_module("mid_block", UNetMidBlock2D(channels.back(), c.norm_num_groups));
-  conv_norm_out = register_module("conv_norm_out", group_norm(c.norm_num_groups, channels.back()));
-  conv_out = register_module("conv_out", conv(channels.back(), 2 * c.latent_channels, 3));
+  conv_norm_out = register_module("conv_norm_out", group_norm(c.norm_num_groups, channels.back(), kEps));
+  conv_out = register_module("conv_out", conv2d(channels.back(), 2 * c.latent_channels, 3));
 }
 
 at::Tensor VaeEncoderImpl::forward(const at::Tensor& x) {
@@ -171,7 +109,7 @@ at::Tensor VaeEncoderImpl::forward(const at::Tensor& x) {
 
 VaeDecoderImpl::VaeDecoderImpl(const AutoencoderKLConfig& c) {
   const std::vector<int64_t> channels(c.block_out_channels.rbegin(), c.block_out_channels.rend());
-  conv_in = register_module("conv_in", conv(c.latent_channels, channels.front(), 3));
+  conv_in = register_module("conv_in", conv2d(c.latent_channels, channels.front(), 3));
   mid_block = register_module("mid_block", UNetMidBlock2D(channels.front(), c.norm_num_groups));
   up_blocks = register_module("up_blocks", torch::nn::ModuleList());
   int64_t in = channels.front();
@@ -180,8 +118,8 @@ VaeDecoderImpl::VaeDecoderImpl(const AutoencoderKLConfig& c) {
     up_blocks->push_back(ResnetStack(in, channels[i], c.layers_per_block + 1, c.norm_num_groups, last ? 0 : 1));
     in = channels[i];
   }
-  conv_norm_out = register_module("conv_norm_out", group_norm(c.norm_num_groups, channels.back()));
-  conv_out = register_module("conv_out", conv(channels.back(), c.out_channels, 3));
+  conv_norm_out = register_module("conv_norm_out", group_norm(c.norm_num_groups, channels.back(), kEps));
+  conv_out = register_module("conv_out", conv2d(channels.back(), c.out_channels, 3));
 }
 
 at::Tensor VaeDecoderImpl::forward(const at::Tensor& z) {
@@ -193,8 +131,8 @@ at::Tensor VaeDecoderImpl::forward(const at::Tensor& z) {
 AutoencoderKLImpl::AutoencoderKLImpl(const AutoencoderKLConfig& config) : config_(config) {
   encoder = register_module("encoder", VaeEncoder(config));
   decoder = register_module("decoder", VaeDecoder(config));
-  quant_conv = register_module("quant_conv", conv(2 * config.latent_channels, 2 * config.latent_channels, 1));
-  post_quant_conv = register_module("post_quant_conv", conv(config.latent_channels, config.latent_channels, 1));
+  quant_conv = register_module("quant_conv", conv2d(2 * config.latent_channels, 2 * config.latent_channels, 1));
+  post_quant_conv = register_module("post_quant_conv", conv2d(config.latent_channels, config.latent_channels, 1));
 }
 
 std::pair<at::Tensor, at::Tensor> AutoencoderKLImpl::encode(const at::Tensor& images) {

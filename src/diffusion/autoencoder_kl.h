@@ -14,6 +14,9 @@
 #include <nlohmann/json_fwd.hpp>
 #include <vector>
 
+#include "diffusion/attention.h"
+#include "diffusion/resnet.h"
+
 namespace wf::diffusion {
 
 struct AutoencoderKLConfig {
@@ -26,30 +29,6 @@ struct AutoencoderKLConfig {
   // A diffusers vae/config.json; unsupported block types or activations throw wf::Error naming `source`.
   static AutoencoderKLConfig from_json(const nlohmann::json& value, const std::filesystem::path& source = {});
 };
-
-class ResnetBlock2DImpl : public torch::nn::Module {
- public:
-  ResnetBlock2DImpl(int64_t in, int64_t out, int64_t groups);
-  at::Tensor forward(const at::Tensor& x);
-
- private:
-  torch::nn::GroupNorm norm1{nullptr}, norm2{nullptr};
-  torch::nn::Conv2d conv1{nullptr}, conv2{nullptr}, conv_shortcut{nullptr};
-};
-TORCH_MODULE(ResnetBlock2D);
-
-// Single-head self-attention over the pixels of a feature map, with a residual connection.
-class VaeAttentionImpl : public torch::nn::Module {
- public:
-  VaeAttentionImpl(int64_t channels, int64_t groups);
-  at::Tensor forward(const at::Tensor& x);
-
- private:
-  torch::nn::GroupNorm group_norm{nullptr};
-  torch::nn::Linear to_q{nullptr}, to_k{nullptr}, to_v{nullptr};
-  torch::nn::ModuleList to_out{nullptr};
-};
-TORCH_MODULE(VaeAttention);
 
 class UNetMidBlock2DImpl : public torch::nn::Module {
  public:

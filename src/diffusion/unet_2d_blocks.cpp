@@ -1,0 +1,94 @@
+#include "diffusion/unet_2d_blocks.h"
+
+#include <ATen/ATen.h>
+
+#include "diffusion/resnet.h"
+#include "diffusion/transformer_2d.h"
+
+namespace wf::diffusion {
+namespace {
+
+ResnetBlock2D resnet(const UNet2DConditionConfig& c, int64_t in, int64_t out, int64_t temb) {
+  return ResnetBlock2D(in, out, temb, c.norm_num_groups, c.norm_eps);
+}
+
+Transformer2DModel transformer(const UNet2DConditionConfig& c, int64_t channels, int64_t heads) {
+  return Transformer2DModel(Transformer2DOptions{.channels = channels,
+                                                 .heads = heads,
+                                                 .groups = c.norm_num_groups,
+                                                 .cross_attention_dim = c.cross_attention_dim,
+                                                 .use_linear_projection = c.use_linear_projection,
+                                                 .upcast = c.upcast_attention});
+}
+
+}  // namespace
+
+DownBlockImpl::DownBlockImpl(const UNet2DConditionConfig& c, std::size_t index, int64_t in, int64_t out, int64_t temb) {
+  resnets = register_module("resnets", torch::nn::ModuleList());
+  const bool cross = c.is_cross_attention(index);
+  if (cross) attentions = register_module("attentions", torch::nn::ModuleList());
+  for (int64_t i = 0; i < c.layers_per_block; ++i) {
+    resnets->push_back(resnet(c, i == 0 ? in : out, out, temb));
+    if (cross) attentions->push_back(transformer(c, out, c.num_attention_heads[index]));
+  }
+  if (index + 1 < c.block_out_channels.size()) {
+    downsamplers = register_module("downsamplers", torch::nn::ModuleList(Downsample2D(out, out, false)));
+  }
+}
+
+at::Tensor DownBlockImpl::forward(at::Tensor x, const at::Tensor& temb, const at::Tensor& context,
+                                  std::vector<at::Tensor>& skips) {
+  for (std::size_t i = 0; i < resnets->size(); ++i) {
+    x = resnets[i]->as<ResnetBlock2D>()->forward(x, temb);
+    if (attentions) x = attentions[i]->as<Transformer2DModel>()->forward(x, context);
+    skips.push_back(x);
+  }
+  if (downsamplers) {
+    x = downsamplers[0]->as<Downsample2D>()->forward(x);
+    skips.push_back(x);
+  }
+  return x;
+}
+
+MidBlockImpl::MidBlockImpl(const UNet2DConditionConfig& c, int64_t channels, int64_t temb) {
+  resnets = register_module("resnets", torch::nn::ModuleList(resnet(c, channels, channels, temb),
+                                                             resnet(c, channels, channels, temb)));
+  attentions =
+      register_module("attentions", torch::nn::ModuleList(transformer(c, channels, c.num_attention_heads.back())));
+}
+
+at::Tensor MidBlockImpl::forward(at::Tensor x, const at::Tensor& temb, const at::Tensor& context) {
+  x = resnets[0]->as<ResnetBlock2D>()->forward(x, temb);
+  x = attentions[0]->as<Transformer2DModel>()->forward(x, context);
+  return resnets[1]->as<ResnetBlock2D>()->forward(x, temb);
+}
+
+UpBlockImpl::UpBlockImpl(const UNet2DConditionConfig& c, std::size_t index, int64_t skip_in, int64_t out, int64_t prev,
+                         int64_t temb) {
+  const std::size_t blocks = c.block_out_channels.size();
+  const bool cross = c.up_block_types.at(index) == "CrossAttnUpBlock2D";
+  const int64_t heads = c.num_attention_heads.at(blocks - 1 - index);
+  const int64_t layers = c.layers_per_block + 1;
+  resnets = register_module("resnets", torch::nn::ModuleList());
+  if (cross) attentions = register_module("attentions", torch::nn::ModuleList());
+  for (int64_t i = 0; i < layers; ++i) {
+    const int64_t skip = i == layers - 1 ? skip_in : out;
+    resnets->push_back(resnet(c, (i == 0 ? prev : out) + skip, out, temb));
+    if (cross) attentions->push_back(transformer(c, out, heads));
+  }
+  if (index + 1 < blocks) upsamplers = register_module("upsamplers", torch::nn::ModuleList(Upsample2D(out)));
+}
+
+at::Tensor UpBlockImpl::forward(at::Tensor x, const at::Tensor& temb, const at::Tensor& context,
+                                std::vector<at::Tensor>& skips, const std::optional<std::vector<int64_t>>& size) {
+  for (std::size_t i = 0; i < resnets->size(); ++i) {
+    x = at::cat({x, skips.back()}, 1);
+    skips.pop_back();
+    x = resnets[i]->as<ResnetBlock2D>()->forward(x, temb);
+    if (attentions) x = attentions[i]->as<Transformer2DModel>()->forward(x, context);
+  }
+  if (upsamplers) x = upsamplers[0]->as<Upsample2D>()->forward(x, size);
+  return x;
+}
+
+}  // namespace wf::diffusion
