@@ -1,5 +1,9 @@
 #include "diffusion/autoencoder_kl.h"
 
+#include <ATen/ATen.h>
+
+#include <algorithm>
+
 #include <torch/nn/functional/activation.h>
 
 #include <nlohmann/json.hpp>
@@ -142,5 +146,50 @@ std::pair<at::Tensor, at::Tensor> AutoencoderKLImpl::encode(const at::Tensor& im
 }
 
 at::Tensor AutoencoderKLImpl::decode(const at::Tensor& latents) { return decoder->forward(post_quant_conv->forward(latents)); }
+
+namespace {
+
+// Tile starts along one axis: `tile` apart less the overlap, the last one flush with the end.
+std::vector<int64_t> tile_starts(int64_t size, int64_t tile, int64_t overlap) {
+  std::vector<int64_t> starts{0};
+  while (starts.back() + tile < size) starts.push_back(std::min(starts.back() + tile - overlap, size - tile));
+  return starts;
+}
+
+// A weight along one axis of a tile: rising linearly over `ramp` pixels on sides that meet another tile.
+at::Tensor ramp(int64_t length, int64_t ramp_length, bool rise, bool fall, const at::TensorOptions& options) {
+  at::Tensor w = at::ones({length}, options);
+  const at::Tensor up = (at::arange(ramp_length, options) + 0.5) / static_cast<double>(ramp_length);
+  if (rise) w.slice(0, 0, ramp_length).copy_(up);
+  if (fall) w.slice(0, length - ramp_length, length).copy_(up.flip(0));
+  return w;
+}
+
+}  // namespace
+
+at::Tensor AutoencoderKLImpl::tiled_decode(const at::Tensor& latents, int64_t tile, int64_t overlap) {
+  const int64_t h = latents.size(2), w = latents.size(3);
+  if (h <= tile && w <= tile) return decode(latents);
+  if (overlap < 1 || overlap * 2 > tile) {
+    throw Error(ErrorCode::invalid_input, "tile overlap must be between 1 and half the tile");
+  }
+  const int64_t scale = int64_t{1} << (config_.block_out_channels.size() - 1);
+  const auto ys = tile_starts(h, tile, overlap), xs = tile_starts(w, tile, overlap);
+  const auto options = latents.options();
+  at::Tensor sum = at::zeros({latents.size(0), config_.out_channels, h * scale, w * scale}, options);
+  at::Tensor weight = at::zeros({1, 1, h * scale, w * scale}, options);
+  for (std::size_t i = 0; i < ys.size(); ++i) {
+    for (std::size_t j = 0; j < xs.size(); ++j) {
+      const int64_t th = std::min(tile, h), tw = std::min(tile, w);
+      const at::Tensor part = decode(latents.slice(2, ys[i], ys[i] + th).slice(3, xs[j], xs[j] + tw));
+      const at::Tensor wy = ramp(th * scale, overlap * scale, i > 0, i + 1 < ys.size(), options);
+      const at::Tensor wx = ramp(tw * scale, overlap * scale, j > 0, j + 1 < xs.size(), options);
+      const at::Tensor mask = (wy.unsqueeze(1) * wx.unsqueeze(0)).view({1, 1, th * scale, tw * scale});
+      sum.slice(2, ys[i] * scale, (ys[i] + th) * scale).slice(3, xs[j] * scale, (xs[j] + tw) * scale).add_(part * mask);
+      weight.slice(2, ys[i] * scale, (ys[i] + th) * scale).slice(3, xs[j] * scale, (xs[j] + tw) * scale).add_(mask);
+    }
+  }
+  return sum / weight;
+}
 
 }  // namespace wf::diffusion

@@ -73,6 +73,9 @@ class AutoencoderKLImpl : public torch::nn::Module {
   std::pair<at::Tensor, at::Tensor> encode(const at::Tensor& images);
   // Latents (unscaled) -> images in about [-1, 1].
   at::Tensor decode(const at::Tensor& latents);
+  // decode() in overlapping tiles of `tile` latents (8x as many pixels), cross-faded over `overlap` latents,
+  // so memory stays that of one tile whatever the image size.
+  at::Tensor tiled_decode(const at::Tensor& latents, int64_t tile = 64, int64_t overlap = 16);
   const AutoencoderKLConfig& config() const { return config_; }
 
  private:

@@ -101,6 +101,9 @@ class SigmaSampler : public Sampler {
   at::Tensor scale_model_input(const at::Tensor& x, std::size_t i) const override {
     return x / std::sqrt(sigmas_.at(i) * sigmas_.at(i) + 1);
   }
+  at::Tensor add_noise(const at::Tensor& x0, const at::Tensor& noise, std::size_t i) const override {
+    return x0 + noise * sigmas_.at(i);
+  }
 
  protected:
   // Sigmas at `timesteps` (interpolated on the training ladder), or Karras sigmas and their timesteps.
@@ -150,7 +153,10 @@ class EulerSampler final : public SigmaSampler {
     if (!ancestral_) return x + derivative * (next - sigma);
     const double up = std::sqrt(next * next * (sigma * sigma - next * next) / (sigma * sigma));
     const double down = std::sqrt(next * next - up * up);
-    const at::Tensor noise = generator ? at::randn(x.sizes(), *generator, x.options()) : at::randn(x.sizes(), x.options());
+    // Drawn on the CPU in fp32, so a seed gives the same image on every device.
+    const at::Tensor cpu = generator ? at::randn(x.sizes(), *generator, at::TensorOptions(at::kFloat))
+                                     : at::randn(x.sizes(), at::TensorOptions(at::kFloat));
+    const at::Tensor noise = cpu.to(x.options());
     return x + derivative * (down - sigma) + noise * up;
   }
 
@@ -166,6 +172,10 @@ class DpmSolver2MSampler final : public SigmaSampler {
   using SigmaSampler::SigmaSampler;
   double init_noise_sigma() const override { return 1.0; }
   at::Tensor scale_model_input(const at::Tensor& x, std::size_t) const override { return x; }
+  at::Tensor add_noise(const at::Tensor& x0, const at::Tensor& noise, std::size_t i) const override {
+    const double alpha = 1 / std::sqrt(sigmas_.at(i) * sigmas_.at(i) + 1);
+    return alpha * x0 + alpha * sigmas_.at(i) * noise;
+  }
   void set_timesteps(std::int64_t steps) override {
     const auto& config = schedule_.config();
     const auto spacing = config.timestep_spacing.value_or(TimestepSpacing::linspace);
@@ -219,6 +229,11 @@ class DpmSolver2MSampler final : public SigmaSampler {
 };
 
 }  // namespace
+
+at::Tensor Sampler::add_noise(const at::Tensor& x0, const at::Tensor& noise, std::size_t index) const {
+  const double a = schedule_.alpha_cumprod(static_cast<std::int64_t>(timesteps_.at(index)));
+  return std::sqrt(a) * x0 + std::sqrt(1 - a) * noise;
+}
 
 std::unique_ptr<Sampler> make_sampler(std::string_view name, const SchedulerConfig& config) {
   if (name == "ddim") return std::make_unique<DdimSampler>(config);

@@ -28,6 +28,8 @@ class Sampler {
   const std::vector<double>& sigmas() const { return sigmas_; }
   virtual double init_noise_sigma() const { return 1.0; }
   virtual at::Tensor scale_model_input(const at::Tensor& x, std::size_t /*index*/) const { return x; }
+  // A clean sample noised to the level of timesteps()[index] (img2img's start, inpainting's known region).
+  virtual at::Tensor add_noise(const at::Tensor& x0, const at::Tensor& noise, std::size_t index) const;
   // From timesteps()[index] to the next one (or to the clean sample after the last).
   virtual at::Tensor step(const at::Tensor& model_output, std::size_t index, const at::Tensor& x,
                           std::optional<at::Generator> generator = std::nullopt) = 0;

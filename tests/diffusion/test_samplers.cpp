@@ -129,6 +129,26 @@ TEST(Samplers, APerfectDenoiserLandsOnTheCleanSample) {
   }
 }
 
+// img2img and inpainting noise a clean sample to a step's level; the step must read that noise back.
+TEST(Samplers, AddNoiseLandsInEachSamplersOwnSpace) {
+  for (const char* name : {"ddim", "euler", "euler_a", "dpmpp_2m"}) {
+    const SchedulerConfig config = sd15();
+    const NoiseSchedule schedule(config);
+    auto sampler = make_sampler(name, config);
+    sampler->set_timesteps(20);
+    const Space space = std::string(name) == "ddim"       ? Space::alpha_of_timestep
+                        : std::string(name) == "dpmpp_2m" ? Space::alpha_of_sigma
+                                                          : Space::sigma;
+    torch::manual_seed(2);
+    const at::Tensor x0 = torch::randn({1, 4, 8, 8}, torch::kDouble);
+    const at::Tensor noise = torch::randn({1, 4, 8, 8}, torch::kDouble);
+    for (const std::size_t i : {std::size_t{0}, std::size_t{7}, std::size_t{19}}) {
+      const at::Tensor noisy = sampler->add_noise(x0, noise, i);
+      EXPECT_LT((oracle(*sampler, schedule, noisy, x0, i, space) - noise).abs().max().item<double>(), 1e-9) << name << " " << i;
+    }
+  }
+}
+
 // DPM-Solver++ 2M and Euler on a model that is not an oracle (out = 0.3 x + 0.1), against the same ten
 // steps written out with numpy from diffusers' update rules (first order first and last, midpoint
 // second order between).
