@@ -30,7 +30,10 @@ const char* const kHint =
               source, kHint);
 }
 
-std::size_t index(const std::ssub_match& digits) { return std::stoul(digits.str()); }  // at most 3 digits
+// The regexes allow at most 3 digits, so this cannot overflow.
+std::size_t index(const std::ssub_match& digits) {
+  return std::stoul(digits.str());
+}
 
 bool is_param(std::string_view leaf, std::string_view module) {
   return leaf.size() > module.size() + 1 && leaf.starts_with(module) && leaf[module.size()] == '.' &&
@@ -41,9 +44,9 @@ bool is_param(std::string_view leaf, std::string_view module) {
 // `out_layers` [GroupNorm, SiLU, Dropout, conv].
 std::optional<std::string> unet_resnet(const std::string& base, const std::string& leaf) {
   static const std::regex re(R"((in_layers\.[02]|emb_layers\.1|out_layers\.[03]|skip_connection)\.(weight|bias))");
-  static const std::map<std::string, std::string> names{{"in_layers.0", "norm1"},     {"in_layers.2", "conv1"},
-                                                        {"emb_layers.1", "time_emb_proj"}, {"out_layers.0", "norm2"},
-                                                        {"out_layers.3", "conv2"},   {"skip_connection", "conv_shortcut"}};
+  static const std::map<std::string, std::string> names{
+      {"in_layers.0", "norm1"},  {"in_layers.2", "conv1"},  {"emb_layers.1", "time_emb_proj"},
+      {"out_layers.0", "norm2"}, {"out_layers.3", "conv2"}, {"skip_connection", "conv_shortcut"}};
   std::smatch m;
   if (!std::regex_match(leaf, m, re)) return std::nullopt;
   return base + names.at(m[1].str()) + "." + m[2].str();
@@ -118,7 +121,8 @@ std::optional<std::string> vae_resnet(const std::string& base, const std::string
 }
 
 std::optional<std::string> vae_key(const std::string& rest, std::size_t num_blocks) {
-  static const std::regex same_re(R"((encoder|decoder)\.(conv_in|conv_out)\.(weight|bias)|(post_)?quant_conv\.(weight|bias))");
+  static const std::regex same_re(
+      R"((encoder|decoder)\.(conv_in|conv_out)\.(weight|bias)|(post_)?quant_conv\.(weight|bias))");
   static const std::regex norm_out_re(R"((encoder|decoder)\.norm_out\.(weight|bias))");
   static const std::regex mid_re(R"((encoder|decoder)\.mid\.(block_1|block_2|attn_1)\.(.+))");
   static const std::regex attn_re(R"((norm|q|k|v|proj_out)\.(weight|bias))");
@@ -226,15 +230,16 @@ LdmComponents convert_ldm_checkpoint(const core::StateDict& checkpoint, const UN
     } else if (key.starts_with(kCondPrefix)) {
       // SD 2.x keeps an OpenCLIP model under cond_stage_model.model.*, with fused attention projections.
       throw Error(ErrorCode::unsupported,
-                  "checkpoint key '" + key + "': the text encoder is not a CLIP text model (SD 2.x's OpenCLIP is not converted)",
+                  "checkpoint key '" + key +
+                      "': the text encoder is not a CLIP text model (SD 2.x's OpenCLIP is not converted)",
                   source, kHint);
     } else {
       ++ignored;  // model_ema.*, the noise schedule, ...
     }
   }
   if (out.unet.empty()) {
-    throw Error(ErrorCode::invalid_input, "no model.diffusion_model.* tensors: not a single-file Stable Diffusion checkpoint",
-                source, kHint);
+    throw Error(ErrorCode::invalid_input,
+                "no model.diffusion_model.* tensors: not a single-file Stable Diffusion checkpoint", source, kHint);
   }
   log::debug("diffusion.loader", "{}: {} UNet, {} VAE and {} text encoder tensors converted, {} others ignored",
              source.string(), out.unet.size(), out.vae.size(), out.text_encoder.size(), ignored);

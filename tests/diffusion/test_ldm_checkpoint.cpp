@@ -41,7 +41,9 @@ KeyList read_keys(const std::string& file) {
   return keys;
 }
 
-std::map<std::string, Shape> as_map(const KeyList& keys) { return {keys.begin(), keys.end()}; }
+std::map<std::string, Shape> as_map(const KeyList& keys) {
+  return {keys.begin(), keys.end()};
+}
 
 std::map<std::string, Shape> shapes_of(const core::StateDict& state) {
   std::map<std::string, Shape> out;
@@ -135,13 +137,15 @@ TEST(LdmCheckpoint, NamesTheBlocksAsDiffusersDoes) {
       {"input_blocks.0.0.bias", "conv_in.bias"},
       {"input_blocks.3.0.op.weight", "down_blocks.0.downsamplers.0.conv.weight"},
       {"input_blocks.4.0.skip_connection.weight", "down_blocks.1.resnets.0.conv_shortcut.weight"},
-      {"input_blocks.5.1.transformer_blocks.0.attn2.to_k.weight", "down_blocks.1.attentions.1.transformer_blocks.0.attn2.to_k.weight"},
+      {"input_blocks.5.1.transformer_blocks.0.attn2.to_k.weight",
+       "down_blocks.1.attentions.1.transformer_blocks.0.attn2.to_k.weight"},
       {"input_blocks.11.0.emb_layers.1.bias", "down_blocks.3.resnets.1.time_emb_proj.bias"},
       {"middle_block.1.proj_in.weight", "mid_block.attentions.0.proj_in.weight"},
       {"middle_block.2.out_layers.3.bias", "mid_block.resnets.1.conv2.bias"},
       {"output_blocks.2.1.conv.weight", "up_blocks.0.upsamplers.0.conv.weight"},
       {"output_blocks.5.2.conv.bias", "up_blocks.1.upsamplers.0.conv.bias"},
-      {"output_blocks.8.1.transformer_blocks.0.ff.net.0.proj.weight", "up_blocks.2.attentions.2.transformer_blocks.0.ff.net.0.proj.weight"},
+      {"output_blocks.8.1.transformer_blocks.0.ff.net.0.proj.weight",
+       "up_blocks.2.attentions.2.transformer_blocks.0.ff.net.0.proj.weight"},
       {"output_blocks.11.0.in_layers.0.weight", "up_blocks.3.resnets.2.norm1.weight"},
       {"out.0.weight", "conv_norm_out.weight"},
       {"out.2.bias", "conv_out.bias"}};
@@ -157,18 +161,19 @@ TEST(LdmCheckpoint, NamesTheBlocksAsDiffusersDoes) {
       {"decoder.up.3.upsample.conv.weight", "decoder.up_blocks.0.upsamplers.0.conv.weight"},
       {"decoder.up.0.block.0.nin_shortcut.weight", "decoder.up_blocks.3.resnets.0.conv_shortcut.weight"},
       {"post_quant_conv.bias", "post_quant_conv.bias"}};
-  for (const auto& [ldm, diffusers] : vae) EXPECT_EQ(ldm_vae_key_to_diffusers("first_stage_model." + ldm, 4), diffusers);
+  for (const auto& [ldm, diffusers] : vae)
+    EXPECT_EQ(ldm_vae_key_to_diffusers("first_stage_model." + ldm, 4), diffusers);
 }
 
 TEST(LdmCheckpoint, KeysOutsideTheLayoutAreErrorsNamingKeyAndFile) {
   const UNet2DConditionConfig sd15;
   const std::filesystem::path file = "/models/custom.safetensors";
-  for (const char* key : {"model.diffusion_model.label_emb.0.0.weight",                 // SDXL / class-conditioned
-                          "model.diffusion_model.input_blocks.10.1.norm.weight",        // DownBlock2D: no attention
+  for (const char* key : {"model.diffusion_model.label_emb.0.0.weight",                  // SDXL / class-conditioned
+                          "model.diffusion_model.input_blocks.10.1.norm.weight",         // DownBlock2D: no attention
                           "model.diffusion_model.input_blocks.13.0.in_layers.0.weight",  // past the last level
                           "model.diffusion_model.input_blocks.9.0.in_layers.0.weight",   // 9.0 is a Downsample
-                          "model.diffusion_model.output_blocks.11.2.conv.weight",        // the last level has no Upsample
-                          "model.diffusion_model.output_blocks.1.1.conv.weight",         // Upsample only ends a level
+                          "model.diffusion_model.output_blocks.11.2.conv.weight",  // the last level has no Upsample
+                          "model.diffusion_model.output_blocks.1.1.conv.weight",   // Upsample only ends a level
                           "model.diffusion_model.middle_block.1.transformer_blocks.0.attn1.to_qkv.weight"}) {
     try {
       ldm_unet_key_to_diffusers(key, sd15, file);
@@ -273,7 +278,7 @@ TEST(LdmCheckpoint, SyntheticCheckpointConvertsWithValuesAndDtypesKept) {
   for (const auto& [key, original] : checkpoint) {
     const Mapped mapped = map_key(key, sd15);
     if (!mapped.name) continue;
-    const core::StateDict& component = mapped.component == "unet" ? out.unet
+    const core::StateDict& component = mapped.component == "unet"  ? out.unet
                                        : mapped.component == "vae" ? out.vae
                                                                    : out.text_encoder;
     ASSERT_TRUE(component.count(*mapped.name)) << key;
