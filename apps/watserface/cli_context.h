@@ -28,6 +28,7 @@ core::AppConfig resolve_config(const GlobalOptions& options);
 
 // The subcommands; each sets `status` to its exit status when it runs.
 void add_extract_command(CLI::App& app, const GlobalOptions& global, int& status);
+void add_generate_command(CLI::App& app, const GlobalOptions& global, int& status);
 void add_ui_command(CLI::App& app, const GlobalOptions& global, int& status);
 void add_doctor_command(CLI::App& app, const GlobalOptions& global, int& status);
 void add_models_command(CLI::App& app, const GlobalOptions& global, int& status);

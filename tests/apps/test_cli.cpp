@@ -14,9 +14,13 @@
 #include <regex>
 #include <thread>
 
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+
 #include "support/run_command.h"
 #include "support/synthetic_clip.h"
 #include "support/temp_dir.h"
+#include "support/tiny_stable_diffusion.h"
 
 namespace wf::app {
 namespace {
@@ -35,7 +39,7 @@ class Cli : public ::testing::Test {
 };
 
 TEST_F(Cli, EveryVerbHasHelp) {
-  for (const char* verb : {"ui", "extract", "train", "swap", "review", "models", "doctor", "bench", "version"}) {
+  for (const char* verb : {"ui", "extract", "train", "generate", "swap", "review", "models", "doctor", "bench", "version"}) {
     const auto result = run({verb, "--help"});
     EXPECT_EQ(result.status, 0) << verb << ": " << result.output;
     EXPECT_NE(result.output.find("Usage"), std::string::npos) << verb;
@@ -238,6 +242,47 @@ TEST_F(Cli, TrainXsegStopsOnCtrlCResumesAndItsMasksGoIntoTheDataset) {
   const auto missing = run({"apply", "xseg", "--dataset", dataset, "--model", (home_ / "nothing").string()});
   EXPECT_NE(missing.status, 0);
   EXPECT_NE(missing.output.find("train one first"), std::string::npos) << missing.output;
+}
+
+TEST_F(Cli, GenerateDrawsReproduciblyAndInpaintsOnlyInsideTheMask) {
+  test::write_tiny_stable_diffusion(home_ / "sd");
+  const std::string model = (home_ / "sd").string();
+  const auto txt2img = run({"generate", "--model", model, "--prompt", "a portrait", "--width", "48", "--height", "32",
+                            "--steps", "3", "--seed", "5", "--output", (home_ / "a.png").string()});
+  ASSERT_EQ(txt2img.status, 0) << txt2img.output;
+  EXPECT_NE(txt2img.output.find("48x32, 3 steps of dpmpp_2m, seed 5"), std::string::npos) << txt2img.output;
+  const cv::Mat first = cv::imread((home_ / "a.png").string());
+  EXPECT_EQ(first.cols, 48);
+  EXPECT_EQ(first.rows, 32);
+  ASSERT_EQ(run({"generate", "--model", model, "--prompt", "a portrait", "--width", "48", "--height", "32", "--steps",
+                 "3", "--seed", "5", "--output", (home_ / "b.png").string()})
+                .status,
+            0);
+  EXPECT_EQ(cv::norm(first, cv::imread((home_ / "b.png").string()), cv::NORM_INF), 0.0);
+
+  cv::Mat photo(64, 64, CV_8UC3);
+  cv::randu(photo, 0, 255);
+  cv::Mat mask = cv::Mat::zeros(64, 64, CV_8UC1);
+  mask(cv::Rect(16, 16, 32, 32)).setTo(255);
+  cv::imwrite((home_ / "photo.png").string(), photo);
+  cv::imwrite((home_ / "mask.png").string(), mask);
+  const auto inpaint = run({"generate", "--model", model, "--prompt", "a smile", "--image", (home_ / "photo.png").string(),
+                            "--mask", (home_ / "mask.png").string(), "--steps", "3", "--output", (home_ / "c.png").string()});
+  ASSERT_EQ(inpaint.status, 0) << inpaint.output;
+  const cv::Mat painted = cv::imread((home_ / "c.png").string());
+  cv::Mat keep;
+  cv::bitwise_not(mask, keep);
+  EXPECT_EQ(cv::norm(painted, photo, cv::NORM_INF, keep), 0.0);  // outside the mask: the photo, byte for byte
+  EXPECT_GT(cv::norm(painted, photo, cv::NORM_INF, mask), 0.0);
+
+  const auto missing = run({"generate", "--model", (home_ / "none").string(), "--prompt", "x", "--output", "x.png"});
+  EXPECT_EQ(missing.status, 4) << missing.output;
+  EXPECT_NE(missing.output.find("fix:"), std::string::npos) << missing.output;
+  cv::imwrite((home_ / "small_mask.png").string(), cv::Mat::zeros(32, 64, CV_8UC1));
+  const auto bad_mask = run({"generate", "--model", model, "--prompt", "x", "--image", (home_ / "photo.png").string(),
+                             "--mask", (home_ / "small_mask.png").string(), "--output", (home_ / "d.png").string()});
+  EXPECT_EQ(bad_mask.status, 3) << bad_mask.output;
+  EXPECT_NE(bad_mask.output.find("the mask is 64x32 but the image is 64x64"), std::string::npos) << bad_mask.output;
 }
 
 TEST_F(Cli, UnknownVerbIsAUsageError) {

@@ -96,6 +96,12 @@ TEST_F(PipelineTest, BadFoldersAndFilesGiveClearErrors) {
   config["cross_attention_dim"] = 32;
   core::write_json_file(dir / "sd" / "unet" / "config.json", config);
 
+  // One component's weights or a pickle given where a single-file checkpoint goes.
+  EXPECT_EQ(error_code([&] { StableDiffusion::load(dir / "sd" / "unet" / "diffusion_pytorch_model.safetensors"); }),
+            ErrorCode::invalid_input);
+  test::write_text(dir / "model.ckpt", "pickle");
+  EXPECT_EQ(error_code([&] { StableDiffusion::load(dir / "model.ckpt"); }), ErrorCode::unsupported);
+
   const fs::path vae = dir / "sd" / "vae" / "diffusion_pytorch_model.safetensors";
   fs::resize_file(vae, fs::file_size(vae) / 2);  // a download cut short
   EXPECT_EQ(error_code([&] { StableDiffusion::load(dir / "sd"); }), ErrorCode::corrupt_file);
