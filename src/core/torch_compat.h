@@ -11,10 +11,18 @@
 namespace wf::core {
 
 // softmax(q k^T / sqrt(d) + mask) v over the last two dims; q, k, v are [..., seq, dim].
-// libtorch 2.x: the public fused kernel (flash / memory-efficient on CUDA); 1.13: the math path.
+// libtorch 2.x: the public fused kernel (flash / memory-efficient); 1.13: the math path, in slices of at most
+// kAttentionSliceScores scores when there is no mask (a 512x512 SD image would otherwise hold 1 GiB of scores
+// per attention call).
 at::Tensor scaled_dot_product_attention(const at::Tensor& query, const at::Tensor& key, const at::Tensor& value,
                                         const std::optional<at::Tensor>& attn_mask = std::nullopt,
                                         double dropout_p = 0.0, bool is_causal = false);
+
+inline constexpr int64_t kAttentionSliceScores = int64_t{1} << 25;  // 128 MiB of fp32 scores
+// The 1.13 fallback itself: the math path over slices of the batch and head dimensions (and of the query rows
+// when not causal), each holding at most `max_scores` scores. Exposed for tests on every libtorch version.
+at::Tensor sliced_attention(const at::Tensor& query, const at::Tensor& key, const at::Tensor& value, bool is_causal,
+                            int64_t max_scores);
 
 // Whether CUDA device 0 computes in bf16 (compute capability 8.0 and newer).
 bool cuda_supports_bf16();

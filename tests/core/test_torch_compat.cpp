@@ -35,6 +35,24 @@ TEST(TorchCompat, AttentionAddsAFloatMaskAndHonoursCausal) {
                               reference_attention(q, k, v, causal_bias), 1e-5, 1e-5));
 }
 
+TEST(TorchCompat, SlicedAttentionEqualsTheWholeComputation) {
+  torch::manual_seed(2);
+  const auto q = torch::randn({2, 3, 40, 8}, torch::requires_grad());
+  const auto k = torch::randn({2, 3, 40, 8});
+  const auto v = torch::randn({2, 3, 40, 6});
+  const auto whole = reference_attention(q, k, v, torch::zeros({1}));
+  // 40x40 scores per head: 2000 allows one head at a time; 500 also splits each head's query rows.
+  for (const int64_t budget : {int64_t{2000}, int64_t{500}, int64_t{1} << 20}) {
+    const auto sliced = sliced_attention(q, k, v, false, budget);
+    EXPECT_EQ(sliced.sizes(), (std::vector<int64_t>{2, 3, 40, 6}));
+    EXPECT_TRUE(torch::allclose(sliced, whole, 1e-5, 1e-5)) << budget;
+  }
+  const auto causal_bias = torch::full({40, 40}, -std::numeric_limits<float>::infinity()).triu(1);
+  EXPECT_TRUE(torch::allclose(sliced_attention(q, k, v, true, 500), reference_attention(q, k, v, causal_bias), 1e-5, 1e-5));
+  sliced_attention(q, k, v, false, 500).sum().backward();
+  ASSERT_TRUE(q.grad().defined());
+}
+
 TEST(TorchCompat, AttentionCarriesGradients) {
   const auto q = torch::randn({1, 1, 3, 4}, torch::requires_grad());
   const auto k = torch::randn({1, 1, 3, 4});

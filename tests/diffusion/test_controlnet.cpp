@@ -11,21 +11,13 @@
 #include "core/state_dict.h"
 #include "diffusion/controlnet.h"
 #include "support/temp_dir.h"
+#include "support/tiny_stable_diffusion.h"
 
 namespace wf::diffusion {
 namespace {
 
-UNet2DConditionConfig tiny_unet() {
-  return UNet2DConditionConfig::from_json(nlohmann::json{{"block_out_channels", {32, 64}},
-                                                         {"layers_per_block", 1},
-                                                         {"down_block_types", {"CrossAttnDownBlock2D", "DownBlock2D"}},
-                                                         {"up_block_types", {"UpBlock2D", "CrossAttnUpBlock2D"}},
-                                                         {"cross_attention_dim", 32},
-                                                         {"attention_head_dim", 8}});
-}
-
 ControlNetConfig tiny() {
-  ControlNetConfig config = ControlNetConfig::from_unet(tiny_unet());
+  ControlNetConfig config = ControlNetConfig::from_unet(test::tiny_unet_config());
   config.conditioning_embedding_out_channels = {8, 16};  // one strided block: control images at 2x the latents
   return config;
 }
@@ -60,7 +52,7 @@ TEST(ControlNetModel, Sd15ConfigurationHasTheControlNetsSizeAndKeys) {
 TEST(ControlNetModel, FromUnetCopiesTheEncoderAndStartsAsANoOp) {
   torch::manual_seed(0);
   torch::NoGradGuard no_grad;
-  UNet2DConditionModel unet(tiny_unet());
+  UNet2DConditionModel unet(test::tiny_unet_config());
   ControlNetModel controlnet = controlnet_from_unet(unet);
   const auto unet_state = core::module_state(*unet);
   for (const auto& [key, value] : core::module_state(*controlnet)) {

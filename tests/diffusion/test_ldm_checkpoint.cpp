@@ -17,6 +17,7 @@
 #include "diffusion/ldm_checkpoint.h"
 #include "diffusion/unet_2d_condition.h"
 #include "support/temp_dir.h"
+#include "support/tiny_stable_diffusion.h"
 
 namespace wf::diffusion {
 namespace {
@@ -55,16 +56,6 @@ std::vector<std::string> names_of(const KeyList& keys) {
   std::vector<std::string> out;
   for (const auto& entry : keys) out.push_back(entry.first);
   return out;
-}
-
-UNet2DConditionConfig tiny_unet() {
-  return UNet2DConditionConfig::from_json(nlohmann::json{{"block_out_channels", {32, 64}},
-                                                         {"layers_per_block", 1},
-                                                         {"down_block_types", {"CrossAttnDownBlock2D", "DownBlock2D"}},
-                                                         {"up_block_types", {"UpBlock2D", "CrossAttnUpBlock2D"}},
-                                                         {"cross_attention_dim", 32},
-                                                         {"attention_head_dim", 8},
-                                                         {"norm_num_groups", 32}});
 }
 
 // Where a key of the LDM list lands: component and diffusers name (or nothing for position_ids).
@@ -118,7 +109,7 @@ TEST(LdmCheckpoint, Sd15KeysMapOneToOneOntoTheDiffusersKeys) {
 }
 
 TEST(LdmCheckpoint, TinyUNetKeysMapOneToOneOntoTheModulesKeys) {
-  const UNet2DConditionConfig config = tiny_unet();  // 2 levels, 1 layer each, attention on the first only
+  const UNet2DConditionConfig config = test::tiny_unet_config();  // 2 levels, 1 layer each, attention on the first only
   const auto diffusers = as_map(read_keys("diffusers_unet_tiny.txt"));
   EXPECT_EQ(shapes_of(core::module_state(*UNet2DConditionModel(config))), diffusers);
   expect_one_to_one(read_keys("ldm_unet_tiny.txt"), {{"unet", diffusers}}, config);

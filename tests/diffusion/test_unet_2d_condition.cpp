@@ -12,21 +12,12 @@
 #include "diffusion/attention.h"
 #include "diffusion/unet_2d_condition.h"
 #include "support/temp_dir.h"
+#include "support/tiny_stable_diffusion.h"
 
 namespace wf::diffusion {
 namespace {
 
-UNet2DConditionConfig tiny(int64_t in_channels = 4) {
-  return UNet2DConditionConfig::from_json(nlohmann::json{
-      {"block_out_channels", {32, 64}},
-      {"layers_per_block", 1},
-      {"in_channels", in_channels},
-      {"down_block_types", {"CrossAttnDownBlock2D", "DownBlock2D"}},
-      {"up_block_types", {"UpBlock2D", "CrossAttnUpBlock2D"}},
-      {"cross_attention_dim", 32},
-      {"attention_head_dim", 8},
-      {"norm_num_groups", 32}});
-}
+UNet2DConditionConfig tiny(int64_t in_channels = 4) { return test::tiny_unet_config(in_channels); }
 
 int64_t count_parameters(torch::nn::Module& module) {
   int64_t n = 0;

@@ -15,18 +15,22 @@
 namespace wf::test {
 namespace fs = std::filesystem;
 
+diffusion::UNet2DConditionConfig tiny_unet_config(int64_t in_channels) {
+  return diffusion::UNet2DConditionConfig::from_json(nlohmann::json{{"block_out_channels", {32, 64}},
+                                                                    {"layers_per_block", 1},
+                                                                    {"in_channels", in_channels},
+                                                                    {"down_block_types", {"CrossAttnDownBlock2D", "DownBlock2D"}},
+                                                                    {"up_block_types", {"UpBlock2D", "CrossAttnUpBlock2D"}},
+                                                                    {"cross_attention_dim", 32},
+                                                                    {"attention_head_dim", 8},
+                                                                    {"norm_num_groups", 32},
+                                                                    {"sample_size", 16}});
+}
+
 void write_tiny_stable_diffusion(const fs::path& dir, const TinyStableDiffusionOptions& options) {
   torch::manual_seed(options.seed);
   using diffusion::save_component;
-  const auto unet_config = diffusion::UNet2DConditionConfig::from_json(
-      nlohmann::json{{"block_out_channels", {32, 64}},
-                     {"layers_per_block", 1},
-                     {"in_channels", options.inpainting ? 9 : 4},
-                     {"down_block_types", {"CrossAttnDownBlock2D", "DownBlock2D"}},
-                     {"up_block_types", {"UpBlock2D", "CrossAttnUpBlock2D"}},
-                     {"cross_attention_dim", 32},
-                     {"attention_head_dim", 8},
-                     {"sample_size", 16}});
+  const auto unet_config = tiny_unet_config(options.inpainting ? 9 : 4);
   save_component(dir / "unet", unet_config.to_json(), *diffusion::UNet2DConditionModel(unet_config),
                  "diffusion_pytorch_model");
 

@@ -2,9 +2,16 @@
 // A complete diffusers Stable Diffusion folder with tiny models (the kind diffusers tests with) and the test
 // tokenizer vocabulary: what a user's SD 1.5 folder looks like, small enough to run in a unit test.
 
+#include <cstdint>
 #include <filesystem>
 
+#include "diffusion/unet_config.h"
+
 namespace wf::test {
+
+// Two levels (32 and 64 channels, attention in the outer one), one layer each, 32-wide text features: the
+// UNet configuration the tests use.
+diffusion::UNet2DConditionConfig tiny_unet_config(int64_t in_channels = 4);
 
 struct TinyStableDiffusionOptions {
   bool inpainting = false;  // a 9-channel UNet, as stable-diffusion-inpainting has
