@@ -1,5 +1,6 @@
 // watserface generate: Stable Diffusion from the command line for power users — txt2img, img2img
 // (--image), inpainting (--image --mask) and any of them under a ControlNet (--controlnet --control-image).
+// Ctrl-C stops after the current step (exit status 130) without writing a half-made image.
 
 #include <CLI/CLI.hpp>
 #include <ATen/ATen.h>
@@ -10,10 +11,13 @@
 
 #include "cli_context.h"
 #include "core/device.h"
+#include "core/error.h"
 #include "core/progress.h"
 #include "core/state_dict.h"
 #include "diffusion/pipeline.h"
 #include "media/image_io.h"
+#include "models/registry.h"
+#include "interrupt.h"
 #include "progress_line.h"
 
 namespace wf::app {
@@ -46,6 +50,23 @@ cv::Mat to_bgr(const at::Tensor& image) {
   return bgr;
 }
 
+// --model, or the base diffusion model `watserface doctor` finds under the models folder.
+std::filesystem::path model_path(const core::AppConfig& config, const std::string& flag) {
+  if (!flag.empty()) return flag;
+  for (const models::RoleStatus& role : models::check_models(config)) {
+    if (role.spec->id != "base_diffusion") continue;
+    for (const models::BackendStatus& backend : role.backends) {
+      if (!backend.available) continue;
+      const std::filesystem::path& file = backend.found.front();
+      return file.filename() == "model_index.json" ? file.parent_path() : file;
+    }
+    throw Error(ErrorCode::missing_model, "no Stable Diffusion 1.5 model is installed",
+                role.backends.front().missing.front().parent_path(),
+                "put a diffusers SD 1.5 folder there (or one .safetensors checkpoint in base_diffusion/), or pass --model");
+  }
+  throw Error(ErrorCode::internal, "the model registry has no base_diffusion role");
+}
+
 int run_generate(const GlobalOptions& global, const GenerateFlags& flags) {
   const core::AppConfig config = resolve_config(global);
   const core::ComputeChoice compute = core::choose_compute(config.device, config.precision, config.threads);
@@ -58,7 +79,7 @@ int run_generate(const GlobalOptions& global, const GenerateFlags& flags) {
   }
   load.variant = flags.variant;
   load.tokenizer_dir = flags.tokenizer;
-  diffusion::StableDiffusion sd = diffusion::StableDiffusion::load(flags.model, load);
+  diffusion::StableDiffusion sd = diffusion::StableDiffusion::load(model_path(config, flags.model), load);
   std::optional<diffusion::ControlNetModel> controlnet;
   if (!flags.controlnet.empty()) controlnet = diffusion::load_controlnet(flags.controlnet, load);
 
@@ -84,10 +105,11 @@ int run_generate(const GlobalOptions& global, const GenerateFlags& flags) {
     ProgressLine progress("generating", "steps", flags.events);
     const core::PhaseRef phase{"generate", 1, 1};
     std::optional<core::ProgressMeter> meter;
+    const std::atomic<bool>& interrupted = interrupt_flag();
     request.on_step = [&](int64_t done, int64_t total) {
       if (!meter) meter.emplace(phase, total);
       progress.emit(meter->step(done));
-      return true;
+      return !interrupted.load();
     };
     result = diffusion::generate(sd, request, controlnet ? &*controlnet : nullptr);
   }
@@ -104,8 +126,9 @@ int run_generate(const GlobalOptions& global, const GenerateFlags& flags) {
 void add_generate_command(CLI::App& app, const GlobalOptions& global, int& status) {
   auto flags = std::make_shared<GenerateFlags>();
   auto* command = app.add_subcommand("generate", "Run Stable Diffusion: txt2img, img2img, inpainting, ControlNet");
-  command->add_option("--model", flags->model, "a diffusers Stable Diffusion 1.x folder or a single-file .safetensors")
-      ->required();
+  command->add_option("--model", flags->model,
+                      "a diffusers Stable Diffusion 1.x folder or a single-file .safetensors (default: the one in the "
+                      "models folder)");
   command->add_option("--tokenizer", flags->tokenizer, "a diffusers tokenizer/ folder (single files have none)");
   command->add_option("--variant", flags->variant, "load weights of this variant, e.g. fp16");
   command->add_option("--prompt", flags->prompt, "what to draw")->required();

@@ -3,22 +3,17 @@
 
 #include <CLI/CLI.hpp>
 #include <atomic>
-#include <csignal>
 #include <cstdio>
 
 #include "cli_context.h"
 #include "core/device.h"
+#include "interrupt.h"
 #include "progress_line.h"
 #include "train/trainers/xseg/xseg_apply.h"
 #include "train/trainers/xseg/xseg_trainer.h"
 
 namespace wf::app {
 namespace {
-
-std::atomic<bool> g_cancel{false};
-static_assert(std::atomic<bool>::is_always_lock_free);
-
-extern "C" void request_cancel(int) { g_cancel.store(true); }
 
 struct XSegTrainFlags {
   std::string dataset, output, events, schedule = "cosine";
@@ -51,12 +46,11 @@ int run_train_xseg(const GlobalOptions& global, const XSegTrainFlags& flags) {
   options.train.seed = flags.seed;
   options.train.precision = compute.precision;
   options.train.auto_batch = compute.device == core::DeviceKind::cuda;  // a CPU out of memory cannot be caught
-  std::signal(SIGINT, request_cancel);
-  std::signal(SIGTERM, request_cancel);
+  const std::atomic<bool>& interrupted = interrupt_flag();
   xseg::XSegTrainResult result;
   {
     ProgressLine progress("training xseg", "steps", flags.events);
-    result = xseg::train_xseg(options, &progress, &g_cancel);
+    result = xseg::train_xseg(options, &progress, &interrupted);
   }
   std::printf("xseg %s: %s at step %lld; held-out IoU %.3f, Dice %.3f (%zu faces trained on, %zu held out)\n",
               flags.output.c_str(), result.train.cancelled ? "stopped, resumable," : "trained",

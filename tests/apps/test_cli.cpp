@@ -278,6 +278,9 @@ TEST_F(Cli, GenerateDrawsReproduciblyAndInpaintsOnlyInsideTheMask) {
   const auto missing = run({"generate", "--model", (home_ / "none").string(), "--prompt", "x", "--output", "x.png"});
   EXPECT_EQ(missing.status, 4) << missing.output;
   EXPECT_NE(missing.output.find("fix:"), std::string::npos) << missing.output;
+  const auto none_installed = run({"generate", "--prompt", "x", "--output", "x.png"});
+  EXPECT_EQ(none_installed.status, 5) << none_installed.output;
+  EXPECT_NE(none_installed.output.find("models/base_diffusion"), std::string::npos) << none_installed.output;
   cv::imwrite((home_ / "small_mask.png").string(), cv::Mat::zeros(32, 64, CV_8UC1));
   const auto bad_mask = run({"generate", "--model", model, "--prompt", "x", "--image", (home_ / "photo.png").string(),
                              "--mask", (home_ / "small_mask.png").string(), "--output", (home_ / "d.png").string()});
