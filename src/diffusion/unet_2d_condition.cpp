@@ -15,14 +15,16 @@ UNet2DConditionModelImpl::UNet2DConditionModelImpl(const UNet2DConditionConfig& 
   const int64_t temb = channels.front() * 4;
   conv_in = register_module("conv_in", conv2d(config.in_channels, channels.front(), 3));
   time_embedding = register_module("time_embedding", TimestepEmbedding(channels.front(), temb));
+  // Registered in diffusers' order (down_blocks, up_blocks, then mid_block): named_modules() then lists the
+  // attention layers in the order of diffusers' attn_processors, which IP-Adapter files number.
   down_blocks = register_module("down_blocks", torch::nn::ModuleList());
+  up_blocks = register_module("up_blocks", torch::nn::ModuleList());
   int64_t in = channels.front();
   for (std::size_t i = 0; i < channels.size(); ++i) {
     down_blocks->push_back(DownBlock(config, i, in, channels[i], temb));
     in = channels[i];
   }
   mid_block = register_module("mid_block", MidBlock(config, channels.back(), temb));
-  up_blocks = register_module("up_blocks", torch::nn::ModuleList());
   const std::vector<int64_t> reversed(channels.rbegin(), channels.rend());
   int64_t out = reversed.front();
   for (std::size_t i = 0; i < reversed.size(); ++i) {
