@@ -3,8 +3,10 @@
 #include <CLI/CLI.hpp>
 #include <filesystem>
 
+#include "core/error.h"
 #include "core/log.h"
 #include "core/paths.h"
+#include "models/registry.h"
 
 namespace wf::app {
 
@@ -32,6 +34,22 @@ core::AppConfig resolve_config(const GlobalOptions& options) {
   config.validate();
   log::set_level(config.log_level);
   return config;
+}
+
+std::filesystem::path base_diffusion_path(const core::AppConfig& config, const std::string& flag) {
+  if (!flag.empty()) return flag;
+  for (const models::RoleStatus& role : models::check_models(config)) {
+    if (role.spec->id != "base_diffusion") continue;
+    for (const models::BackendStatus& backend : role.backends) {
+      if (!backend.available) continue;
+      const std::filesystem::path& file = backend.found.front();
+      return file.filename() == "model_index.json" ? file.parent_path() : file;
+    }
+    throw Error(ErrorCode::missing_model, "no Stable Diffusion 1.5 model is installed",
+                role.backends.front().missing.front().parent_path(),
+                "put a diffusers SD 1.5 folder there (or one .safetensors checkpoint in base_diffusion/), or pass --model");
+  }
+  throw Error(ErrorCode::internal, "the model registry has no base_diffusion role");
 }
 
 }  // namespace wf::app

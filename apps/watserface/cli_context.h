@@ -1,6 +1,7 @@
 #pragma once
 // Options every subcommand shares, and the settings they resolve to.
 
+#include <filesystem>
 #include <optional>
 #include <string>
 
@@ -25,6 +26,10 @@ void add_global_options(CLI::App& app, GlobalOptions& options);
 
 // Defaults, then the settings file, then the flags; logging set to the chosen level.
 core::AppConfig resolve_config(const GlobalOptions& options);
+
+// `flag` when given, else the Stable Diffusion 1.5 `watserface doctor` finds under the models folder; none
+// there throws wf::Error(missing_model) naming where it goes.
+std::filesystem::path base_diffusion_path(const core::AppConfig& config, const std::string& flag);
 
 // The subcommands; each sets `status` to its exit status when it runs.
 void add_extract_command(CLI::App& app, const GlobalOptions& global, int& status);

@@ -5,7 +5,6 @@
 #include <CLI/CLI.hpp>
 #include <ATen/ATen.h>
 #include <opencv2/core.hpp>
-#include <opencv2/imgproc.hpp>
 
 #include <cstdio>
 
@@ -16,7 +15,7 @@
 #include "core/state_dict.h"
 #include "diffusion/pipeline.h"
 #include "media/image_io.h"
-#include "models/registry.h"
+#include "nn/image_tensor.h"
 #include "interrupt.h"
 #include "progress_line.h"
 
@@ -32,39 +31,8 @@ struct GenerateFlags {
   bool guess_mode = false, tiled_vae = false;
 };
 
-at::Tensor image_tensor(const cv::Mat& bgr) {  // 8-bit BGR -> [1, 3, H, W] RGB in [0, 1]
-  cv::Mat rgb;
-  cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
-  return at::from_blob(rgb.data, {rgb.rows, rgb.cols, 3}, at::kByte).permute({2, 0, 1}).unsqueeze(0).to(at::kFloat) / 255.0;
-}
-
 at::Tensor mask_tensor(const cv::Mat& grey) {
   return at::from_blob(grey.data, {1, 1, grey.rows, grey.cols}, at::kByte).to(at::kFloat) / 255.0;
-}
-
-cv::Mat to_bgr(const at::Tensor& image) {
-  const at::Tensor hwc = (image[0].permute({1, 2, 0}) * 255.0).round().clamp(0, 255).to(at::kByte).contiguous();
-  cv::Mat rgb(static_cast<int>(hwc.size(0)), static_cast<int>(hwc.size(1)), CV_8UC3, hwc.data_ptr());
-  cv::Mat bgr;
-  cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
-  return bgr;
-}
-
-// --model, or the base diffusion model `watserface doctor` finds under the models folder.
-std::filesystem::path model_path(const core::AppConfig& config, const std::string& flag) {
-  if (!flag.empty()) return flag;
-  for (const models::RoleStatus& role : models::check_models(config)) {
-    if (role.spec->id != "base_diffusion") continue;
-    for (const models::BackendStatus& backend : role.backends) {
-      if (!backend.available) continue;
-      const std::filesystem::path& file = backend.found.front();
-      return file.filename() == "model_index.json" ? file.parent_path() : file;
-    }
-    throw Error(ErrorCode::missing_model, "no Stable Diffusion 1.5 model is installed",
-                role.backends.front().missing.front().parent_path(),
-                "put a diffusers SD 1.5 folder there (or one .safetensors checkpoint in base_diffusion/), or pass --model");
-  }
-  throw Error(ErrorCode::internal, "the model registry has no base_diffusion role");
 }
 
 int run_generate(const GlobalOptions& global, const GenerateFlags& flags) {
@@ -79,7 +47,7 @@ int run_generate(const GlobalOptions& global, const GenerateFlags& flags) {
   }
   load.variant = flags.variant;
   load.tokenizer_dir = flags.tokenizer;
-  diffusion::StableDiffusion sd = diffusion::StableDiffusion::load(model_path(config, flags.model), load);
+  diffusion::StableDiffusion sd = diffusion::StableDiffusion::load(base_diffusion_path(config, flags.model), load);
   std::optional<diffusion::ControlNetModel> controlnet;
   if (!flags.controlnet.empty()) controlnet = diffusion::load_controlnet(flags.controlnet, load);
 
@@ -96,9 +64,9 @@ int run_generate(const GlobalOptions& global, const GenerateFlags& flags) {
                                        .guess_mode = flags.guess_mode,
                                        .clip_skip = flags.clip_skip,
                                        .tiled_vae = flags.tiled_vae};
-  if (!flags.image.empty()) request.image = image_tensor(media::read_image(flags.image));
+  if (!flags.image.empty()) request.image = nn::rgb_tensor(media::read_image(flags.image)).unsqueeze(0);
   if (!flags.mask.empty()) request.mask = mask_tensor(media::read_mask(flags.mask));
-  if (!flags.control_image.empty()) request.control_image = image_tensor(media::read_image(flags.control_image));
+  if (!flags.control_image.empty()) request.control_image = nn::rgb_tensor(media::read_image(flags.control_image)).unsqueeze(0);
 
   diffusion::GenerationResult result;
   {
@@ -113,7 +81,7 @@ int run_generate(const GlobalOptions& global, const GenerateFlags& flags) {
     };
     result = diffusion::generate(sd, request, controlnet ? &*controlnet : nullptr);
   }
-  media::write_image(flags.output, to_bgr(result.image));
+  media::write_image(flags.output, nn::bgr_image(result.image));
   if (!flags.latents.empty()) core::save_safetensors(flags.latents, {{"latents", result.latents}});
   std::printf("%s: %lldx%lld, %d steps of %s, seed %llu\n", flags.output.c_str(),
               static_cast<long long>(result.image.size(3)), static_cast<long long>(result.image.size(2)), flags.steps,

@@ -1,4 +1,4 @@
-// watserface train xseg / apply xseg: step 3's occlusion mask from the command line. Ctrl-C stops training
+// watserface train xseg / train identity / apply xseg: step 3 from the command line. Ctrl-C stops training
 // at the end of the current step with a checkpoint; running the same command again resumes.
 
 #include <CLI/CLI.hpp>
@@ -9,6 +9,7 @@
 #include "core/device.h"
 #include "interrupt.h"
 #include "progress_line.h"
+#include "train/trainers/identity/identity_trainer.h"
 #include "train/trainers/xseg/xseg_apply.h"
 #include "train/trainers/xseg/xseg_trainer.h"
 
@@ -19,6 +20,13 @@ struct XSegTrainFlags {
   std::string dataset, output, events, schedule = "cosine";
   int epochs = 50, resolution = 256, batch = 8, accumulation = 1, checkpoint_every = 200;
   double lr = 1e-3, weight_decay = 1e-2;
+  std::uint64_t seed = 0;
+};
+
+struct IdentityTrainFlags {
+  std::string dataset, output, model, tokenizer, init, events, prompt = "a photo of a person";
+  int epochs = 100, resolution = 512, batch = 2, accumulation = 2, checkpoint_every = 500, sample_every = 250;
+  double lr = 1e-5, snr_gamma = 5.0;
   std::uint64_t seed = 0;
 };
 
@@ -56,6 +64,41 @@ int run_train_xseg(const GlobalOptions& global, const XSegTrainFlags& flags) {
               flags.output.c_str(), result.train.cancelled ? "stopped, resumable," : "trained",
               static_cast<long long>(result.train.step), result.held_out_iou, result.held_out_dice, result.train_faces,
               result.held_out_faces);
+  return result.train.cancelled ? 130 : 0;
+}
+
+int run_train_identity(const GlobalOptions& global, const IdentityTrainFlags& flags) {
+  const core::AppConfig config = resolve_config(global);
+  const core::ComputeChoice compute = core::choose_compute(config.device, config.precision, config.threads);
+  identity::IdentityTrainOptions options;
+  options.dataset = flags.dataset;
+  options.output = flags.output;
+  options.base_model = base_diffusion_path(config, flags.model);
+  options.tokenizer = flags.tokenizer;
+  options.init = flags.init;
+  options.resolution = flags.resolution;
+  options.epochs = flags.epochs;
+  options.prompt = flags.prompt;
+  options.snr_gamma = flags.snr_gamma;
+  options.sample_every = flags.sample_every;
+  options.device = device_name(compute);
+  options.train.batch_size = flags.batch;
+  options.train.grad_accumulation = flags.accumulation;
+  options.train.checkpoint_every = flags.checkpoint_every;
+  options.train.lr = {.lr = flags.lr, .schedule = train::LrSchedule::constant, .warmup_steps = 100};
+  options.train.max_grad_norm = 1.0;
+  options.train.seed = flags.seed;
+  options.train.precision = compute.precision;
+  options.train.auto_batch = compute.device == core::DeviceKind::cuda;
+  const std::atomic<bool>& interrupted = interrupt_flag();
+  identity::IdentityTrainResult result;
+  {
+    ProgressLine progress("training identity", "steps", flags.events);
+    result = identity::train_identity(options, &progress, &interrupted);
+  }
+  std::printf("identity adapter %s: %s at step %lld on %zu faces (%lld trainable parameters)\n", flags.output.c_str(),
+              result.train.cancelled ? "stopped, resumable," : "trained", static_cast<long long>(result.train.step),
+              result.faces, static_cast<long long>(result.trainable_parameters));
   return result.train.cancelled ? 130 : 0;
 }
 
@@ -106,7 +149,26 @@ void add_train_commands(CLI::App& app, const GlobalOptions& global, int& status)
   xseg->add_option("--checkpoint-every", flags->checkpoint_every, "steps between checkpoints (and one at the end)");
   xseg->add_option("--events", flags->events, "also append telemetry to this events.jsonl");
   xseg->callback([&global, &status, flags] { status = run_train_xseg(global, *flags); });
-  not_yet(*train, "identity", "Train the identity adapter (IdentityNet + IP-Adapter) on the source dataset", status);
+  auto identity_flags = std::make_shared<IdentityTrainFlags>();
+  auto* identity = train->add_subcommand(
+      "identity", "Train the identity adapter (InstantID-style IdentityNet + IP-Adapter) on the source dataset");
+  identity->add_option("--dataset", identity_flags->dataset, "the source dataset (watserface extract --source)")->required();
+  identity->add_option("--output", identity_flags->output, "the identity adapter folder to write")->required();
+  identity->add_option("--model", identity_flags->model, "Stable Diffusion 1.5 (default: the one in the models folder)");
+  identity->add_option("--tokenizer", identity_flags->tokenizer, "a diffusers tokenizer/ folder (single-file models)");
+  identity->add_option("--init", identity_flags->init, "start from this adapter folder (ours, or InstantID's release)");
+  identity->add_option("--epochs", identity_flags->epochs, "passes over the source faces")->check(CLI::PositiveNumber);
+  identity->add_option("--resolution", identity_flags->resolution, "training size: 512, or 384/256 for small GPUs");
+  identity->add_option("--batch", identity_flags->batch, "faces per micro-batch")->check(CLI::PositiveNumber);
+  identity->add_option("--accumulation", identity_flags->accumulation, "micro-batches per optimizer step")->check(CLI::PositiveNumber);
+  identity->add_option("--lr", identity_flags->lr, "learning rate (AdamW, constant after warm-up)");
+  identity->add_option("--prompt", identity_flags->prompt, "the caption every face is trained with");
+  identity->add_option("--snr-gamma", identity_flags->snr_gamma, "min-SNR loss weighting (0 turns it off)");
+  identity->add_option("--sample-every", identity_flags->sample_every, "steps between sample images in OUTPUT/samples (0: none)");
+  identity->add_option("--seed", identity_flags->seed, "seed of initialisation, order and noise");
+  identity->add_option("--checkpoint-every", identity_flags->checkpoint_every, "steps between checkpoints (and one at the end)");
+  identity->add_option("--events", identity_flags->events, "also append telemetry to this events.jsonl");
+  identity->callback([&global, &status, identity_flags] { status = run_train_identity(global, *identity_flags); });
   not_yet(*train, "lora", "Train the optional style LoRA on the target dataset", status);
 
   auto* apply = app.add_subcommand("apply", "Run a trained model over a dataset");

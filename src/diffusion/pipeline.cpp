@@ -89,6 +89,13 @@ GenerationResult generate(StableDiffusion& sd, const GenerationRequest& r, Contr
   cond = cond.to(options);
   if (guided) uncond = uncond.to(options);
   const at::Tensor context = guided ? at::cat({uncond, cond}) : cond;
+  at::Tensor control_cond = cond, control_context = context;
+  if (r.controlnet_prompt_embeds.defined()) {
+    control_cond = r.controlnet_prompt_embeds.to(options);
+    const at::Tensor negative = r.negative_controlnet_prompt_embeds.defined() ? r.negative_controlnet_prompt_embeds.to(options)
+                                                                              : at::zeros_like(control_cond);
+    control_context = guided ? at::cat({negative, control_cond}) : control_cond;
+  }
 
   const int64_t height = r.image.defined() ? r.image.size(2) : r.height, width = r.image.defined() ? r.image.size(3) : r.width;
   const int64_t lh = height / scale, lw = width / scale;
@@ -135,11 +142,11 @@ GenerationResult generate(StableDiffusion& sd, const GenerationRequest& r, Contr
     if (controlnet) {
       const ControlNetInput input{r.controlnet_conditioning_scale, r.guess_mode};
       if (r.guess_mode && guided) {  // the ControlNet sees only the prompted half; the other half gets nothing
-        residuals = (*controlnet)->forward(sampler->scale_model_input(latents, index), t, cond, control, input);
+        residuals = (*controlnet)->forward(sampler->scale_model_input(latents, index), t, control_cond, control, input);
         for (auto& d : residuals.down) d = at::cat({at::zeros_like(d), d});
         residuals.mid = at::cat({at::zeros_like(residuals.mid), residuals.mid});
       } else {
-        residuals = (*controlnet)->forward(model_input, t, context, duplicate(control), input);
+        residuals = (*controlnet)->forward(model_input, t, control_context, duplicate(control), input);
       }
     }
     const at::Tensor unet_input =

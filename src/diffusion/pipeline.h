@@ -19,6 +19,9 @@ struct GenerationRequest {
   std::string prompt{}, negative_prompt{};
   // Precomputed text (or text + image token) contexts [1, M, cross_attention_dim] replace the prompts when set.
   at::Tensor prompt_embeds{}, negative_prompt_embeds{};
+  // The ControlNet's own context when it differs from the UNet's (InstantID's IdentityNet attends to the
+  // identity tokens only); unset: the UNet's.
+  at::Tensor controlnet_prompt_embeds{}, negative_controlnet_prompt_embeds{};
   int64_t width = 512, height = 512;  // txt2img only; otherwise the image's size (multiples of 8 for SD)
   at::Tensor image{};        // [1, 3, H, W] in [0, 1]: img2img and inpainting start here
   at::Tensor mask{};         // [1, 1, H, W] in [0, 1], 1 = repaint; the result keeps pixels where it is 0

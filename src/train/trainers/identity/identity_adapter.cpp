@@ -1,0 +1,85 @@
+#include "train/trainers/identity/identity_adapter.h"
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "core/json_io.h"
+#include "core/state_dict.h"
+#include "diffusion/diffusers_folder.h"
+
+namespace wf::identity {
+namespace fs = std::filesystem;
+namespace {
+
+nlohmann::json to_json(const diffusion::ResamplerConfig& c) {
+  return {{"dim", c.dim},           {"depth", c.depth},   {"dim_head", c.dim_head},
+          {"heads", c.heads},       {"num_queries", c.num_queries}, {"embedding_dim", c.embedding_dim},
+          {"output_dim", c.output_dim}, {"ff_mult", c.ff_mult}};
+}
+
+diffusion::ResamplerConfig resampler_from_json(const nlohmann::json& v) {
+  diffusion::ResamplerConfig c;
+  c.dim = v.value("dim", c.dim);
+  c.depth = v.value("depth", c.depth);
+  c.dim_head = v.value("dim_head", c.dim_head);
+  c.heads = v.value("heads", c.heads);
+  c.num_queries = v.value("num_queries", c.num_queries);
+  c.embedding_dim = v.value("embedding_dim", c.embedding_dim);
+  c.output_dim = v.value("output_dim", c.output_dim);
+  c.ff_mult = v.value("ff_mult", c.ff_mult);
+  return c;
+}
+
+fs::path controlnet_dir(const fs::path& folder) {
+  if (fs::is_directory(folder / "controlnet")) return folder / "controlnet";
+  if (fs::is_directory(folder / "ControlNetModel")) return folder / "ControlNetModel";  // InstantID's release
+  throw Error(ErrorCode::not_found, "no controlnet/ (or InstantID's ControlNetModel/) folder", folder,
+              "give an identity adapter folder (watserface train identity --output) or InstantID's release");
+}
+
+}  // namespace
+
+IdentityAdapterImpl::IdentityAdapterImpl(diffusion::UNet2DConditionModel& unet, const diffusion::ResamplerConfig& resampler) {
+  controlnet = register_module("controlnet", diffusion::controlnet_from_unet(unet));
+  ip_adapter = register_module("ip_adapter", diffusion::IPAdapter(*unet, resampler));
+}
+
+void save_identity_adapter(const fs::path& folder, IdentityAdapterImpl& adapter, const IdentityAdapterInfo& info) {
+  diffusion::save_component(folder / "controlnet", adapter.controlnet->config().to_json(), *adapter.controlnet,
+                            "diffusion_pytorch_model");
+  core::save_safetensors(folder / "ip-adapter.safetensors", core::module_state(*adapter.ip_adapter));
+  core::write_json_file(folder / "identity.json", {{"resampler", to_json(info.resampler)},
+                                                   {"num_tokens", info.resampler.num_queries},
+                                                   {"prompt", info.prompt},
+                                                   {"resolution", info.resolution}});
+}
+
+IdentityAdapterInfo read_identity_adapter_info(const fs::path& folder) {
+  IdentityAdapterInfo info;
+  if (!fs::exists(folder / "identity.json")) return info;
+  try {
+    const nlohmann::json value = core::read_json_file(folder / "identity.json");
+    if (value.contains("resampler")) info.resampler = resampler_from_json(value.at("resampler"));
+    info.prompt = value.value("prompt", info.prompt);
+    info.resolution = value.value("resolution", info.resolution);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(ErrorCode::corrupt_file, std::string("malformed identity.json: ") + e.what(), folder / "identity.json");
+  }
+  return info;
+}
+
+void load_identity_adapter(const fs::path& folder, IdentityAdapterImpl& adapter) {
+  const fs::path controlnet = controlnet_dir(folder);
+  diffusion::load_weights(*adapter.controlnet, diffusion::find_weights(controlnet, "diffusion_pytorch_model"));
+  const fs::path ip = folder / "ip-adapter.safetensors";
+  if (!fs::is_regular_file(ip)) {
+    throw Error(ErrorCode::not_found, "no ip-adapter.safetensors", folder,
+                fs::exists(folder / "ip-adapter.bin")
+                    ? "convert ip-adapter.bin once in Python: flatten its image_proj and ip_adapter dicts into "
+                      "'image_proj.<key>' / 'ip_adapter.<key>' and save with safetensors.torch.save_file"
+                    : "give an identity adapter folder");
+  }
+  core::load_state_dict(*adapter.ip_adapter, core::load_safetensors(ip), true, ip);
+}
+
+}  // namespace wf::identity

@@ -1,0 +1,47 @@
+#pragma once
+// The trainable half of the identity phase: an IdentityNet (a ControlNet conditioned on the keypoint image,
+// attending to the identity tokens) and the IP-Adapter (Resampler + decoupled cross-attention in the UNet).
+//
+// On disk (an identity adapter folder), in the layouts InstantID's Python code reads:
+//   controlnet/config.json, controlnet/diffusion_pytorch_model.safetensors   diffusers ControlNetModel
+//   ip-adapter.safetensors      image_proj.* and ip_adapter.<n>.to_{k,v}_ip.weight
+//   identity.json               {"resampler": {...}, "prompt", "resolution", "embedding_dim"}
+// InstantID's own release loads too: ControlNetModel/ instead of controlnet/ (with its ip-adapter converted
+// to safetensors once; no pickles are read).
+
+#include <torch/nn/module.h>
+
+#include <filesystem>
+#include <string>
+
+#include "diffusion/controlnet.h"
+#include "diffusion/ip_adapter.h"
+#include "diffusion/unet_2d_condition.h"
+
+namespace wf::identity {
+
+struct IdentityAdapterInfo {
+  diffusion::ResamplerConfig resampler;
+  std::string prompt = "a photo of a person";
+  int resolution = 512;
+};
+
+class IdentityAdapterImpl : public torch::nn::Module {
+ public:
+  // A fresh adapter for `unet`: the IdentityNet copied from the UNet's encoder (zero residuals: a no-op at
+  // first) and a new IP-Adapter attached to the UNet's cross-attention layers.
+  IdentityAdapterImpl(diffusion::UNet2DConditionModel& unet, const diffusion::ResamplerConfig& resampler);
+
+  diffusion::ControlNetModel controlnet{nullptr};
+  diffusion::IPAdapter ip_adapter{nullptr};
+};
+TORCH_MODULE(IdentityAdapter);
+
+// Writes the folder atomically file by file (config, weights, identity.json last).
+void save_identity_adapter(const std::filesystem::path& folder, IdentityAdapterImpl& adapter, const IdentityAdapterInfo& info);
+// Reads an adapter folder's identity.json (or InstantID's defaults when absent).
+IdentityAdapterInfo read_identity_adapter_info(const std::filesystem::path& folder);
+// Loads the weights of `folder` into `adapter` (strict; mismatches are named with the file).
+void load_identity_adapter(const std::filesystem::path& folder, IdentityAdapterImpl& adapter);
+
+}  // namespace wf::identity

@@ -1,0 +1,32 @@
+#pragma once
+// A source dataset as the identity trainer reads it: each face's crop at the training resolution, the
+// keypoint control image drawn from its five keypoints, and its identity embedding. Everything is checked
+// before training starts, so a bad dataset fails in seconds with the face and the fix named.
+
+#include <ATen/core/Tensor.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace wf::identity {
+
+class IdentityData {
+ public:
+  // Throws wf::Error naming `folder`: not a dataset, not a source dataset, no faces, a face without an
+  // embedding, embeddings of different widths, an unreadable image.
+  IdentityData(const std::filesystem::path& folder, int resolution);
+
+  std::size_t size() const { return ids_.size(); }
+  int64_t embedding_dim() const { return embeddings_.size(1); }
+  const std::vector<std::string>& ids() const { return ids_; }
+  const at::Tensor& images() const { return images_; }          // [N, 3, R, R] RGB in [-1, 1]
+  const at::Tensor& controls() const { return controls_; }      // [N, 3, R, R] RGB keypoint drawings in [0, 1]
+  const at::Tensor& embeddings() const { return embeddings_; }  // [N, D]
+
+ private:
+  std::vector<std::string> ids_;
+  at::Tensor images_, controls_, embeddings_;
+};
+
+}  // namespace wf::identity

@@ -1,0 +1,48 @@
+#pragma once
+// Phase "Identity": trains an InstantID-style IdentityNet and IP-Adapter on the source dataset, with the base
+// UNet, VAE and text encoder frozen. Each step: a face's VAE latents noised at a random timestep; the
+// IdentityNet sees the noisy latents, the keypoint image and the identity tokens; the UNet sees the text and
+// the identity tokens (through the IP-Adapter) plus the IdentityNet's residuals; the loss is the diffusion
+// loss against the scheduler's target (epsilon or v), optionally min-SNR weighted.
+
+#include <atomic>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/events.h"
+#include "diffusion/ip_adapter.h"
+#include "train/train_loop.h"
+
+namespace wf::identity {
+
+struct IdentityTrainOptions {
+  std::filesystem::path dataset;     // watserface extract --source
+  std::filesystem::path base_model;  // SD 1.5: diffusers folder or single file
+  std::filesystem::path tokenizer;   // for a single-file base model
+  std::filesystem::path output;      // the identity adapter folder
+  std::filesystem::path init;        // optional: an adapter folder (ours or InstantID's) to start from
+  int resolution = 512;              // 256 or 384 for small GPUs
+  int epochs = 100;
+  std::string prompt = "a photo of a person";
+  double snr_gamma = 0;              // > 0: min-SNR weighting (5 is the usual value)
+  diffusion::ResamplerConfig resampler;  // embedding_dim and output_dim are taken from the data and the UNet
+  std::int64_t sample_every = 0;     // steps between sample images (0: none)
+  std::int64_t sample_steps = 20;
+  train::TrainSettings train;        // steps and steps_per_epoch are derived from epochs and the dataset
+  std::string device = "cpu";
+};
+
+struct IdentityTrainResult {
+  train::TrainResult train;
+  std::size_t faces = 0;
+  std::int64_t trainable_parameters = 0;
+  std::vector<std::filesystem::path> samples;
+};
+
+IdentityTrainResult train_identity(const IdentityTrainOptions& options, core::EventSink* events = nullptr,
+                                   const std::atomic<bool>* cancel = nullptr,
+                                   std::optional<std::int64_t> stop_at = std::nullopt);
+
+}  // namespace wf::identity
