@@ -6,8 +6,8 @@
 //   controlnet/config.json, controlnet/diffusion_pytorch_model.safetensors   diffusers ControlNetModel
 //   ip-adapter.safetensors      image_proj.* and ip_adapter.<n>.to_{k,v}_ip.weight
 //   identity.json               {"resampler": {...}, "prompt", "resolution", "embedding_dim"}
-// InstantID's own release loads too: ControlNetModel/ instead of controlnet/ (with its ip-adapter converted
-// to safetensors once; no pickles are read).
+// A folder in InstantID's release layout loads too (ControlNetModel/ instead of controlnet/, its ip-adapter
+// converted to safetensors once; no pickles are read) when it was made for this base model's width.
 
 #include <torch/nn/module.h>
 

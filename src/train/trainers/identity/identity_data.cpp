@@ -50,4 +50,12 @@ IdentityData::IdentityData(const std::filesystem::path& folder, int resolution) 
   embeddings_ = at::stack(embeddings);
 }
 
+IdentityData::IdentityData(std::vector<std::string> ids, at::Tensor images, at::Tensor controls, at::Tensor embeddings)
+    : ids_(std::move(ids)), images_(std::move(images)), controls_(std::move(controls)), embeddings_(std::move(embeddings)) {
+  const auto n = static_cast<int64_t>(ids_.size());
+  if (n == 0 || images_.size(0) != n || controls_.size(0) != n || embeddings_.size(0) != n) {
+    throw Error(ErrorCode::invalid_input, "identity data needs one image, control image and embedding per face");
+  }
+}
+
 }  // namespace wf::identity

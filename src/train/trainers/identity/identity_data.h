@@ -16,6 +16,8 @@ class IdentityData {
   // Throws wf::Error naming `folder`: not a dataset, not a source dataset, no faces, a face without an
   // embedding, embeddings of different widths, an unreadable image.
   IdentityData(const std::filesystem::path& folder, int resolution);
+  // Faces already in memory (benchmarks, tools): images in [-1, 1], controls in [0, 1], one embedding each.
+  IdentityData(std::vector<std::string> ids, at::Tensor images, at::Tensor controls, at::Tensor embeddings);
 
   std::size_t size() const { return ids_.size(); }
   int64_t embedding_dim() const { return embeddings_.size(1); }
