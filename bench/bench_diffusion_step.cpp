@@ -8,24 +8,15 @@
 #include <torch/torch.h>
 
 #include <chrono>
-#include <fstream>
 #include <string>
 
 #include "core/device.h"
+#include "peak_memory.h"
 #include "diffusion/controlnet.h"
 #include "diffusion/unet_2d_condition.h"
 
 namespace wf::diffusion {
 namespace {
-
-double peak_resident_gib() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / (1024.0 * 1024.0);  // kB
-  }
-  return 0;
-}
 
 struct Models {
   UNet2DConditionModel unet;
@@ -67,7 +58,7 @@ void run(benchmark::State& state, bool with_controlnet) {
     state.SetIterationTime(seconds);
   }
   state.counters["s_per_step"] = seconds;
-  state.counters["peak_rss_GiB"] = peak_resident_gib();
+  state.counters["peak_rss_GiB"] = bench::peak_resident_gib();
   if (!with_controlnet) g_unet_seconds = seconds;
   if (with_controlnet && g_unet_seconds > 0) state.counters["ratio_to_unet_step"] = seconds / g_unet_seconds;
 }

@@ -10,24 +10,15 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <fstream>
 #include <string>
 
 #include "core/device.h"
+#include "peak_memory.h"
 #include "diffusion/stable_diffusion.h"
 #include "train/trainers/identity/identity_task.h"
 
 namespace wf::identity {
 namespace {
-
-double peak_resident_gib() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / (1024.0 * 1024.0);  // kB
-  }
-  return 0;
-}
 
 int resolution() {
   const char* value = std::getenv("WF_BENCH_RESOLUTION");
@@ -79,7 +70,7 @@ void BM_IdentityTrainStep(benchmark::State& state) {
   state.counters["trainable_params"] = static_cast<double>(trainable);
   state.counters["s_per_step"] = seconds;
   state.counters["ratio_to_unet_forward"] = seconds / unet_seconds;
-  state.counters["peak_rss_GiB"] = peak_resident_gib();
+  state.counters["peak_rss_GiB"] = bench::peak_resident_gib();
 }
 
 BENCHMARK(BM_IdentityTrainStep)->UseManualTime()->Iterations(2)->Unit(benchmark::kSecond);

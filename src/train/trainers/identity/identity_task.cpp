@@ -2,8 +2,6 @@
 
 #include <torch/torch.h>
 
-#include <numeric>
-#include <random>
 
 #include "core/error.h"
 #include "core/torch_compat.h"
@@ -23,7 +21,7 @@ void freeze(torch::nn::Module& module) {
 
 IdentityTask::IdentityTask(const IdentityTrainOptions& options, const IdentityData& data, diffusion::StableDiffusion& sd,
                          std::uint64_t seed)
-    : options_(options), data_(data), sd_(sd), seed_(seed), device_(options.device), schedule_(sd.scheduler) {
+    : options_(options), data_(data), sd_(sd), device_(options.device), schedule_(sd.scheduler), order_(data.size(), seed) {
   if (sd_.unet->config().in_channels != 4) {
     throw Error(ErrorCode::invalid_input, "the base model is an inpainting model (its UNet takes " +
                                               std::to_string(sd_.unet->config().in_channels) + " channels)",
@@ -67,9 +65,9 @@ IdentityTask::IdentityTask(const IdentityTrainOptions& options, const IdentityDa
 at::Tensor IdentityTask::loss(std::int64_t step, std::int64_t micro, std::int64_t batch_size) {
   if (micro == 0 && options_.sample_every > 0 && step % options_.sample_every == 0) write_sample(step);
   std::vector<int64_t> indices;
-  const auto n = static_cast<std::int64_t>(data_.size());
-  const std::int64_t first = step * effective_batch_ + micro * batch_size;
-  for (std::int64_t k = first; k < first + batch_size; ++k) indices.push_back(order(k / n)[static_cast<std::size_t>(k % n)]);
+  for (const std::size_t i : order_.batch(step * effective_batch_ + micro * batch_size, batch_size)) {
+    indices.push_back(static_cast<int64_t>(i));
+  }
   const at::Tensor index = at::tensor(indices, at::kLong);
   const at::Tensor timesteps =
       at::randint(0, sd_.scheduler.num_train_timesteps, {batch_size}, at::TensorOptions(at::kLong));
@@ -140,17 +138,6 @@ void IdentityTask::write_sample(std::int64_t step) {
   media::write_image(path, nn::bgr_image(result.image));
   samples_.push_back(path);
   if (was_training) adapter_->train();
-}
-
-const std::vector<std::size_t>& IdentityTask::order(std::int64_t epoch) {
-  if (epoch != order_epoch_) {
-    order_.resize(data_.size());
-    std::iota(order_.begin(), order_.end(), 0);
-    std::mt19937_64 rng(train::step_seed(seed_, -1 - epoch, 0));
-    std::shuffle(order_.begin(), order_.end(), rng);
-    order_epoch_ = epoch;
-  }
-  return order_;
 }
 
 }  // namespace wf::identity

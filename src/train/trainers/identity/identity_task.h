@@ -9,6 +9,7 @@
 
 #include "diffusion/noise_schedule.h"
 #include "diffusion/stable_diffusion.h"
+#include "train/sample_order.h"
 #include "train/train_loop.h"
 #include "train/trainers/identity/identity_adapter.h"
 #include "train/trainers/identity/identity_data.h"
@@ -37,20 +38,17 @@ class IdentityTask : public train::TrainTask {
   at::Tensor diffusion_loss(const at::Tensor& index, const at::Tensor& x0, const at::Tensor& noise,
                             const at::Tensor& timesteps, double snr_gamma);
   void write_sample(std::int64_t step);
-  const std::vector<std::size_t>& order(std::int64_t epoch);
 
   const IdentityTrainOptions& options_;
   const IdentityData& data_;
   diffusion::StableDiffusion& sd_;
-  std::uint64_t seed_;
   torch::Device device_;
   diffusion::NoiseSchedule schedule_;
   at::Tensor text_, empty_text_, latents_;
   IdentityAdapterInfo info_;
   IdentityAdapter adapter_{nullptr};
   std::int64_t effective_batch_ = 1;
-  std::vector<std::size_t> order_;
-  std::int64_t order_epoch_ = -1;
+  train::SampleOrder order_;
   std::vector<std::filesystem::path> samples_;
 };
 

@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "core/error.h"
+#include "train/sample_order.h"
 #include "train/trainers/xseg/xseg_data.h"
 #include "train/trainers/xseg/xseg_model.h"
 
@@ -27,7 +28,8 @@ namespace {
 
 class XSegTask : public train::TrainTask {
  public:
-  XSegTask(const XSegData& data, std::uint64_t seed, torch::Device device) : data_(data), seed_(seed), device_(device) {
+  XSegTask(const XSegData& data, std::uint64_t seed, torch::Device device)
+      : data_(data), seed_(seed), device_(device), order_(data.train_size(), seed) {
     torch::manual_seed(train::step_seed(seed, -1, -1));  // the same initial weights in every run with this seed
     model_ = nn::Unet();
     model_->to(device_);
@@ -36,11 +38,7 @@ class XSegTask : public train::TrainTask {
   nn::Unet& unet() { return model_; }
 
   at::Tensor loss(std::int64_t step, std::int64_t micro, std::int64_t batch_size) override {
-    // Sample k of the run is entry k % n of epoch k / n's shuffled order.
-    std::vector<std::size_t> indices;
-    const auto n = static_cast<std::int64_t>(data_.train_size());
-    const std::int64_t first = step * effective_batch_ + micro * batch_size;
-    for (std::int64_t k = first; k < first + batch_size; ++k) indices.push_back(order(k / n)[static_cast<std::size_t>(k % n)]);
+    const std::vector<std::size_t> indices = order_.batch(step * effective_batch_ + micro * batch_size, batch_size);
     std::mt19937_64 rng(train::step_seed(seed_, step, micro));
     const XSegImages batch = data_.augmented(indices, rng);
     const at::Tensor logits = model_->forward(to_input(batch.images).to(device_));
@@ -64,24 +62,12 @@ class XSegTask : public train::TrainTask {
   void set_effective_batch(std::int64_t samples) { effective_batch_ = samples; }
 
  private:
-  const std::vector<std::size_t>& order(std::int64_t epoch) {
-    if (epoch != order_epoch_) {
-      order_.resize(data_.train_size());
-      std::iota(order_.begin(), order_.end(), 0);
-      std::mt19937_64 rng(train::step_seed(seed_, -1 - epoch, 0));
-      std::shuffle(order_.begin(), order_.end(), rng);
-      order_epoch_ = epoch;
-    }
-    return order_;
-  }
-
   const XSegData& data_;
   std::uint64_t seed_;
   torch::Device device_;
   nn::Unet model_{nullptr};
   std::int64_t effective_batch_ = 1;
-  std::vector<std::size_t> order_;
-  std::int64_t order_epoch_ = -1;
+  train::SampleOrder order_;
 };
 
 }  // namespace
