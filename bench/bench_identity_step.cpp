@@ -2,8 +2,8 @@
 // IP-Adapter, then AdamW) at the full model sizes on the CPU, with random weights: what a real GPU run
 // allocates and computes per face. Reports the trainable parameters, seconds per step, the ratio of the step
 // to a plain no-grad UNet forward measured in the same run, and the peak resident memory (VmHWM).
-// Run: build/dev/bench/wf_bench_identity_step [--benchmark_filter=...]; WF_BENCH_RESOLUTION=256 for a
-// smaller crop.
+// Run: build/dev/bench/wf_bench_identity_step; WF_BENCH_RESOLUTION=256 for the small-GPU crop,
+// WF_BENCH_CHECKPOINTING=0 to keep every activation (the trainer's default recomputes them).
 
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
@@ -39,6 +39,8 @@ void BM_IdentityTrainStep(benchmark::State& state) {
                                                            torch::nn::functional::NormalizeFuncOptions().dim(1)));
   IdentityTrainOptions options;
   options.resolution = r;
+  const char* checkpointing = std::getenv("WF_BENCH_CHECKPOINTING");
+  options.gradient_checkpointing = !checkpointing || std::string(checkpointing) != "0";
   IdentityTask task(options, data, sd, 0);
   task.set_effective_batch(1);
   int64_t trainable = 0;
@@ -71,6 +73,7 @@ void BM_IdentityTrainStep(benchmark::State& state) {
   state.counters["s_per_step"] = seconds;
   state.counters["ratio_to_unet_forward"] = seconds / unet_seconds;
   state.counters["peak_rss_GiB"] = bench::peak_resident_gib();
+  state.counters["checkpointing"] = options.gradient_checkpointing ? 1 : 0;
 }
 
 BENCHMARK(BM_IdentityTrainStep)->UseManualTime()->Iterations(2)->Unit(benchmark::kSecond);

@@ -28,6 +28,7 @@ struct IdentityTrainFlags {
   int epochs = 100, resolution = 512, batch = 2, accumulation = 2, checkpoint_every = 500, sample_every = 250;
   double lr = 1e-5, snr_gamma = 5.0;
   std::uint64_t seed = 0;
+  bool keep_activations = false;
 };
 
 struct XSegApplyFlags {
@@ -80,6 +81,7 @@ int run_train_identity(const GlobalOptions& global, const IdentityTrainFlags& fl
   options.epochs = flags.epochs;
   options.prompt = flags.prompt;
   options.snr_gamma = flags.snr_gamma;
+  options.gradient_checkpointing = !flags.keep_activations;
   options.sample_every = flags.sample_every;
   options.device = device_name(compute);
   options.train.batch_size = flags.batch;
@@ -166,6 +168,8 @@ void add_train_commands(CLI::App& app, const GlobalOptions& global, int& status)
   identity->add_option("--snr-gamma", identity_flags->snr_gamma, "min-SNR loss weighting (0 turns it off)");
   identity->add_option("--sample-every", identity_flags->sample_every, "steps between sample images in OUTPUT/samples (0: none)");
   identity->add_option("--seed", identity_flags->seed, "seed of initialisation, order and noise");
+  identity->add_flag("--keep-activations", identity_flags->keep_activations,
+                     "no gradient checkpointing: faster, needs much more memory");
   identity->add_option("--checkpoint-every", identity_flags->checkpoint_every, "steps between checkpoints (and one at the end)");
   identity->add_option("--events", identity_flags->events, "also append telemetry to this events.jsonl");
   identity->callback([&global, &status, identity_flags] { status = run_train_identity(global, *identity_flags); });

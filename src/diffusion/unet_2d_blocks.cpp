@@ -4,6 +4,7 @@
 
 #include "diffusion/resnet.h"
 #include "diffusion/transformer_2d.h"
+#include "nn/checkpoint.h"
 
 namespace wf::diffusion {
 namespace {
@@ -19,6 +20,21 @@ Transformer2DModel transformer(const UNet2DConditionConfig& c, int64_t channels,
                                                  .cross_attention_dim = c.cross_attention_dim,
                                                  .use_linear_projection = c.use_linear_projection,
                                                  .upcast = c.upcast_attention});
+}
+
+at::Tensor run_resnet(const std::shared_ptr<torch::nn::Module>& module, const at::Tensor& x, const at::Tensor& temb,
+                      bool checkpointed) {
+  auto* resnet = module->as<ResnetBlock2D>();
+  if (!checkpointed) return resnet->forward(x, temb);
+  return nn::checkpoint([resnet](const std::vector<at::Tensor>& in) { return resnet->forward(in[0], in[1]); }, {x, temb});
+}
+
+at::Tensor run_transformer(const std::shared_ptr<torch::nn::Module>& module, const at::Tensor& x, const at::Tensor& context,
+                           bool checkpointed) {
+  auto* transformer = module->as<Transformer2DModel>();
+  if (!checkpointed) return transformer->forward(x, context);
+  return nn::checkpoint([transformer](const std::vector<at::Tensor>& in) { return transformer->forward(in[0], in[1]); },
+                        {x, context});
 }
 
 }  // namespace
@@ -39,8 +55,8 @@ DownBlockImpl::DownBlockImpl(const UNet2DConditionConfig& c, std::size_t index, 
 at::Tensor DownBlockImpl::forward(at::Tensor x, const at::Tensor& temb, const at::Tensor& context,
                                   std::vector<at::Tensor>& skips) {
   for (std::size_t i = 0; i < resnets->size(); ++i) {
-    x = resnets[i]->as<ResnetBlock2D>()->forward(x, temb);
-    if (attentions) x = attentions[i]->as<Transformer2DModel>()->forward(x, context);
+    x = run_resnet(resnets[i], x, temb, gradient_checkpointing);
+    if (attentions) x = run_transformer(attentions[i], x, context, gradient_checkpointing);
     skips.push_back(x);
   }
   if (downsamplers) {
@@ -58,9 +74,9 @@ MidBlockImpl::MidBlockImpl(const UNet2DConditionConfig& c, int64_t channels, int
 }
 
 at::Tensor MidBlockImpl::forward(at::Tensor x, const at::Tensor& temb, const at::Tensor& context) {
-  x = resnets[0]->as<ResnetBlock2D>()->forward(x, temb);
-  x = attentions[0]->as<Transformer2DModel>()->forward(x, context);
-  return resnets[1]->as<ResnetBlock2D>()->forward(x, temb);
+  x = run_resnet(resnets[0], x, temb, gradient_checkpointing);
+  x = run_transformer(attentions[0], x, context, gradient_checkpointing);
+  return run_resnet(resnets[1], x, temb, gradient_checkpointing);
 }
 
 UpBlockImpl::UpBlockImpl(const UNet2DConditionConfig& c, std::size_t index, int64_t skip_in, int64_t out, int64_t prev,
@@ -84,11 +100,19 @@ at::Tensor UpBlockImpl::forward(at::Tensor x, const at::Tensor& temb, const at::
   for (std::size_t i = 0; i < resnets->size(); ++i) {
     x = at::cat({x, skips.back()}, 1);
     skips.pop_back();
-    x = resnets[i]->as<ResnetBlock2D>()->forward(x, temb);
-    if (attentions) x = attentions[i]->as<Transformer2DModel>()->forward(x, context);
+    x = run_resnet(resnets[i], x, temb, gradient_checkpointing);
+    if (attentions) x = run_transformer(attentions[i], x, context, gradient_checkpointing);
   }
   if (upsamplers) x = upsamplers[0]->as<Upsample2D>()->forward(x, size);
   return x;
+}
+
+void set_gradient_checkpointing(torch::nn::Module& model, bool enabled) {
+  for (const auto& module : model.modules()) {
+    if (auto* down = dynamic_cast<DownBlockImpl*>(module.get())) down->gradient_checkpointing = enabled;
+    if (auto* mid = dynamic_cast<MidBlockImpl*>(module.get())) mid->gradient_checkpointing = enabled;
+    if (auto* up = dynamic_cast<UpBlockImpl*>(module.get())) up->gradient_checkpointing = enabled;
+  }
 }
 
 }  // namespace wf::diffusion

@@ -15,6 +15,7 @@ namespace wf::diffusion {
 
 class DownBlockImpl : public torch::nn::Module {
  public:
+  bool gradient_checkpointing = false;
   DownBlockImpl(const UNet2DConditionConfig& config, std::size_t index, int64_t in, int64_t out, int64_t temb);
   // Appends each resnet/attention output, then the downsampler's, to `skips` (the UNet's skip connections).
   at::Tensor forward(at::Tensor x, const at::Tensor& temb, const at::Tensor& context, std::vector<at::Tensor>& skips);
@@ -26,6 +27,7 @@ TORCH_MODULE(DownBlock);
 
 class MidBlockImpl : public torch::nn::Module {  // UNetMidBlock2DCrossAttn
  public:
+  bool gradient_checkpointing = false;
   MidBlockImpl(const UNet2DConditionConfig& config, int64_t channels, int64_t temb);
   at::Tensor forward(at::Tensor x, const at::Tensor& temb, const at::Tensor& context);
 
@@ -36,6 +38,7 @@ TORCH_MODULE(MidBlock);
 
 class UpBlockImpl : public torch::nn::Module {
  public:
+  bool gradient_checkpointing = false;
   // `index` counts up blocks from the deepest; `skip_in` is the channel count of the block the last skip
   // connection comes from (diffusers' in_channels), `prev` the input's.
   UpBlockImpl(const UNet2DConditionConfig& config, std::size_t index, int64_t skip_in, int64_t out, int64_t prev,
@@ -49,5 +52,9 @@ class UpBlockImpl : public torch::nn::Module {
   torch::nn::ModuleList resnets{nullptr}, attentions{nullptr}, upsamplers{nullptr};
 };
 TORCH_MODULE(UpBlock);
+
+// Recompute every resnet and transformer of `model`'s blocks (a UNet or a ControlNet) during backward instead
+// of keeping their activations (diffusers' enable_gradient_checkpointing).
+void set_gradient_checkpointing(torch::nn::Module& model, bool enabled);
 
 }  // namespace wf::diffusion

@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "core/torch_compat.h"
 #include "diffusion/pipeline.h"
+#include "diffusion/unet_2d_blocks.h"
 #include "media/image_io.h"
 #include "nn/image_tensor.h"
 
@@ -60,6 +61,8 @@ IdentityTask::IdentityTask(const IdentityTrainOptions& options, const IdentityDa
   adapter_ = IdentityAdapter(sd_.unet, resampler);
   if (!options.init.empty()) load_identity_adapter(options.init, *adapter_);
   adapter_->to(device_);
+  diffusion::set_gradient_checkpointing(*sd_.unet, options.gradient_checkpointing);
+  diffusion::set_gradient_checkpointing(*adapter_->controlnet, options.gradient_checkpointing);
 }
 
 at::Tensor IdentityTask::loss(std::int64_t step, std::int64_t micro, std::int64_t batch_size) {

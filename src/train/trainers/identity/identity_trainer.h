@@ -27,6 +27,7 @@ struct IdentityTrainOptions {
   int epochs = 100;
   std::string prompt = "a photo of a person";
   double snr_gamma = 0;              // > 0: min-SNR weighting (5 is the usual value)
+  bool gradient_checkpointing = true;  // recompute the UNet's and IdentityNet's blocks in backward: less memory
   diffusion::ResamplerConfig resampler;  // embedding_dim and output_dim are taken from the data and the UNet
   std::int64_t sample_every = 0;     // steps between sample images (0: none)
   std::int64_t sample_steps = 20;
