@@ -24,7 +24,7 @@ struct XSegTrainFlags {
 };
 
 struct IdentityTrainFlags {
-  std::string dataset, output, model, tokenizer, init, events, prompt = "a photo of a person";
+  std::string dataset, output, model, tokenizer, init, events, prompt = "a photo of a person", control = "keypoints_5";
   int epochs = 100, resolution = 512, batch = 2, accumulation = 2, checkpoint_every = 500, sample_every = 250;
   double lr = 1e-5, snr_gamma = 5.0;
   std::uint64_t seed = 0;
@@ -78,6 +78,7 @@ int run_train_identity(const GlobalOptions& global, const IdentityTrainFlags& fl
   options.tokenizer = flags.tokenizer;
   options.init = flags.init;
   options.resolution = flags.resolution;
+  options.control = identity::parse_control_image(flags.control);
   options.epochs = flags.epochs;
   options.prompt = flags.prompt;
   options.snr_gamma = flags.snr_gamma;
@@ -165,6 +166,8 @@ void add_train_commands(CLI::App& app, const GlobalOptions& global, int& status)
   identity->add_option("--accumulation", identity_flags->accumulation, "micro-batches per optimizer step")->check(CLI::PositiveNumber);
   identity->add_option("--lr", identity_flags->lr, "learning rate (AdamW, constant after warm-up)");
   identity->add_option("--prompt", identity_flags->prompt, "the caption every face is trained with");
+  identity->add_option("--control", identity_flags->control,
+                       "the IdentityNet's control image: keypoints_5 (InstantID's) or face_mesh (478-point contours)");
   identity->add_option("--snr-gamma", identity_flags->snr_gamma, "min-SNR loss weighting (0 turns it off)");
   identity->add_option("--sample-every", identity_flags->sample_every, "steps between sample images in OUTPUT/samples (0: none)");
   identity->add_option("--seed", identity_flags->seed, "seed of initialisation, order and noise");

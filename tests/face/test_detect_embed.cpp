@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <map>
 #include <iostream>
 
 #include <opencv2/imgproc.hpp>
@@ -13,6 +14,7 @@
 #include "face/aligner.h"
 #include "face/detector.h"
 #include "face/embedder.h"
+#include "face/face_mesh_image.h"
 #include "face/landmarker_478.h"
 #include "face/landmarker_68.h"
 #include "support/face_media.h"
@@ -192,6 +194,58 @@ TEST(FaceLandmarks, IrisesOfThe478PointModelSitInTheEyes) {
   }
   EXPECT_GE(open_eyes, 10);
   RecordProperty("open_eyes_checked", open_eyes);
+}
+
+// The contour lists of the face-mesh control image, checked on real faces: the oval encloses the features,
+// the lips surround the mouth corners, each eyebrow sits above its own eye.
+TEST(FaceLandmarks, FaceMeshContoursOutlineTheRightFeatures) {
+  auto detector = default_detectors();
+  const Landmarker478 mesh(kModels / "facemesh.json", kModels / "iris.json");
+  std::map<std::string, std::vector<int>> contour;
+  for (const auto& c : face_mesh_contours()) contour[c.name] = c.indices;
+  int faces = 0;
+  for (const auto& photo : test::face_photos()) {
+    const cv::Mat image = media::read_image(photo.path);
+    for (const auto& face : detector->detect(image)) {
+      const auto result = mesh.landmarks(image, face.box);
+      ASSERT_TRUE(result) << photo.name;
+      const auto& p = result->points;
+      auto polygon = [&](const std::string& name) {
+        std::vector<cv::Point2f> out;
+        for (int i : contour.at(name)) out.emplace_back(p[i].x, p[i].y);
+        return out;
+      };
+      auto centre = [&](const std::string& name) {
+        cv::Point2f sum;
+        for (const auto& q : polygon(name)) sum += q;
+        return sum * (1.0f / static_cast<float>(contour.at(name).size()));
+      };
+      // Its hull, grown by a sixth: on a turned head the far side of the oval folds over itself and the near
+      // eye and mouth corner reach the silhouette.
+      std::vector<cv::Point2f> oval;
+      cv::convexHull(polygon("face_oval"), oval);
+      const cv::Point2f middle = centre("face_oval");
+      for (auto& q : oval) q = middle + (q - middle) * (7.0f / 6.0f);
+      for (const char* inside : {"eye_image_left", "eye_image_right", "lips_outer", "eyebrow_image_left_lower"}) {
+        EXPECT_GT(cv::pointPolygonTest(oval, centre(inside), false), 0) << photo.name << " " << inside;
+      }
+      EXPECT_GT(cv::pointPolygonTest(polygon("lips_outer"), centre("lips_inner"), false), 0) << photo.name;
+      const cv::Point2f left_eye = centre("eye_image_left"), right_eye = centre("eye_image_right");
+      const cv::Point2f across = right_eye - left_eye, down(-across.y, across.x);  // image down for an upright face
+      EXPECT_GT((centre("lips_outer") - left_eye).dot(down), 0) << photo.name;
+      for (const auto& [brow, eye] : {std::pair{"eyebrow_image_left_upper", left_eye}, std::pair{"eyebrow_image_right_upper", right_eye}}) {
+        const cv::Point2f offset = centre(brow) - eye;
+        EXPECT_LT(offset.dot(down), 0) << photo.name << " " << brow << " above its eye";
+        EXPECT_LT(std::abs(offset.dot(across)), 0.5f * across.dot(across)) << photo.name << " " << brow << " over its eye";
+      }
+      const cv::Mat drawing = draw_face_mesh(image.size(), p);
+      const cv::Point2f top(p[10].x, p[10].y);  // the oval's first point is drawn
+      EXPECT_GT(cv::norm(drawing.at<cv::Vec3b>(cvRound(top.y), cvRound(top.x))), 100) << photo.name;
+      ++faces;
+    }
+  }
+  EXPECT_GE(faces, 10);
+  EXPECT_THROW(draw_face_mesh({64, 64}, std::vector<cv::Point3f>(68)), Error);
 }
 
 TEST(FaceLandmarks, MissingModelNamesTheFileAndTheFix) {

@@ -148,6 +148,7 @@ TEST(IdentityTraining, SavesInstantIDsAndDiffusersLayouts) {
             static_cast<int64_t>(dataset::read_records(fixture().dataset).front().embedding.size()));
   const auto identity = core::read_json_file(out / "adapter" / "identity.json");
   EXPECT_EQ(identity.at("num_tokens"), 4);
+  EXPECT_EQ(identity.at("control"), "keypoints_5");
   EXPECT_EQ(identity.at("resampler").at("output_dim"), 32);
 
   // Training again from this folder (init) starts from its weights.
@@ -157,6 +158,26 @@ TEST(IdentityTraining, SavesInstantIDsAndDiffusersLayouts) {
   train_identity(options);
   const auto again = core::load_safetensors(out / "again" / "ip-adapter.safetensors");
   EXPECT_TRUE(torch::allclose(again.at("image_proj.latents"), ip.at("image_proj.latents"), 1e-6, 1e-6));
+}
+
+TEST(IdentityTraining, TheFaceMeshControlDrawsTheContoursOfEachFace) {
+  const IdentityData keypoints(fixture().dataset, 64), mesh(fixture().dataset, 64, ControlImage::face_mesh);
+  ASSERT_EQ(mesh.controls().sizes(), keypoints.controls().sizes());
+  for (int64_t i = 0; i < static_cast<int64_t>(mesh.size()); ++i) {
+    const at::Tensor drawn = mesh.controls()[i].amax(0) > 0.1;  // lit pixels
+    // A contour drawing: a small share of the crop, more than the five dots, and not the keypoint image.
+    const double share = drawn.to(torch::kFloat).mean().item<double>();
+    EXPECT_GT(share, 0.02) << i;
+    EXPECT_LT(share, 0.5) << i;
+    EXPECT_FALSE(mesh.controls()[i].equal(keypoints.controls()[i])) << i;
+  }
+  test::TempDir out;
+  fs::copy(fixture().dataset, out / "no_mesh", fs::copy_options::recursive);
+  auto records = dataset::read_records(out / "no_mesh");
+  records[0].landmarks_478.clear();
+  dataset::rewrite_records(out / "no_mesh", records);
+  EXPECT_THROW(IdentityData(out / "no_mesh", 64, ControlImage::face_mesh), Error);
+  EXPECT_NO_THROW(IdentityData(out / "no_mesh", 64));
 }
 
 ErrorCode error_of(const std::function<void()>& f, std::string* message = nullptr) {

@@ -50,6 +50,7 @@ void save_identity_adapter(const fs::path& folder, IdentityAdapterImpl& adapter,
   core::save_safetensors(folder / "ip-adapter.safetensors", core::module_state(*adapter.ip_adapter));
   core::write_json_file(folder / "identity.json", {{"resampler", to_json(info.resampler)},
                                                    {"num_tokens", info.resampler.num_queries},
+                                                   {"control", info.control},
                                                    {"prompt", info.prompt},
                                                    {"resolution", info.resolution}});
 }
@@ -61,6 +62,7 @@ IdentityAdapterInfo read_identity_adapter_info(const fs::path& folder) {
     const nlohmann::json value = core::read_json_file(folder / "identity.json");
     if (value.contains("resampler")) info.resampler = resampler_from_json(value.at("resampler"));
     info.prompt = value.value("prompt", info.prompt);
+    info.control = value.value("control", info.control);
     info.resolution = value.value("resolution", info.resolution);
   } catch (const nlohmann::json::exception& e) {
     throw Error(ErrorCode::corrupt_file, std::string("malformed identity.json: ") + e.what(), folder / "identity.json");

@@ -5,7 +5,7 @@
 // On disk (an identity adapter folder), in the layouts InstantID's Python code reads:
 //   controlnet/config.json, controlnet/diffusion_pytorch_model.safetensors   diffusers ControlNetModel
 //   ip-adapter.safetensors      image_proj.* and ip_adapter.<n>.to_{k,v}_ip.weight
-//   identity.json               {"resampler": {...}, "prompt", "resolution", "embedding_dim"}
+//   identity.json               {"resampler": {...}, "num_tokens", "control", "prompt", "resolution"}
 // A folder in InstantID's release layout loads too (ControlNetModel/ instead of controlnet/, its ip-adapter
 // converted to safetensors once; no pickles are read) when it was made for this base model's width.
 
@@ -22,6 +22,7 @@ namespace wf::identity {
 
 struct IdentityAdapterInfo {
   diffusion::ResamplerConfig resampler;
+  std::string control = "keypoints_5";  // the IdentityNet's control image: keypoints_5 or face_mesh
   std::string prompt = "a photo of a person";
   int resolution = 512;
 };

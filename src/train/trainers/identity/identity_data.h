@@ -7,15 +7,22 @@
 
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace wf::identity {
 
+// What the IdentityNet is conditioned on: InstantID's five keypoints, or the 478-point mesh's contours.
+enum class ControlImage { keypoints_5, face_mesh };
+std::string_view to_string(ControlImage control);
+ControlImage parse_control_image(std::string_view text);  // "keypoints_5" | "face_mesh"; else invalid_input
+
 class IdentityData {
  public:
   // Throws wf::Error naming `folder`: not a dataset, not a source dataset, no faces, a face without an
-  // embedding, embeddings of different widths, an unreadable image.
-  IdentityData(const std::filesystem::path& folder, int resolution);
+  // embedding, embeddings of different widths, a face without 478 landmarks for the mesh control, an
+  // unreadable image.
+  IdentityData(const std::filesystem::path& folder, int resolution, ControlImage control = ControlImage::keypoints_5);
   // Faces already in memory (benchmarks, tools): images in [-1, 1], controls in [0, 1], one embedding each.
   IdentityData(std::vector<std::string> ids, at::Tensor images, at::Tensor controls, at::Tensor embeddings);
 

@@ -56,7 +56,7 @@ IdentityTask::IdentityTask(const IdentityTrainOptions& options, const IdentityDa
     }
     resampler = init_resampler;
   }
-  info_ = {resampler, options.prompt, options.resolution};
+  info_ = {resampler, std::string(to_string(options.control)), options.prompt, options.resolution};
   torch::manual_seed(train::step_seed(seed, -1, -1));  // the same initial weights in every run with this seed
   adapter_ = IdentityAdapter(sd_.unet, resampler);
   if (!options.init.empty()) load_identity_adapter(options.init, *adapter_);

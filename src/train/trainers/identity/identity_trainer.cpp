@@ -29,7 +29,7 @@ diffusion::StableDiffusion load_base_model(const IdentityTrainOptions& options) 
 
 IdentityTrainResult train_identity(const IdentityTrainOptions& options, core::EventSink* events,
                                    const std::atomic<bool>* cancel, std::optional<std::int64_t> stop_at) {
-  const IdentityData data(options.dataset, options.resolution);  // a bad dataset fails before any model loads
+  const IdentityData data(options.dataset, options.resolution, options.control);  // fails before any model loads
   diffusion::StableDiffusion sd = load_base_model(options);
   train::TrainSettings settings = options.train;
   const auto per_step = settings.batch_size * settings.grad_accumulation;

@@ -14,6 +14,7 @@
 #include "core/events.h"
 #include "diffusion/ip_adapter.h"
 #include "train/train_loop.h"
+#include "train/trainers/identity/identity_data.h"
 
 namespace wf::identity {
 
@@ -24,6 +25,7 @@ struct IdentityTrainOptions {
   std::filesystem::path output;      // the identity adapter folder
   std::filesystem::path init;        // optional: an adapter folder (ours or InstantID's) to start from
   int resolution = 512;              // 256 or 384 for small GPUs
+  ControlImage control = ControlImage::keypoints_5;
   int epochs = 100;
   std::string prompt = "a photo of a person";
   double snr_gamma = 0;              // > 0: min-SNR weighting (5 is the usual value)
