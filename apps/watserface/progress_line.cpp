@@ -14,8 +14,9 @@ ProgressLine::~ProgressLine() { std::fprintf(stderr, "\n"); }
 
 void ProgressLine::emit(const core::Event& event) {
   if (log_) log_->emit(event);
-  if (event.kind == core::EventKind::warning || event.kind == core::EventKind::epoch) {
-    std::fprintf(stderr, "\n%s: %s\n", event.kind == core::EventKind::warning ? "warning" : "epoch", event.message.c_str());
+  if (event.kind == core::EventKind::warning || event.kind == core::EventKind::epoch ||
+      event.kind == core::EventKind::sample) {
+    std::fprintf(stderr, "\n%s: %s\n", std::string(core::to_string(event.kind)).c_str(), event.message.c_str());
     return;
   }
   if (event.kind != core::EventKind::step) return;

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
@@ -54,6 +55,18 @@ TEST(UNet2DConditionModel, Sd15ConfigurationHasTheUNetsSizeAndKeys) {
     ASSERT_TRUE(state.count(key)) << key;
     EXPECT_EQ(state.at(key).sizes(), shape) << key;
   }
+  // Every key and shape of diffusers' SD 1.5 UNet (sd15_keys/, derived from diffusers' module names).
+  std::ifstream list(std::filesystem::path(WF_SD15_KEYS_DIR) / "diffusers_unet_sd15.txt");
+  std::string key, shape;
+  std::size_t listed = 0;
+  while (list >> key >> shape) {
+    ++listed;
+    ASSERT_TRUE(state.count(key)) << key;
+    std::string ours;
+    for (int64_t d : state.at(key).sizes()) ours += (ours.empty() ? "" : ",") + std::to_string(d);
+    EXPECT_EQ(ours, shape) << key;
+  }
+  EXPECT_EQ(listed, state.size());
   EXPECT_FALSE(state.count("down_blocks.3.attentions.0.norm.weight"));  // DownBlock2D has no attention
   EXPECT_FALSE(state.count("up_blocks.3.upsamplers.0.conv.weight"));
   EXPECT_EQ(named_attention_layers(*unet).size(), 32u);  // 16 transformer blocks, attn1 and attn2 each

@@ -64,13 +64,15 @@ IdentityTrainOptions small_training(const fs::path& output) {
   return options;
 }
 
-// fixed_loss of every epoch event (its message is the metrics as JSON), in order.
+// fixed_loss of every epoch event (its message is the metrics as JSON), in order, and the sample images.
 class LossLog final : public core::EventSink {
  public:
   void emit(const core::Event& event) override {
     if (event.kind == core::EventKind::epoch) losses.push_back(nlohmann::json::parse(event.message).at("fixed_loss"));
+    if (event.kind == core::EventKind::sample) samples.push_back(event.message);
   }
   std::vector<double> losses;
+  std::vector<std::string> samples;
 };
 
 TEST(IdentityTraining, TheFixedNoiseLossFallsByHalf) {
@@ -129,9 +131,11 @@ TEST(IdentityTraining, SavesInstantIDsAndDiffusersLayouts) {
   options.epochs = 1;
   options.sample_every = 1;
   options.sample_steps = 2;
-  const IdentityTrainResult result = train_identity(options);
+  LossLog log;
+  const IdentityTrainResult result = train_identity(options, &log);
   ASSERT_EQ(result.samples.size(), 1u);
   EXPECT_TRUE(fs::exists(result.samples.front()));
+  EXPECT_EQ(log.samples, std::vector<std::string>{result.samples.front().string()});  // announced for the UI
   // The ControlNet folder: what diffusers' ControlNetModel.from_pretrained reads, keys of the UNet's encoder.
   const auto config = core::read_json_file(out / "adapter" / "controlnet" / "config.json");
   EXPECT_EQ(config.at("_class_name"), "ControlNetModel");

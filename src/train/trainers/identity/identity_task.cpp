@@ -140,6 +140,14 @@ void IdentityTask::write_sample(std::int64_t step) {
   fs::create_directories(path.parent_path());
   media::write_image(path, nn::bgr_image(result.image));
   samples_.push_back(path);
+  if (events_) {
+    core::Event event;
+    event.phase = phase_;
+    event.kind = core::EventKind::sample;
+    event.step = step;
+    event.message = path.string();
+    events_->emit(event);
+  }
   if (was_training) adapter_->train();
 }
 

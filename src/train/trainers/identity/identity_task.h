@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/events.h"
 #include "diffusion/noise_schedule.h"
 #include "diffusion/stable_diffusion.h"
 #include "train/sample_order.h"
@@ -33,6 +34,11 @@ class IdentityTask : public train::TrainTask {
   const IdentityAdapterInfo& info() const { return info_; }
   void set_effective_batch(std::int64_t samples) { effective_batch_ = samples; }
   const std::vector<std::filesystem::path>& samples() const { return samples_; }
+  // Where sample images are announced (a `sample` event with the image's path), as the loop's phase.
+  void set_events(core::EventSink* events, core::PhaseRef phase) {
+    events_ = events;
+    phase_ = std::move(phase);
+  }
 
  private:
   at::Tensor diffusion_loss(const at::Tensor& index, const at::Tensor& x0, const at::Tensor& noise,
@@ -50,6 +56,8 @@ class IdentityTask : public train::TrainTask {
   std::int64_t effective_batch_ = 1;
   train::SampleOrder order_;
   std::vector<std::filesystem::path> samples_;
+  core::EventSink* events_ = nullptr;
+  core::PhaseRef phase_;
 };
 
 }  // namespace wf::identity

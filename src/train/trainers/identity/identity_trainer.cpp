@@ -38,6 +38,7 @@ IdentityTrainResult train_identity(const IdentityTrainOptions& options, core::Ev
   settings.phase = {"identity", settings.phase.index, settings.phase.count};
   IdentityTask task(options, data, sd, settings.seed);
   task.set_effective_batch(per_step);
+  task.set_events(events, settings.phase);
   IdentityTrainResult result;
   result.faces = data.size();
   for (const auto& p : task.model().parameters()) result.trainable_parameters += p.numel();
