@@ -1,5 +1,6 @@
 // watserface generate: Stable Diffusion from the command line for power users — txt2img, img2img
-// (--image), inpainting (--image --mask) and any of them under a ControlNet (--controlnet --control-image).
+// (--image), inpainting (--image --mask) and any of them under a ControlNet (--controlnet --control-image) or
+// with a LoRA (--lora).
 // Ctrl-C stops after the current step (exit status 130) without writing a half-made image.
 
 #include <CLI/CLI.hpp>
@@ -13,6 +14,7 @@
 #include "core/error.h"
 #include "core/progress.h"
 #include "core/state_dict.h"
+#include "diffusion/lora.h"
 #include "diffusion/pipeline.h"
 #include "media/image_io.h"
 #include "nn/image_tensor.h"
@@ -23,10 +25,10 @@ namespace wf::app {
 namespace {
 
 struct GenerateFlags {
-  std::string model, tokenizer, variant, prompt, negative_prompt, image, mask, controlnet, control_image, output,
+  std::string model, tokenizer, variant, prompt, negative_prompt, image, mask, controlnet, control_image, lora, output,
       latents, events, sampler = "dpmpp_2m";
   int width = 512, height = 512, steps = 30, clip_skip = 0;
-  double strength = 1.0, guidance = 7.5, controlnet_scale = 1.0;
+  double strength = 1.0, guidance = 7.5, controlnet_scale = 1.0, lora_scale = 1.0;
   std::uint64_t seed = 0;
   bool guess_mode = false, tiled_vae = false;
 };
@@ -48,6 +50,11 @@ int run_generate(const GlobalOptions& global, const GenerateFlags& flags) {
   load.variant = flags.variant;
   load.tokenizer_dir = flags.tokenizer;
   diffusion::StableDiffusion sd = diffusion::StableDiffusion::load(base_diffusion_path(config, flags.model), load);
+  std::optional<diffusion::LoraSet> lora;
+  if (!flags.lora.empty()) {
+    lora = diffusion::LoraSet::load(*sd.unet, flags.lora);
+    lora->set_scale(flags.lora_scale);
+  }
   std::optional<diffusion::ControlNetModel> controlnet;
   if (!flags.controlnet.empty()) controlnet = diffusion::load_controlnet(flags.controlnet, load);
 
@@ -105,6 +112,8 @@ void add_generate_command(CLI::App& app, const GlobalOptions& global, int& statu
   command->add_option("--mask", flags->mask, "white repaints, black keeps (the kept pixels come back unchanged)");
   command->add_option("--controlnet", flags->controlnet, "a diffusers ControlNet folder");
   command->add_option("--control-image", flags->control_image, "the ControlNet's conditioning image");
+  command->add_option("--lora", flags->lora, "a LoRA for the UNet (diffusers/peft or kohya .safetensors)");
+  command->add_option("--lora-scale", flags->lora_scale, "the LoRA's strength (0 turns it off)");
   command->add_option("--output", flags->output, "the image to write (.png, .jpg, .webp)")->required();
   command->add_option("--latents", flags->latents, "also write the final latents to this .safetensors");
   command->add_option("--width", flags->width, "txt2img width, a multiple of 8");

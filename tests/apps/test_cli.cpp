@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <torch/torch.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -17,6 +18,8 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 
+#include "diffusion/lora.h"
+#include "diffusion/stable_diffusion.h"
 #include "support/run_command.h"
 #include "support/synthetic_clip.h"
 #include "support/temp_dir.h"
@@ -274,6 +277,26 @@ TEST_F(Cli, GenerateDrawsReproduciblyAndInpaintsOnlyInsideTheMask) {
   cv::bitwise_not(mask, keep);
   EXPECT_EQ(cv::norm(painted, photo, cv::NORM_INF, keep), 0.0);  // outside the mask: the photo, byte for byte
   EXPECT_GT(cv::norm(painted, photo, cv::NORM_INF, mask), 0.0);
+
+  // A LoRA changes the image; at scale 0 it is the plain one again.
+  {
+    auto sd = diffusion::StableDiffusion::load(home_ / "sd");
+    auto lora = diffusion::LoraSet::inject(*sd.unet, {.rank = 4, .alpha = 4});
+    torch::NoGradGuard no_grad;
+    for (auto& p : lora.parameters()) p.normal_(0.0, 0.3);
+    lora.save(home_ / "lora" / "pytorch_lora_weights.safetensors");
+  }
+  const std::vector<std::string> txt2img_args{"generate", "--model", model, "--prompt", "a portrait", "--width", "48",
+                                              "--height", "32", "--steps", "3", "--seed", "5", "--lora",
+                                              (home_ / "lora" / "pytorch_lora_weights.safetensors").string()};
+  auto with = [&](std::vector<std::string> args, std::initializer_list<std::string> more) {
+    args.insert(args.end(), more);
+    return args;
+  };
+  ASSERT_EQ(run(with(txt2img_args, {"--output", (home_ / "styled.png").string()})).status, 0);
+  ASSERT_EQ(run(with(txt2img_args, {"--lora-scale", "0", "--output", (home_ / "unstyled.png").string()})).status, 0);
+  EXPECT_GT(cv::norm(first, cv::imread((home_ / "styled.png").string()), cv::NORM_INF), 0.0);
+  EXPECT_EQ(cv::norm(first, cv::imread((home_ / "unstyled.png").string()), cv::NORM_INF), 0.0);
 
   const auto missing = run({"generate", "--model", (home_ / "none").string(), "--prompt", "x", "--output", "x.png"});
   EXPECT_EQ(missing.status, 4) << missing.output;
