@@ -66,10 +66,7 @@ ControlResiduals ControlNetModelImpl::forward(const at::Tensor& sample, const at
                                               const ControlNetInput& input) {
   const UNet2DConditionConfig& c = config_.unet;
   const int64_t scale = controlnet_cond_embedding->downscale();
-  if (sample.dim() != 4 || sample.size(1) != c.in_channels) {
-    throw Error(ErrorCode::invalid_input, "the ControlNet takes [B, " + std::to_string(c.in_channels) +
-                                              ", h, w] latents, got " + c10::str(sample.sizes()));
-  }
+  const at::Tensor temb = embed_time(*time_embedding, c, "ControlNet", sample, timestep, context);
   if (control_image.dim() != 4 || control_image.size(1) != config_.conditioning_channels ||
       control_image.size(2) != sample.size(2) * scale || control_image.size(3) != sample.size(3) * scale) {
     throw Error(ErrorCode::invalid_input,
@@ -78,9 +75,6 @@ ControlResiduals ControlNetModelImpl::forward(const at::Tensor& sample, const at
                     "] for these latents, got " + c10::str(control_image.sizes()),
                 {}, "give the control image the size of the generated image");
   }
-  const at::Tensor t = broadcast_timesteps(timestep, sample.size(0), sample.device());
-  const at::Tensor temb = time_embedding->forward(
-      timestep_embedding(t, c.block_out_channels.front(), c.flip_sin_to_cos, c.freq_shift).to(sample.scalar_type()));
 
   at::Tensor x = conv_in->forward(sample) + controlnet_cond_embedding->forward(control_image.to(sample.scalar_type()));
   std::vector<at::Tensor> skips{x};

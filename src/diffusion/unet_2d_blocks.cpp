@@ -2,6 +2,8 @@
 
 #include <ATen/ATen.h>
 
+#include "core/error.h"
+
 #include "diffusion/resnet.h"
 #include "diffusion/transformer_2d.h"
 #include "nn/checkpoint.h"
@@ -105,6 +107,23 @@ at::Tensor UpBlockImpl::forward(at::Tensor x, const at::Tensor& temb, const at::
   }
   if (upsamplers) x = upsamplers[0]->as<Upsample2D>()->forward(x, size);
   return x;
+}
+
+at::Tensor embed_time(TimestepEmbeddingImpl& time_embedding, const UNet2DConditionConfig& config, const char* model,
+                      const at::Tensor& sample, const at::Tensor& timestep, const at::Tensor& context) {
+  if (sample.dim() != 4 || sample.size(1) != config.in_channels) {
+    throw Error(ErrorCode::invalid_input, std::string("the ") + model + " takes [B, " + std::to_string(config.in_channels) +
+                                              ", h, w] latents, got " + c10::str(sample.sizes()));
+  }
+  if (context.dim() != 3 || context.size(2) != config.cross_attention_dim) {
+    throw Error(ErrorCode::invalid_input, std::string("the ") + model + " takes a [B, tokens, " +
+                                              std::to_string(config.cross_attention_dim) + "] context, got " +
+                                              c10::str(context.sizes()));
+  }
+  const at::Tensor t = broadcast_timesteps(timestep, sample.size(0), sample.device());
+  return time_embedding.forward(
+      timestep_embedding(t, config.block_out_channels.front(), config.flip_sin_to_cos, config.freq_shift)
+          .to(sample.scalar_type()));
 }
 
 void set_gradient_checkpointing(torch::nn::Module& model, bool enabled) {

@@ -9,6 +9,7 @@
 #include <optional>
 #include <vector>
 
+#include "diffusion/embeddings.h"
 #include "diffusion/unet_config.h"
 
 namespace wf::diffusion {
@@ -52,6 +53,11 @@ class UpBlockImpl : public torch::nn::Module {
   torch::nn::ModuleList resnets{nullptr}, attentions{nullptr}, upsamplers{nullptr};
 };
 TORCH_MODULE(UpBlock);
+
+// How the UNet and the ControlNet begin: check the latents [B, in_channels, h, w] and the context
+// [B, tokens, cross_attention_dim] (wf::Error naming `model` otherwise), then embed the timestep(s) for the blocks.
+at::Tensor embed_time(TimestepEmbeddingImpl& time_embedding, const UNet2DConditionConfig& config, const char* model,
+                      const at::Tensor& sample, const at::Tensor& timestep, const at::Tensor& context);
 
 // Recompute every resnet and transformer of `model`'s blocks (a UNet or a ControlNet) during backward instead
 // of keeping their activations (diffusers' enable_gradient_checkpointing).

@@ -39,18 +39,7 @@ UNet2DConditionModelImpl::UNet2DConditionModelImpl(const UNet2DConditionConfig& 
 
 at::Tensor UNet2DConditionModelImpl::forward(const at::Tensor& sample, const at::Tensor& timestep,
                                              const at::Tensor& context, const ControlResiduals* control) {
-  if (sample.dim() != 4 || sample.size(1) != config_.in_channels) {
-    throw Error(ErrorCode::invalid_input, "the UNet takes [B, " + std::to_string(config_.in_channels) +
-                                              ", h, w] latents, got " + c10::str(sample.sizes()));
-  }
-  if (context.dim() != 3 || context.size(2) != config_.cross_attention_dim) {
-    throw Error(ErrorCode::invalid_input, "the UNet takes a [B, tokens, " + std::to_string(config_.cross_attention_dim) +
-                                              "] context, got " + c10::str(context.sizes()));
-  }
-  const at::Tensor t = broadcast_timesteps(timestep, sample.size(0), sample.device());
-  const at::Tensor temb = time_embedding->forward(
-      timestep_embedding(t, config_.block_out_channels.front(), config_.flip_sin_to_cos, config_.freq_shift)
-          .to(sample.scalar_type()));
+  const at::Tensor temb = embed_time(*time_embedding, config_, "UNet", sample, timestep, context);
 
   at::Tensor x = conv_in->forward(sample);
   std::vector<at::Tensor> skips{x};

@@ -93,6 +93,7 @@ TEST(ControlNetModel, ScalesResidualsAsDiffusersDoes) {
   EXPECT_TRUE(torch::allclose(guess.mid, full.mid));
   EXPECT_THROW(controlnet->forward(latents, torch::tensor(10), context, torch::rand({1, 3, 64, 64})), Error);
   EXPECT_THROW(controlnet->forward(latents, torch::tensor(10), context, torch::rand({1, 1, 16, 16})), Error);
+  EXPECT_THROW(controlnet->forward(latents, torch::tensor(10), torch::randn({1, 5, 16}), image), Error);
 }
 
 TEST(ControlNetModel, TinyConfigurationTrainsAndRoundTripsWithItsConfig) {

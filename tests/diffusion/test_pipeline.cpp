@@ -13,6 +13,7 @@
 #include "core/state_dict.h"
 #include "diffusion/diffusers_folder.h"
 #include "diffusion/pipeline.h"
+#include "support/error_code.h"
 #include "support/temp_dir.h"
 #include "support/tiny_stable_diffusion.h"
 
@@ -32,15 +33,6 @@ at::Tensor centre_mask() {  // the middle 32x32 repainted
   at::Tensor mask = torch::zeros({1, 1, 64, 64});
   mask.slice(2, 16, 48).slice(3, 16, 48).fill_(1);
   return mask;
-}
-
-ErrorCode error_code(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  return ErrorCode::internal;
 }
 
 class PipelineTest : public ::testing::Test {
@@ -97,19 +89,19 @@ TEST_F(PipelineTest, BadFoldersAndFilesGiveClearErrors) {
   core::write_json_file(dir / "sd" / "unet" / "config.json", config);
 
   // One component's weights or a pickle given where a single-file checkpoint goes.
-  EXPECT_EQ(error_code([&] { StableDiffusion::load(dir / "sd" / "unet" / "diffusion_pytorch_model.safetensors"); }),
+  EXPECT_EQ(test::error_code([&] { StableDiffusion::load(dir / "sd" / "unet" / "diffusion_pytorch_model.safetensors"); }),
             ErrorCode::invalid_input);
   test::write_text(dir / "model.ckpt", "pickle");
-  EXPECT_EQ(error_code([&] { StableDiffusion::load(dir / "model.ckpt"); }), ErrorCode::unsupported);
+  EXPECT_EQ(test::error_code([&] { StableDiffusion::load(dir / "model.ckpt"); }), ErrorCode::unsupported);
 
   const fs::path vae = dir / "sd" / "vae" / "diffusion_pytorch_model.safetensors";
   fs::resize_file(vae, fs::file_size(vae) / 2);  // a download cut short
-  EXPECT_EQ(error_code([&] { StableDiffusion::load(dir / "sd"); }), ErrorCode::corrupt_file);
+  EXPECT_EQ(test::error_code([&] { StableDiffusion::load(dir / "sd"); }), ErrorCode::corrupt_file);
   fs::rename(vae, dir / "sd" / "vae" / "diffusion_pytorch_model.bin");
-  EXPECT_EQ(error_code([&] { StableDiffusion::load(dir / "sd"); }), ErrorCode::unsupported);
+  EXPECT_EQ(test::error_code([&] { StableDiffusion::load(dir / "sd"); }), ErrorCode::unsupported);
   fs::remove(dir / "sd" / "model_index.json");
-  EXPECT_EQ(error_code([&] { StableDiffusion::load(dir / "sd"); }), ErrorCode::not_found);
-  EXPECT_EQ(error_code([&] { StableDiffusion::load(dir / "nowhere"); }), ErrorCode::not_found);
+  EXPECT_EQ(test::error_code([&] { StableDiffusion::load(dir / "sd"); }), ErrorCode::not_found);
+  EXPECT_EQ(test::error_code([&] { StableDiffusion::load(dir / "nowhere"); }), ErrorCode::not_found);
 }
 
 TEST_F(PipelineTest, Txt2ImgIsReproducibleFromItsSeed) {
@@ -175,7 +167,7 @@ TEST_F(PipelineTest, NineChannelInpaintingAndControlNetInpainting) {
   const at::Tensor image = test_image(), mask = centre_mask();
   const auto nine = generate(inpaint, {.prompt = "a face", .image = image, .mask = mask, .steps = 3});
   EXPECT_TRUE((nine.image * (1 - mask)).equal(image * (1 - mask)));
-  EXPECT_EQ(error_code([&] { generate(inpaint, {.prompt = "a face", .image = image, .steps = 3}); }),
+  EXPECT_EQ(test::error_code([&] { generate(inpaint, {.prompt = "a face", .image = image, .steps = 3}); }),
             ErrorCode::invalid_input);
 
   // A ControlNet fresh from the UNet adds exactly nothing, in guess mode too; a trained one steers.
@@ -218,12 +210,12 @@ TEST_F(PipelineTest, BadRequestsGiveClearErrors) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("the mask is 64x32 but the image is 64x64"), std::string::npos) << e.what();
   }
-  EXPECT_EQ(error_code([&] { generate(sd, {.prompt = "a", .width = 60, .height = 64, .steps = 1}); }), ErrorCode::invalid_input);
-  EXPECT_EQ(error_code([&] { generate(sd, {.prompt = "a", .width = 32, .height = 32, .steps = 2, .sampler = "plms"}); }),
+  EXPECT_EQ(test::error_code([&] { generate(sd, {.prompt = "a", .width = 60, .height = 64, .steps = 1}); }), ErrorCode::invalid_input);
+  EXPECT_EQ(test::error_code([&] { generate(sd, {.prompt = "a", .width = 32, .height = 32, .steps = 2, .sampler = "plms"}); }),
             ErrorCode::invalid_input);
   GenerationRequest cancelled{.prompt = "a", .width = 32, .height = 32, .steps = 5};
   cancelled.on_step = [](int64_t step, int64_t) { return step < 2; };
-  EXPECT_EQ(error_code([&] { generate(sd, cancelled); }), ErrorCode::cancelled);
+  EXPECT_EQ(test::error_code([&] { generate(sd, cancelled); }), ErrorCode::cancelled);
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include "dataset/imagefolder.h"
 #include "diffusion/stable_diffusion.h"
 #include "extract/source_extraction.h"
+#include "support/error_code.h"
 #include "support/face_media.h"
 #include "support/temp_dir.h"
 #include "support/tiny_stable_diffusion.h"
@@ -184,16 +185,6 @@ TEST(IdentityTraining, TheFaceMeshControlDrawsTheContoursOfEachFace) {
   EXPECT_NO_THROW(IdentityData(out / "no_mesh", 64));
 }
 
-ErrorCode error_of(const std::function<void()>& f, std::string* message = nullptr) {
-  try {
-    f();
-  } catch (const Error& e) {
-    if (message) *message = e.what();
-    return e.code();
-  }
-  return ErrorCode::internal;
-}
-
 TEST(IdentityTraining, BadInputsFailBeforeTraining) {
   test::TempDir out;
   // A dataset whose faces have no embedding.
@@ -204,14 +195,14 @@ TEST(IdentityTraining, BadInputsFailBeforeTraining) {
   IdentityTrainOptions options = small_training(out / "a");
   options.dataset = out / "bare";
   std::string message;
-  EXPECT_EQ(error_of([&] { train_identity(options); }, &message), ErrorCode::invalid_input);
+  EXPECT_EQ(test::error_code([&] { train_identity(options); }, &message), ErrorCode::invalid_input);
   EXPECT_NE(message.find("has no identity embedding"), std::string::npos) << message;
   EXPECT_FALSE(fs::exists(out / "a" / "checkpoints"));
 
   // No base model: which files are needed and where.
   options = small_training(out / "b");
   options.base_model = out / "models" / "base_diffusion" / "stable-diffusion-v1-5";
-  EXPECT_EQ(error_of([&] { train_identity(options); }, &message), ErrorCode::missing_model);
+  EXPECT_EQ(test::error_code([&] { train_identity(options); }, &message), ErrorCode::missing_model);
 
   // An adapter to start from whose embeddings are wider than the dataset's.
   options = small_training(out / "c");
@@ -222,7 +213,7 @@ TEST(IdentityTraining, BadInputsFailBeforeTraining) {
   core::write_json_file(out / "c" / "identity.json", info);
   options.init = out / "c";
   options.output = out / "d";
-  EXPECT_EQ(error_of([&] { train_identity(options); }, &message), ErrorCode::invalid_input);
+  EXPECT_EQ(test::error_code([&] { train_identity(options); }, &message), ErrorCode::invalid_input);
   EXPECT_NE(message.find("999-wide"), std::string::npos) << message;
 
   // An adapter made for another base model: its identity tokens are 32 wide, this UNet attends to 48.
@@ -230,14 +221,14 @@ TEST(IdentityTraining, BadInputsFailBeforeTraining) {
   core::write_json_file(out / "c" / "identity.json", info);
   test::write_tiny_stable_diffusion(out / "wider_sd", {.text_width = 48});
   options.base_model = out / "wider_sd";
-  EXPECT_EQ(error_of([&] { train_identity(options); }, &message), ErrorCode::invalid_input);
+  EXPECT_EQ(test::error_code([&] { train_identity(options); }, &message), ErrorCode::invalid_input);
   EXPECT_NE(message.find("48"), std::string::npos) << message;
 
   // The inpainting UNet is not a base for identity training.
   test::write_tiny_stable_diffusion(out / "inpaint_sd", {.inpainting = true});
   options = small_training(out / "e");
   options.base_model = out / "inpaint_sd";
-  EXPECT_EQ(error_of([&] { train_identity(options); }, &message), ErrorCode::invalid_input);
+  EXPECT_EQ(test::error_code([&] { train_identity(options); }, &message), ErrorCode::invalid_input);
   EXPECT_NE(message.find("inpainting"), std::string::npos) << message;
 }
 

@@ -81,7 +81,7 @@ void load_identity_adapter(const fs::path& folder, IdentityAdapterImpl& adapter)
                       "'image_proj.<key>' / 'ip_adapter.<key>' and save with safetensors.torch.save_file"
                     : "give an identity adapter folder");
   }
-  core::load_state_dict(*adapter.ip_adapter, core::load_safetensors(ip), true, ip);
+  diffusion::load_weights(*adapter.ip_adapter, ip);
 }
 
 }  // namespace wf::identity
