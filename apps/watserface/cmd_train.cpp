@@ -1,4 +1,4 @@
-// watserface train xseg / train identity / apply xseg: step 3 from the command line. Ctrl-C stops training
+// watserface train xseg / train identity / train lora / apply xseg: step 3 from the command line. Ctrl-C stops training
 // at the end of the current step with a checkpoint; running the same command again resumes.
 
 #include <CLI/CLI.hpp>
@@ -9,7 +9,9 @@
 #include "core/device.h"
 #include "interrupt.h"
 #include "progress_line.h"
+#include "schema_flags.h"
 #include "train/trainers/identity/identity_trainer.h"
+#include "train/trainers/lora/lora_trainer.h"
 #include "train/trainers/xseg/xseg_apply.h"
 #include "train/trainers/xseg/xseg_trainer.h"
 
@@ -105,6 +107,37 @@ int run_train_identity(const GlobalOptions& global, const IdentityTrainFlags& fl
   return result.train.cancelled ? 130 : 0;
 }
 
+struct LoraTrainFlags {
+  std::unique_ptr<SchemaFlags> options;
+  std::string events;
+  bool plan = false;
+};
+
+int run_train_lora(const GlobalOptions& global, const LoraTrainFlags& flags) {
+  const core::AppConfig config = resolve_config(global);
+  const core::ComputeChoice compute = core::choose_compute(config.device, config.precision, config.threads);
+  nlohmann::json values = flags.options->values();
+  values["model"] = base_diffusion_path(config, values.value("model", "")).string();
+  lora::LoraTrainOptions options = lora::lora_options_from_json(values);
+  options.device = device_name(compute);
+  options.train.precision = compute.precision;
+  options.train.auto_batch = compute.device == core::DeviceKind::cuda;
+  if (flags.plan) {
+    std::printf("%s\n", lora::to_json(lora::plan_lora(options)).dump(2).c_str());
+    return 0;
+  }
+  const std::atomic<bool>& interrupted = interrupt_flag();
+  lora::LoraTrainResult result;
+  {
+    ProgressLine progress("training lora", "steps", flags.events);
+    result = lora::train_lora(options, &progress, &interrupted);
+  }
+  std::printf("lora %s: %s at step %lld on %zu faces (%zu layers, %lld trainable parameters)\n", options.output.c_str(),
+              result.train.cancelled ? "stopped, resumable," : "trained", static_cast<long long>(result.train.step),
+              result.faces, result.layers, static_cast<long long>(result.trainable_parameters));
+  return result.train.cancelled ? 130 : 0;
+}
+
 int run_apply_xseg(const GlobalOptions& global, const XSegApplyFlags& flags) {
   const core::AppConfig config = resolve_config(global);
   xseg::XSegApplyOptions options;
@@ -121,15 +154,6 @@ int run_apply_xseg(const GlobalOptions& global, const XSegApplyFlags& flags) {
   std::printf("xseg masks written for %d faces of %s; %d painted masks kept\n", summary.masks, flags.dataset.c_str(),
               summary.painted_kept);
   return 0;
-}
-
-void not_yet(CLI::App& train, const char* name, const char* description, int& status) {
-  auto* command = train.add_subcommand(name, std::string(description) + " (not available yet)");
-  command->allow_extras();
-  command->callback([&status, name] {
-    std::fprintf(stderr, "watserface train %s is not available yet: it arrives with its training milestone.\n", name);
-    status = 2;
-  });
 }
 
 }  // namespace
@@ -176,7 +200,13 @@ void add_train_commands(CLI::App& app, const GlobalOptions& global, int& status)
   identity->add_option("--checkpoint-every", identity_flags->checkpoint_every, "steps between checkpoints (and one at the end)");
   identity->add_option("--events", identity_flags->events, "also append telemetry to this events.jsonl");
   identity->callback([&global, &status, identity_flags] { status = run_train_identity(global, *identity_flags); });
-  not_yet(*train, "lora", "Train the optional style LoRA on the target dataset", status);
+  auto lora_flags = std::make_shared<LoraTrainFlags>();
+  auto* lora = train->add_subcommand(
+      "lora", "Train the optional style LoRA on the target dataset (diffusers/peft files; resumes when run again)");
+  lora_flags->options = std::make_unique<SchemaFlags>(*lora, lora::lora_option_schema());
+  lora->add_flag("--plan", lora_flags->plan, "print what training would do (layers, parameters, steps, captions) as JSON");
+  lora->add_option("--events", lora_flags->events, "also append telemetry to this events.jsonl");
+  lora->callback([&global, &status, lora_flags] { status = run_train_lora(global, *lora_flags); });
 
   auto* apply = app.add_subcommand("apply", "Run a trained model over a dataset");
   apply->require_subcommand(1);

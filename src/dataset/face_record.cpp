@@ -58,7 +58,8 @@ nlohmann::json FaceRecord::to_json() const {
           {"mask_file_name", mask_origin ? nlohmann::json(mask_file_name()) : nlohmann::json(nullptr)},
           {"mask_origin", mask_origin ? nlohmann::json(std::string(to_string(*mask_origin))) : nlohmann::json(nullptr)},
           {"arcface_file_name", arcface_crop ? nlohmann::json(arcface_file_name()) : nlohmann::json(nullptr)},
-          {"crop_matrix", matrix}};
+          {"crop_matrix", matrix},
+          {"text", text.empty() ? nlohmann::json(nullptr) : nlohmann::json(text)}};
 }
 
 FaceRecord FaceRecord::from_json(const nlohmann::json& value) {
@@ -103,6 +104,10 @@ FaceRecord FaceRecord::from_json(const nlohmann::json& value) {
         throw Error(ErrorCode::corrupt_file, "crop_matrix must be 2 rows of 3 numbers");
       }
       record.crop_matrix = cv::Matx23f(rows[0][0], rows[0][1], rows[0][2], rows[1][0], rows[1][1], rows[1][2]);
+    }
+    if (const auto caption = value.find("text"); caption != value.end() && !caption->is_null()) {
+      field = "text";
+      record.text = caption->get<std::string>();
     }
     return record;
   } catch (const nlohmann::json::exception& e) {

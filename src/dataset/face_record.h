@@ -32,6 +32,7 @@ struct FaceRecord {
   std::optional<MaskOrigin> mask_origin;   // set when masks/<id>.png exists
   bool arcface_crop = false;               // arcface/<id>.png (112x112, ArcFace template) exists
   std::optional<cv::Matx23f> crop_matrix;  // source frame -> images/<id>.png pixels (paste-back inverts it)
+  std::string text;                        // the caption (imagefolder's `text` column); empty: the trainer's template
 
   std::string file_name() const { return "images/" + id + ".png"; }
   std::string mask_file_name() const { return "masks/" + id + ".png"; }

@@ -1,7 +1,6 @@
 #include "diffusion/attention.h"
 
 #include <ATen/ATen.h>
-#include <torch/nn/init.h>
 
 #include <algorithm>
 #include <cmath>
@@ -10,36 +9,6 @@
 #include "diffusion/resnet.h"
 
 namespace wf::diffusion {
-
-AdaptableLinearImpl::AdaptableLinearImpl(int64_t in_features, int64_t out_features, bool has_bias) {
-  // torch.nn.Linear's initialisation: kaiming-uniform(a=sqrt(5)) weights, uniform(+-1/sqrt(in)) bias.
-  weight = register_parameter("weight", at::empty({out_features, in_features}));
-  torch::nn::init::kaiming_uniform_(weight, std::sqrt(5.0));
-  if (has_bias) {
-    const double bound = 1.0 / std::sqrt(static_cast<double>(in_features));
-    bias = register_parameter("bias", at::empty({out_features}));
-    torch::nn::init::uniform_(bias, -bound, bound);
-  }
-}
-
-at::Tensor AdaptableLinearImpl::forward(const at::Tensor& x) {
-  at::Tensor out = at::linear(x, weight, bias);
-  for (const auto& [name, adapter] : adapters_) out = out + adapter->forward(x);
-  return out;
-}
-
-void AdaptableLinearImpl::add_adapter(const std::string& name, std::shared_ptr<LinearAdapter> adapter) {
-  remove_adapter(name);
-  register_module(name, adapter);
-  adapters_.emplace_back(name, std::move(adapter));
-}
-
-void AdaptableLinearImpl::remove_adapter(const std::string& name) {
-  const auto it = std::find_if(adapters_.begin(), adapters_.end(), [&](const auto& a) { return a.first == name; });
-  if (it == adapters_.end()) return;
-  unregister_module(name);
-  adapters_.erase(it);
-}
 
 AttentionImpl::AttentionImpl(const AttentionOptions& options) : options_(options) {
   const int64_t inner = options.heads * options.dim_head;

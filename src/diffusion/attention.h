@@ -3,8 +3,7 @@
 // - processors: `set_processor` swaps how an attention layer computes, as diffusers' `set_attn_processor`
 //   does (the IP-Adapter adds key/value projections for image tokens this way). A processor is a module
 //   registered as the child "processor", so its weights appear under `...attn2.processor.*` as in diffusers.
-// - adapters: every projection is an AdaptableLinear, a torch.nn.Linear (same `weight`/`bias` keys) whose
-//   output low-rank adapters (LoRA) add to.
+// - adapters: every projection is an AdaptableLinear (adaptable_layer.h), which LoRA attaches to.
 
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/modulelist.h>
@@ -15,29 +14,9 @@
 #include <utility>
 #include <vector>
 
+#include "diffusion/adaptable_layer.h"
+
 namespace wf::diffusion {
-
-// Something added to a linear layer's output: delta(x), same shape as linear(x).
-class LinearAdapter : public torch::nn::Module {
- public:
-  virtual at::Tensor forward(const at::Tensor& x) = 0;
-};
-
-class AdaptableLinearImpl : public torch::nn::Module {
- public:
-  AdaptableLinearImpl(int64_t in_features, int64_t out_features, bool bias);
-  at::Tensor forward(const at::Tensor& x);
-  // Registers `adapter` as the child `name`; a second adapter under the same name replaces the first.
-  void add_adapter(const std::string& name, std::shared_ptr<LinearAdapter> adapter);
-  void remove_adapter(const std::string& name);
-  const std::vector<std::pair<std::string, std::shared_ptr<LinearAdapter>>>& adapters() const { return adapters_; }
-
-  at::Tensor weight, bias;  // bias is undefined without one
-
- private:
-  std::vector<std::pair<std::string, std::shared_ptr<LinearAdapter>>> adapters_;
-};
-TORCH_MODULE(AdaptableLinear);
 
 struct AttentionOptions {
   int64_t query_dim = 0;

@@ -6,7 +6,6 @@
 
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/modulelist.h>
-#include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/normalization.h>
 
@@ -46,7 +45,7 @@ class VaeEncoderImpl : public torch::nn::Module {
   at::Tensor forward(const at::Tensor& x);  // mean and log-variance, 2 x latent_channels
 
  private:
-  torch::nn::Conv2d conv_in{nullptr}, conv_out{nullptr};
+  AdaptableConv2d conv_in{nullptr}, conv_out{nullptr};
   torch::nn::ModuleList down_blocks{nullptr};
   UNetMidBlock2D mid_block{nullptr};
   torch::nn::GroupNorm conv_norm_out{nullptr};
@@ -59,7 +58,7 @@ class VaeDecoderImpl : public torch::nn::Module {
   at::Tensor forward(const at::Tensor& z);
 
  private:
-  torch::nn::Conv2d conv_in{nullptr}, conv_out{nullptr};
+  AdaptableConv2d conv_in{nullptr}, conv_out{nullptr};
   UNetMidBlock2D mid_block{nullptr};
   torch::nn::ModuleList up_blocks{nullptr};
   torch::nn::GroupNorm conv_norm_out{nullptr};
@@ -82,7 +81,7 @@ class AutoencoderKLImpl : public torch::nn::Module {
   AutoencoderKLConfig config_;
   VaeEncoder encoder{nullptr};
   VaeDecoder decoder{nullptr};
-  torch::nn::Conv2d quant_conv{nullptr}, post_quant_conv{nullptr};
+  AdaptableConv2d quant_conv{nullptr}, post_quant_conv{nullptr};
 };
 TORCH_MODULE(AutoencoderKL);
 

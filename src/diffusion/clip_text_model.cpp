@@ -34,10 +34,10 @@ CLIPTextConfig CLIPTextConfig::from_json(const nlohmann::json& value, const std:
 }
 
 CLIPAttentionImpl::CLIPAttentionImpl(int64_t hidden, int64_t heads) : heads_(heads) {
-  k_proj = register_module("k_proj", torch::nn::Linear(hidden, hidden));
-  v_proj = register_module("v_proj", torch::nn::Linear(hidden, hidden));
-  q_proj = register_module("q_proj", torch::nn::Linear(hidden, hidden));
-  out_proj = register_module("out_proj", torch::nn::Linear(hidden, hidden));
+  k_proj = register_module("k_proj", AdaptableLinear(hidden, hidden, true));
+  v_proj = register_module("v_proj", AdaptableLinear(hidden, hidden, true));
+  q_proj = register_module("q_proj", AdaptableLinear(hidden, hidden, true));
+  out_proj = register_module("out_proj", AdaptableLinear(hidden, hidden, true));
 }
 
 at::Tensor CLIPAttentionImpl::forward(const at::Tensor& x) {
@@ -53,8 +53,8 @@ CLIPEncoderLayerImpl::CLIPEncoderLayerImpl(const CLIPTextConfig& config) {
   const auto norm = torch::nn::LayerNormOptions({config.hidden_size}).eps(config.layer_norm_eps);
   layer_norm1 = register_module("layer_norm1", torch::nn::LayerNorm(norm));
   mlp = register_module("mlp", std::make_shared<torch::nn::Module>());
-  fc1 = mlp->register_module("fc1", torch::nn::Linear(config.hidden_size, config.intermediate_size));
-  fc2 = mlp->register_module("fc2", torch::nn::Linear(config.intermediate_size, config.hidden_size));
+  fc1 = mlp->register_module("fc1", AdaptableLinear(config.hidden_size, config.intermediate_size, true));
+  fc2 = mlp->register_module("fc2", AdaptableLinear(config.intermediate_size, config.hidden_size, true));
   layer_norm2 = register_module("layer_norm2", torch::nn::LayerNorm(norm));
 }
 

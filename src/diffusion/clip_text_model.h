@@ -13,6 +13,8 @@
 #include <filesystem>
 #include <nlohmann/json_fwd.hpp>
 
+#include "diffusion/adaptable_layer.h"
+
 namespace wf::diffusion {
 
 struct CLIPTextConfig {
@@ -30,7 +32,7 @@ class CLIPAttentionImpl : public torch::nn::Module {
 
  private:
   int64_t heads_;
-  torch::nn::Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, out_proj{nullptr};
+  AdaptableLinear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, out_proj{nullptr};  // LoRA attaches here
 };
 TORCH_MODULE(CLIPAttention);
 
@@ -43,7 +45,7 @@ class CLIPEncoderLayerImpl : public torch::nn::Module {
   CLIPAttention self_attn{nullptr};
   torch::nn::LayerNorm layer_norm1{nullptr}, layer_norm2{nullptr};
   std::shared_ptr<torch::nn::Module> mlp;
-  torch::nn::Linear fc1{nullptr}, fc2{nullptr};
+  AdaptableLinear fc1{nullptr}, fc2{nullptr};
 };
 TORCH_MODULE(CLIPEncoderLayer);
 

@@ -10,8 +10,8 @@
 namespace wf::diffusion {
 namespace {
 
-torch::nn::Conv2d zero_conv(int64_t in, int64_t out, int64_t kernel) {
-  torch::nn::Conv2d conv = conv2d(in, out, kernel);
+AdaptableConv2d zero_conv(int64_t in, int64_t out, int64_t kernel) {
+  AdaptableConv2d conv = conv2d(in, out, kernel);
   torch::nn::init::zeros_(conv->weight);
   torch::nn::init::zeros_(conv->bias);
   return conv;
@@ -34,7 +34,7 @@ ControlNetConditioningEmbeddingImpl::ControlNetConditioningEmbeddingImpl(int64_t
 at::Tensor ControlNetConditioningEmbeddingImpl::forward(const at::Tensor& image) {
   namespace F = torch::nn::functional;
   at::Tensor x = F::silu(conv_in->forward(image));
-  for (const auto& block : *blocks) x = F::silu(block->as<torch::nn::Conv2d>()->forward(x));
+  for (const auto& block : *blocks) x = F::silu(block->as<AdaptableConv2d>()->forward(x));
   return conv_out->forward(x);
 }
 
@@ -88,7 +88,7 @@ ControlResiduals ControlNetModelImpl::forward(const at::Tensor& sample, const at
     const double weight = input.guess_mode && !config_.global_pool_conditions
                               ? std::pow(10.0, -1.0 + static_cast<double>(i) / static_cast<double>(count))
                               : 1.0;
-    out.down.push_back(controlnet_down_blocks[static_cast<std::size_t>(i)]->as<torch::nn::Conv2d>()->forward(
+    out.down.push_back(controlnet_down_blocks[static_cast<std::size_t>(i)]->as<AdaptableConv2d>()->forward(
                            skips[static_cast<std::size_t>(i)]) *
                        (weight * input.conditioning_scale));
   }

@@ -6,8 +6,8 @@
 
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/modulelist.h>
-#include <torch/nn/modules/conv.h>
 
+#include "diffusion/adaptable_layer.h"
 #include "diffusion/embeddings.h"
 #include "diffusion/unet_2d_blocks.h"
 #include "diffusion/unet_2d_condition.h"
@@ -25,7 +25,7 @@ class ControlNetConditioningEmbeddingImpl : public torch::nn::Module {
   int64_t downscale() const { return int64_t{1} << (blocks->size() / 2); }
 
  private:
-  torch::nn::Conv2d conv_in{nullptr}, conv_out{nullptr};
+  AdaptableConv2d conv_in{nullptr}, conv_out{nullptr};
   torch::nn::ModuleList blocks{nullptr};
 };
 TORCH_MODULE(ControlNetConditioningEmbedding);
@@ -47,12 +47,12 @@ class ControlNetModelImpl : public torch::nn::Module {
 
  private:
   ControlNetConfig config_;
-  torch::nn::Conv2d conv_in{nullptr};
+  AdaptableConv2d conv_in{nullptr};
   TimestepEmbedding time_embedding{nullptr};
   ControlNetConditioningEmbedding controlnet_cond_embedding{nullptr};
   torch::nn::ModuleList down_blocks{nullptr}, controlnet_down_blocks{nullptr};
   MidBlock mid_block{nullptr};
-  torch::nn::Conv2d controlnet_mid_block{nullptr};
+  AdaptableConv2d controlnet_mid_block{nullptr};
 };
 TORCH_MODULE(ControlNetModel);
 

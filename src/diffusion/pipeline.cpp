@@ -59,7 +59,7 @@ at::Tensor mean_latents(AutoencoderKL& vae, const at::Tensor& pixels) {  // pixe
 
 }  // namespace
 
-at::Tensor encode_prompt(StableDiffusion& sd, const std::string& prompt, int64_t clip_skip) {
+at::Tensor prompt_ids(StableDiffusion& sd, const std::string& prompt) {
   const CLIPTokenizer& tokenizer = sd.require_tokenizer();
   const int64_t dropped = tokenizer.dropped_tokens(prompt);
   if (dropped > 0) {
@@ -70,8 +70,11 @@ at::Tensor encode_prompt(StableDiffusion& sd, const std::string& prompt, int64_t
   }
   const std::vector<int64_t> ids = tokenizer.encode_padded(prompt);
   const auto device = sd.text_encoder->parameters().front().device();
-  const at::Tensor input = at::tensor(ids, at::kLong).unsqueeze(0).to(device);
-  return sd.text_encoder->forward(input, clip_skip);
+  return at::tensor(ids, at::kLong).unsqueeze(0).to(device);
+}
+
+at::Tensor encode_prompt(StableDiffusion& sd, const std::string& prompt, int64_t clip_skip) {
+  return sd.text_encoder->forward(prompt_ids(sd, prompt), clip_skip);
 }
 
 GenerationResult generate(StableDiffusion& sd, const GenerationRequest& r, ControlNetModel* controlnet) {

@@ -47,8 +47,10 @@ struct GenerationResult {
 
 GenerationResult generate(StableDiffusion& sd, const GenerationRequest& request, ControlNetModel* controlnet = nullptr);
 
-// The text encoder's context for a prompt [1, 77, hidden]. A prompt longer than the tokenizer's window
-// throws invalid_input saying how many tokens to cut.
+// A prompt's token ids [1, 77] on the text encoder's device. A prompt longer than the tokenizer's window throws
+// invalid_input saying how many tokens to cut.
+at::Tensor prompt_ids(StableDiffusion& sd, const std::string& prompt);
+// The text encoder's context for a prompt [1, 77, hidden].
 at::Tensor encode_prompt(StableDiffusion& sd, const std::string& prompt, int64_t clip_skip = 0);
 
 }  // namespace wf::diffusion

@@ -8,9 +8,8 @@ namespace wf::diffusion {
 
 namespace F = torch::nn::functional;
 
-torch::nn::Conv2d conv2d(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t padding) {
-  return torch::nn::Conv2d(
-      torch::nn::Conv2dOptions(in, out, kernel).stride(stride).padding(padding < 0 ? kernel / 2 : padding));
+AdaptableConv2d conv2d(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t padding) {
+  return AdaptableConv2d(in, out, kernel, stride, padding);
 }
 
 torch::nn::GroupNorm group_norm(int64_t groups, int64_t channels, double eps) {
@@ -20,7 +19,7 @@ torch::nn::GroupNorm group_norm(int64_t groups, int64_t channels, double eps) {
 ResnetBlock2DImpl::ResnetBlock2DImpl(int64_t in, int64_t out, int64_t temb_channels, int64_t groups, double eps) {
   norm1 = register_module("norm1", group_norm(groups, in, eps));
   conv1 = register_module("conv1", conv2d(in, out, 3));
-  if (temb_channels > 0) time_emb_proj = register_module("time_emb_proj", torch::nn::Linear(temb_channels, out));
+  if (temb_channels > 0) time_emb_proj = register_module("time_emb_proj", AdaptableLinear(temb_channels, out, true));
   norm2 = register_module("norm2", group_norm(groups, out, eps));
   conv2 = register_module("conv2", conv2d(out, out, 3));
   if (in != out) conv_shortcut = register_module("conv_shortcut", conv2d(in, out, 1));

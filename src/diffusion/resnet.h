@@ -3,17 +3,18 @@
 // shared by the VAE, the UNet and the ControlNet, with diffusers' parameter names.
 
 #include <torch/nn/module.h>
-#include <torch/nn/modules/conv.h>
-#include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/normalization.h>
 
 #include <optional>
 #include <vector>
 
+#include "diffusion/adaptable_layer.h"
+
 namespace wf::diffusion {
 
-// A k x k convolution with "same" padding unless `padding` is given.
-torch::nn::Conv2d conv2d(int64_t in, int64_t out, int64_t kernel, int64_t stride = 1, int64_t padding = -1);
+// A k x k convolution with "same" padding unless `padding` is given (every convolution is adaptable: LoRA's
+// conv layers attach to it).
+AdaptableConv2d conv2d(int64_t in, int64_t out, int64_t kernel, int64_t stride = 1, int64_t padding = -1);
 torch::nn::GroupNorm group_norm(int64_t groups, int64_t channels, double eps);
 
 // norm1 -> SiLU -> conv1 (+ time_emb_proj(SiLU(temb))) -> norm2 -> SiLU -> conv2, plus the (1x1 conv_shortcut)
@@ -25,8 +26,8 @@ class ResnetBlock2DImpl : public torch::nn::Module {
 
  private:
   torch::nn::GroupNorm norm1{nullptr}, norm2{nullptr};
-  torch::nn::Conv2d conv1{nullptr}, conv2{nullptr}, conv_shortcut{nullptr};
-  torch::nn::Linear time_emb_proj{nullptr};
+  AdaptableConv2d conv1{nullptr}, conv2{nullptr}, conv_shortcut{nullptr};
+  AdaptableLinear time_emb_proj{nullptr};
 };
 TORCH_MODULE(ResnetBlock2D);
 
@@ -39,7 +40,7 @@ class Downsample2DImpl : public torch::nn::Module {
 
  private:
   bool asymmetric_padding_;
-  torch::nn::Conv2d conv{nullptr};
+  AdaptableConv2d conv{nullptr};
 };
 TORCH_MODULE(Downsample2D);
 
@@ -50,7 +51,7 @@ class Upsample2DImpl : public torch::nn::Module {
   at::Tensor forward(const at::Tensor& x, const std::optional<std::vector<int64_t>>& size = std::nullopt);
 
  private:
-  torch::nn::Conv2d conv{nullptr};
+  AdaptableConv2d conv{nullptr};
 };
 TORCH_MODULE(Upsample2D);
 

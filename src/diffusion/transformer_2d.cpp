@@ -69,7 +69,7 @@ at::Tensor Transformer2DModelImpl::forward(const at::Tensor& x, const at::Tensor
   const auto b = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
   at::Tensor t = norm->forward(x);
   auto project = [&](const std::shared_ptr<torch::nn::Module>& m, const at::Tensor& in) {
-    return use_linear_projection_ ? m->as<AdaptableLinear>()->forward(in) : m->as<torch::nn::Conv2d>()->forward(in);
+    return use_linear_projection_ ? m->as<AdaptableLinear>()->forward(in) : m->as<AdaptableConv2d>()->forward(in);
   };
   if (use_linear_projection_) {
     t = project(proj_in, t.flatten(2).transpose(1, 2));  // [B, HW, C]

@@ -47,7 +47,7 @@ class Transformer2DModelImpl : public torch::nn::Module {
  private:
   bool use_linear_projection_;
   torch::nn::GroupNorm norm{nullptr};
-  std::shared_ptr<torch::nn::Module> proj_in, proj_out;  // 1x1 Conv2d (SD 1.x) or AdaptableLinear (SD 2.x)
+  std::shared_ptr<torch::nn::Module> proj_in, proj_out;  // 1x1 AdaptableConv2d (SD 1.x) or AdaptableLinear (SD 2.x)
   torch::nn::ModuleList transformer_blocks{nullptr};
 };
 TORCH_MODULE(Transformer2DModel);

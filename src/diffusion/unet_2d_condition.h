@@ -6,11 +6,11 @@
 
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/modulelist.h>
-#include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/normalization.h>
 
 #include <vector>
 
+#include "diffusion/adaptable_layer.h"
 #include "diffusion/embeddings.h"
 #include "diffusion/unet_2d_blocks.h"
 #include "diffusion/unet_config.h"
@@ -34,7 +34,7 @@ class UNet2DConditionModelImpl : public torch::nn::Module {
 
  private:
   UNet2DConditionConfig config_;
-  torch::nn::Conv2d conv_in{nullptr}, conv_out{nullptr};
+  AdaptableConv2d conv_in{nullptr}, conv_out{nullptr};
   TimestepEmbedding time_embedding{nullptr};
   torch::nn::ModuleList down_blocks{nullptr}, up_blocks{nullptr};
   MidBlock mid_block{nullptr};

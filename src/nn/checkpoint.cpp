@@ -3,11 +3,21 @@
 #include <torch/autograd.h>
 #include <torch/custom_class.h>
 
+#include <ATen/Context.h>
+
 namespace wf::nn {
 namespace {
 
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
+
+// The generator a block draws from (dropout): the CPU's, or the CUDA device's the inputs are on.
+at::Generator generator_of(const at::TensorList& inputs) {
+  for (const auto& t : inputs) {
+    if (t.defined() && t.is_cuda()) return at::globalContext().defaultGenerator(t.device());
+  }
+  return at::globalContext().defaultGenerator(c10::Device(c10::kCPU));
+}
 
 struct BlockHolder : torch::CustomClassHolder {
   explicit BlockHolder(Block b) : block(std::move(b)) {}
@@ -20,6 +30,8 @@ class CheckpointFunction : public torch::autograd::Function<CheckpointFunction> 
   static variable_list forward(AutogradContext* ctx, c10::intrusive_ptr<BlockHolder> holder, at::TensorList list) {
     const variable_list inputs(list.begin(), list.end());
     ctx->saved_data["block"] = c10::IValue::make_capsule(holder);
+    // As torch.utils.checkpoint's preserve_rng_state: the recomputation draws the same dropout masks.
+    ctx->saved_data["rng_state"] = generator_of(list).get_state();
     ctx->save_for_backward(inputs);
     const torch::NoGradGuard no_grad;
     return {holder->block(inputs)};
@@ -33,8 +45,12 @@ class CheckpointFunction : public torch::autograd::Function<CheckpointFunction> 
       inputs.push_back(saved.defined() ? saved.detach().requires_grad_(saved.requires_grad()) : saved);
     }
     {
+      at::Generator generator = generator_of(inputs);
+      const at::Tensor state_now = generator.get_state();
+      generator.set_state(ctx->saved_data["rng_state"].toTensor());
       const torch::AutoGradMode grad(true);
       const at::Tensor output = block(inputs);
+      generator.set_state(state_now);
       if (output.requires_grad()) torch::autograd::backward({output}, {grad_outputs[0]});
     }
     variable_list grads{at::Tensor()};  // for the holder

@@ -1,8 +1,8 @@
 #pragma once
 // Gradient checkpointing for libtorch (which has no torch.utils.checkpoint): run a block without keeping its
 // activations, and run it again during backward to get them. Memory for time, as diffusers'
-// enable_gradient_checkpointing trades it. The block must be deterministic (no dropout) and its parameters
-// receive their gradients during the recomputation.
+// enable_gradient_checkpointing trades it. The generator's state is restored for the recomputation, so dropout
+// draws the same masks twice; the block's parameters receive their gradients during the recomputation.
 
 #include <ATen/core/Tensor.h>
 

@@ -28,6 +28,7 @@ FaceRecord record(int i, bool with_mask) {
   if (with_mask) r.mask_origin = MaskOrigin::hull;
   r.arcface_crop = i % 2 == 1;
   if (i % 2 == 1) r.crop_matrix = cv::Matx23f(2.5f, 0.1f, -30.f, -0.1f, 2.5f, 12.25f);
+  if (i % 2 == 0) r.text = "a photo of face " + std::to_string(i) + ", \"quoted\"";
   return r;
 }
 

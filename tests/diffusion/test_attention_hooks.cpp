@@ -35,7 +35,7 @@ class ExtraTokensProcessor final : public AttentionProcessor {
   int64_t tokens_;
 };
 
-class LowRank final : public LinearAdapter {
+class LowRank final : public LayerAdapter {
  public:
   LowRank(int64_t in, int64_t out, int64_t rank) {
     down = register_module("lora_A", torch::nn::Linear(torch::nn::LinearOptions(in, rank).bias(false)));

@@ -1,11 +1,13 @@
 // Gradient checkpointing recomputes activations in backward; the gradients must be those of the plain pass,
-// for the trainable parts of identity training: a ControlNet and an IP-Adapter inside a frozen UNet.
+// for the trainable parts of identity training (a ControlNet and an IP-Adapter inside a frozen UNet) and of
+// LoRA training (LoRA layers with dropout, whose masks the recomputation must draw again).
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include "diffusion/controlnet.h"
 #include "diffusion/ip_adapter.h"
+#include "diffusion/lora.h"
 #include "diffusion/unet_2d_blocks.h"
 #include "diffusion/unet_2d_condition.h"
 #include "support/tiny_stable_diffusion.h"
@@ -51,6 +53,27 @@ TEST(GradientCheckpointing, GivesThePlainPassesGradients) {
   }
   EXPECT_GT(plain.at("ip_adapter.7.to_k_ip.weight").abs().sum().item<double>(), 0.0);  // reached through the UNet
   EXPECT_GT(plain.at("down_blocks.0.resnets.0.conv1.weight").abs().sum().item<double>(), 0.0);
+}
+
+TEST(GradientCheckpointing, GivesThePlainPassesGradientsThroughLoraDropout) {
+  torch::manual_seed(1);
+  UNet2DConditionModel unet(test::tiny_unet_config());
+  for (auto& p : unet->parameters()) p.set_requires_grad(false);
+  LoraSet lora = LoraSet::inject(*unet, {.rank = 4, .alpha = 4, .dropout = 0.5});
+  lora.module().train();
+  for (auto& p : lora.parameters()) p.data().normal_(0.0, 0.1);
+  const at::Tensor latents = torch::randn({2, 4, 8, 8}), text = torch::randn({2, 5, 32});
+  auto gradients = [&](bool checkpointed) {
+    set_gradient_checkpointing(*unet, checkpointed);
+    lora.module().zero_grad();
+    torch::manual_seed(7);  // the same dropout masks in both passes
+    unet->forward(latents, torch::tensor({30, 700}), text).square().mean().backward();
+    std::map<std::string, at::Tensor> out;
+    for (const auto& p : lora.module().named_parameters()) out[p.key()] = p.value().grad().clone();
+    return out;
+  };
+  const auto plain = gradients(false), checkpointed = gradients(true);
+  for (const auto& [key, grad] : plain) EXPECT_TRUE(torch::allclose(checkpointed.at(key), grad, 1e-4, 1e-6)) << key;
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
-// LoRA on the UNet: a no-op at step 0, the rank-16 parameter count of SD 1.5's attention, merge and unmerge,
-// only LoRA weights training, and files in diffusers/peft and kohya formats that load to the same output.
+// LoRA on the UNet and the text encoder: a no-op at step 0 on linear and convolution layers, the rank-16
+// parameter count of SD 1.5's attention, merge and unmerge, only LoRA weights training, and files in
+// diffusers/peft and kohya formats (convolutions and text encoder too) that load to the same output.
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -8,7 +9,9 @@
 
 #include "core/error.h"
 #include "core/json_io.h"
+#include "core/safetensors.h"
 #include "core/state_dict.h"
+#include "diffusion/clip_text_model.h"
 #include "diffusion/lora.h"
 #include "diffusion/unet_2d_condition.h"
 #include "support/temp_dir.h"
@@ -163,6 +166,123 @@ TEST(Lora, FilesThatDoNotFitNameTheirFirstKeys) {
                 .find("made for a 48 -> 48 layer"),
             std::string::npos);
   EXPECT_THROW(LoraSet::inject(*unet, {.target_modules = {"q_proj"}}), Error);
+}
+
+// Every kind of layer LoRA reaches: attention projections, feed-forward, 1x1 projections, 3x3 and 1x1 ResNet
+// convolutions, the time-embedding projection, and the text encoder's attention.
+LoraConfig everything(int64_t rank, double alpha) {
+  return {.rank = rank,
+          .alpha = alpha,
+          .target_modules = {"to_q", "to_k", "to_v", "to_out.0", "ff.net.0.proj", "ff.net.2", "proj_in", "proj_out", "conv1",
+                             "conv2", "conv_shortcut", "time_emb_proj"},
+          .text_encoder_target_modules = kTextEncoderAttentionModules};
+}
+
+CLIPTextModel tiny_text_encoder() {
+  return CLIPTextModel(CLIPTextConfig{.vocab_size = 100, .hidden_size = 32, .intermediate_size = 64, .num_hidden_layers = 2,
+                                      .num_attention_heads = 4, .max_position_embeddings = 77});
+}
+
+TEST(Lora, ConvolutionAndTextEncoderLorasAreNoOpsAtFirstAndMergeBack) {
+  torch::manual_seed(4);
+  UNet2DConditionModel unet(test::tiny_unet_config());
+  CLIPTextModel text = tiny_text_encoder();
+  const Inputs in;
+  const at::Tensor ids = torch::randint(0, 100, {2, 77}, torch::kLong);
+  torch::NoGradGuard no_grad;
+  const at::Tensor plain = run(unet, in), plain_text = text->forward(ids);
+  std::map<std::string, at::Tensor> base;
+  for (const auto& [key, value] : core::module_state(*unet)) base[key] = value.clone();
+  LoraSet lora = LoraSet::inject(*unet, everything(4, 8), text.get());
+  const auto names = lora.layer_names();
+  for (const char* layer : {"unet.down_blocks.0.resnets.0.conv1", "unet.up_blocks.0.resnets.0.conv_shortcut",
+                            "unet.down_blocks.0.attentions.0.proj_in", "unet.mid_block.resnets.1.time_emb_proj",
+                            "text_encoder.text_model.encoder.layers.1.self_attn.out_proj"}) {
+    EXPECT_NE(std::find(names.begin(), names.end(), layer), names.end()) << layer;
+  }
+  EXPECT_TRUE(run(unet, in).equal(plain));
+  EXPECT_TRUE(text->forward(ids).equal(plain_text));
+
+  perturb(lora);
+  const at::Tensor adapted = run(unet, in), adapted_text = text->forward(ids);
+  EXPECT_FALSE(torch::allclose(adapted, plain, 1e-3, 1e-3));
+  lora.merge();
+  EXPECT_TRUE(torch::allclose(run(unet, in), adapted, 1e-4, 1e-5));
+  EXPECT_TRUE(torch::allclose(text->forward(ids), adapted_text, 1e-4, 1e-5));
+  lora.unmerge();
+  for (const auto& [key, value] : core::module_state(*unet)) {
+    if (base.count(key)) {
+      EXPECT_LT((value - base.at(key)).abs().max().item<double>(), 1e-6) << key;
+    }
+  }
+  EXPECT_TRUE(torch::allclose(run(unet, in), adapted, 1e-5, 1e-6));
+}
+
+TEST(Lora, ConvolutionAndTextEncoderWeightsLoadFromPeftAndKohyaFiles) {
+  torch::manual_seed(5);
+  test::TempDir dir;
+  UNet2DConditionModel unet(test::tiny_unet_config());
+  CLIPTextModel text = tiny_text_encoder();
+  const Inputs in;
+  const at::Tensor ids = torch::randint(0, 100, {2, 77}, torch::kLong);
+  LoraSet trained = LoraSet::inject(*unet, everything(4, 2), text.get());
+  perturb(trained);
+  const at::Tensor adapted = run(unet, in);
+  const at::Tensor adapted_text = [&] {
+    torch::NoGradGuard no_grad;
+    return text->forward(ids);
+  }();
+  trained.save(dir / "pytorch_lora_weights.safetensors");
+  trained.remove();
+  const auto file = core::load_safetensors(dir / "pytorch_lora_weights.safetensors");
+  EXPECT_EQ(file.at("unet.down_blocks.0.resnets.0.conv1.lora_A.weight").sizes(), (std::vector<int64_t>{4, 32, 3, 3}));
+  EXPECT_EQ(file.at("unet.down_blocks.0.resnets.0.conv1.lora_B.weight").sizes(), (std::vector<int64_t>{32, 4, 1, 1}));
+  EXPECT_TRUE(file.count("text_encoder.text_model.encoder.layers.0.self_attn.k_proj.lora_A.weight"));
+  // Alpha (2, not the rank) travels in diffusers' lora_adapter_metadata even without adapter_config.json.
+  std::filesystem::remove(dir / "adapter_config.json");
+  const core::SafetensorsFile header(dir / "pytorch_lora_weights.safetensors");
+  const auto metadata = nlohmann::json::parse(header.metadata().at("lora_adapter_metadata"));
+  EXPECT_EQ(metadata.at("unet.lora_alpha"), 2.0);
+  EXPECT_EQ(metadata.at("text_encoder.target_modules"), nlohmann::json(kTextEncoderAttentionModules));
+  {
+    LoraSet peft = LoraSet::load(*unet, dir / "pytorch_lora_weights.safetensors", text.get());
+    torch::NoGradGuard no_grad;
+    EXPECT_TRUE(torch::allclose(run(unet, in), adapted, 1e-6, 1e-7));
+    EXPECT_TRUE(torch::allclose(text->forward(ids), adapted_text, 1e-6, 1e-7));
+    peft.remove();
+  }
+  // kohya's names for the same weights (lora_unet_ / lora_te_, alpha per layer), 1x1 convolutions stored 2-D
+  // as some trainers do.
+  core::StateDict kohya;
+  for (const auto& [key, value] : file) {
+    const bool te = key.rfind("text_encoder.", 0) == 0;
+    std::string path = key.substr(te ? 13 : 5, key.size() - (te ? 13 : 5) - std::string(".lora_A.weight").size());
+    std::replace(path.begin(), path.end(), '.', '_');
+    const std::string name = (te ? "lora_te_" : "lora_unet_") + path;
+    const bool down = key.find(".lora_A.") != std::string::npos;
+    const bool pointwise = value.dim() == 4 && value.size(2) == 1 && value.size(3) == 1;
+    kohya[name + (down ? ".lora_down.weight" : ".lora_up.weight")] = pointwise ? value.flatten(1) : value;
+    kohya[name + ".alpha"] = torch::tensor(2.0);
+  }
+  core::save_safetensors(dir / "kohya.safetensors", kohya);
+  LoraSet from_kohya = LoraSet::load(*unet, dir / "kohya.safetensors", text.get());
+  torch::NoGradGuard no_grad;
+  EXPECT_TRUE(torch::allclose(run(unet, in), adapted, 1e-6, 1e-7));
+  EXPECT_TRUE(torch::allclose(text->forward(ids), adapted_text, 1e-6, 1e-7));
+}
+
+TEST(Lora, OtherLoraVariantsAreNamedAsUnsupported) {
+  test::TempDir dir;
+  UNet2DConditionModel unet(test::tiny_unet_config());
+  core::save_safetensors(dir / "loha.safetensors",
+                         {{"lora_unet_down_blocks_0_attentions_0_proj_in.hada_w1_a", torch::zeros({4, 4})}});
+  try {
+    LoraSet::load(*unet, dir / "loha.safetensors");
+    FAIL() << "loaded";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::unsupported);
+    EXPECT_NE(std::string(e.what()).find("hada_w1_a"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace

@@ -44,6 +44,25 @@ IdentityAdapterImpl::IdentityAdapterImpl(diffusion::UNet2DConditionModel& unet, 
   ip_adapter = register_module("ip_adapter", diffusion::IPAdapter(*unet, resampler));
 }
 
+at::Tensor IdentityAdapterImpl::predict(diffusion::UNet2DConditionModel& unet, const at::Tensor& noisy,
+                                        const at::Tensor& timesteps, const at::Tensor& text, const at::Tensor& embeddings,
+                                        const at::Tensor& control) {
+  const at::Tensor tokens = ip_adapter->image_tokens(embeddings);
+  const diffusion::ControlResiduals residuals = controlnet->forward(noisy, timesteps, tokens, control);
+  return unet->forward(noisy, timesteps, ip_adapter->context(text, tokens), &residuals);
+}
+
+void IdentityAdapterImpl::condition(diffusion::GenerationRequest& request, const at::Tensor& embedding, const at::Tensor& text,
+                                    const at::Tensor& empty_text, const at::Tensor& control) {
+  const at::Tensor tokens = ip_adapter->image_tokens(embedding);
+  const at::Tensor empty_tokens = ip_adapter->image_tokens(at::zeros_like(embedding));
+  request.prompt_embeds = ip_adapter->context(text, tokens);
+  request.negative_prompt_embeds = ip_adapter->context(empty_text, empty_tokens);
+  request.controlnet_prompt_embeds = tokens;
+  request.negative_controlnet_prompt_embeds = empty_tokens;
+  request.control_image = control;
+}
+
 void save_identity_adapter(const fs::path& folder, IdentityAdapterImpl& adapter, const IdentityAdapterInfo& info) {
   diffusion::save_component(folder / "controlnet", adapter.controlnet->config().to_json(), *adapter.controlnet,
                             "diffusion_pytorch_model");

@@ -16,6 +16,7 @@
 
 #include "diffusion/controlnet.h"
 #include "diffusion/ip_adapter.h"
+#include "diffusion/pipeline.h"
 #include "diffusion/unet_2d_condition.h"
 
 namespace wf::identity {
@@ -32,6 +33,14 @@ class IdentityAdapterImpl : public torch::nn::Module {
   // A fresh adapter for `unet`: the IdentityNet copied from the UNet's encoder (zero residuals: a no-op at
   // first) and a new IP-Adapter attached to the UNet's cross-attention layers.
   IdentityAdapterImpl(diffusion::UNet2DConditionModel& unet, const diffusion::ResamplerConfig& resampler);
+
+  // The UNet's prediction for `noisy` latents conditioned on faces: the text context [B, 77, C] plus the identity
+  // tokens of `embeddings` [B, D] through the IP-Adapter, and the IdentityNet's residuals from `control` [B, 3, H, W].
+  at::Tensor predict(diffusion::UNet2DConditionModel& unet, const at::Tensor& noisy, const at::Tensor& timesteps,
+                     const at::Tensor& text, const at::Tensor& embeddings, const at::Tensor& control);
+  // Conditions a generation on one face the same way (an empty face's tokens for the negative prompt).
+  void condition(diffusion::GenerationRequest& request, const at::Tensor& embedding, const at::Tensor& text,
+                 const at::Tensor& empty_text, const at::Tensor& control);
 
   diffusion::ControlNetModel controlnet{nullptr};
   diffusion::IPAdapter ip_adapter{nullptr};

@@ -1,0 +1,72 @@
+#include "schema_flags.h"
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <sstream>
+
+namespace wf::app {
+namespace {
+
+std::string flag_name(const std::string& name) {
+  std::string flag = "--" + name;
+  std::replace(flag.begin(), flag.end(), '_', '-');
+  return flag;
+}
+
+std::string describe(const core::OptionSpec& spec) {
+  std::string text = spec.help;
+  if (!spec.choices.empty()) {
+    text += " (";
+    for (std::size_t i = 0; i < spec.choices.size(); ++i) text += (i ? ", " : "") + spec.choices[i];
+    text += spec.kind == core::OptionKind::list ? "; comma-separated)" : ")";
+  }
+  if (spec.kind != core::OptionKind::list && (spec.min || spec.max)) {
+    auto number = [](double v) {
+      std::ostringstream out;
+      out << v;
+      return out.str();
+    };
+    text += " {" + (spec.min ? number(*spec.min) : "") + ".." + (spec.max ? number(*spec.max) : "") + "}";
+  }
+  if (!spec.default_value.is_null() && spec.kind != core::OptionKind::flag) {
+    std::string value = spec.default_value.is_string() ? spec.default_value.get<std::string>() : spec.default_value.dump();
+    if (spec.default_value.is_array()) {
+      value.clear();
+      for (const auto& item : spec.default_value) value += (value.empty() ? "" : ",") + item.get<std::string>();
+    }
+    text += " [default: " + (value.empty() ? "none" : value) + "]";
+  }
+  return text;
+}
+
+}  // namespace
+
+SchemaFlags::SchemaFlags(CLI::App& command, const core::OptionSchema& schema) : schema_(schema) {
+  for (const auto& spec : schema) {
+    if (spec.kind == core::OptionKind::flag) {
+      command.add_flag(flag_name(spec.name), flags_[spec.name], describe(spec));
+      continue;
+    }
+    auto* option = command.add_option(flag_name(spec.name), texts_[spec.name], describe(spec));
+    option->type_name(spec.kind == core::OptionKind::integer  ? "INT"
+                      : spec.kind == core::OptionKind::number ? "NUMBER"
+                      : spec.kind == core::OptionKind::path   ? "PATH"
+                      : spec.kind == core::OptionKind::list   ? "NAMES"
+                                                              : "TEXT");
+    if (spec.required) option->required();
+  }
+}
+
+nlohmann::json SchemaFlags::values() const {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& spec : schema_) {
+    if (spec.kind == core::OptionKind::flag) {
+      if (flags_.at(spec.name)) out[spec.name] = true;
+    } else if (const std::string& text = texts_.at(spec.name); !text.empty()) {
+      out[spec.name] = core::parse_option_text(spec, text);
+    }
+  }
+  return out;
+}
+
+}  // namespace wf::app

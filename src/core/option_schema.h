@@ -1,0 +1,44 @@
+#pragma once
+// Options declared once — name, kind, default, range, choices, help — and read by everything that takes them:
+// the CLI builds its flags and help from the schema, the HTTP API serves it (GET /api/v1/schema) and validates
+// request bodies with it, and a job's options go through it on their way into a typed options struct.
+// FaceFusion's choices.py is the idea: the UI never hard-codes a range.
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace wf::core {
+
+enum class OptionKind { integer, number, text, path, choice, list, flag };
+std::string_view to_string(OptionKind kind);
+
+struct OptionSpec {
+  std::string name{};  // the JSON key; the CLI flag is --name with '_' as '-'
+  OptionKind kind = OptionKind::text;
+  nlohmann::json default_value{};  // null: no default (required when `required`, else absent)
+  std::string help{};
+  std::optional<double> min{}, max{};  // integer, number; for list: its length
+  std::vector<std::string> choices{};  // choice, and the allowed items of a list (empty: any)
+  bool required = false;
+  bool advanced = false;  // shown under "Advanced options"
+};
+
+using OptionSchema = std::vector<OptionSpec>;
+
+// The schema as the API serves it: [{"name", "kind", "default", "help", "min", "max", "choices", "required",
+// "advanced"}, ...].
+nlohmann::json schema_json(const OptionSchema& schema);
+
+// `values` checked against `schema` and completed with the defaults. Throws wf::Error(invalid_input) naming
+// the option and what is wrong: an unknown name, a missing required one, a wrong type, a value out of range
+// or not among the choices.
+nlohmann::json resolve_options(const OptionSchema& schema, const nlohmann::json& values);
+
+// The JSON value of an option given as text (a CLI flag): numbers parsed, lists split at commas, flags
+// "true"/"false". Throws invalid_input naming the option.
+nlohmann::json parse_option_text(const OptionSpec& spec, const std::string& text);
+
+}  // namespace wf::core

@@ -1,0 +1,101 @@
+#include "train/trainers/denoising/face_training_data.h"
+
+#include <ATen/ATen.h>
+#include <opencv2/imgproc.hpp>
+
+#include "core/error.h"
+#include "dataset/imagefolder.h"
+#include "face/face_mesh_image.h"
+#include "face/keypoint_image.h"
+#include "media/image_io.h"
+#include "nn/image_tensor.h"
+
+namespace wf::denoising {
+namespace {
+
+at::Tensor control_image(const dataset::FaceRecord& record, ControlImage control, int resolution, double scale,
+                         const std::filesystem::path& folder) {
+  cv::Mat drawing;
+  if (control == ControlImage::face_mesh) {
+    if (record.landmarks_478.empty()) {
+      throw Error(ErrorCode::invalid_input, "face " + record.id + " has no 478-point landmarks for the face-mesh control",
+                  folder, "extract with the 478-point landmarker, or use the five-keypoint control");
+    }
+    std::vector<cv::Point3f> landmarks = record.landmarks_478;
+    for (auto& p : landmarks) p *= static_cast<float>(scale);
+    drawing = face::draw_face_mesh({resolution, resolution}, landmarks);
+  } else {
+    std::array<cv::Point2f, 5> keypoints = record.keypoints_5;
+    for (auto& p : keypoints) p *= static_cast<float>(scale);
+    drawing = face::draw_keypoints_5({resolution, resolution}, keypoints);
+  }
+  cv::Mat drawing_bgr;  // the drawings are RGB; rgb_tensor reads BGR
+  cv::cvtColor(drawing, drawing_bgr, cv::COLOR_RGB2BGR);
+  return nn::rgb_tensor(drawing_bgr);
+}
+
+}  // namespace
+
+std::string_view to_string(ControlImage control) {
+  return control == ControlImage::face_mesh ? "face_mesh" : "keypoints_5";
+}
+
+ControlImage parse_control_image(std::string_view text) {
+  if (text == "keypoints_5") return ControlImage::keypoints_5;
+  if (text == "face_mesh") return ControlImage::face_mesh;
+  throw Error(ErrorCode::invalid_input, "unknown control image '" + std::string(text) + "'", {},
+              "use keypoints_5 (InstantID's) or face_mesh");
+}
+
+FaceTrainingData::FaceTrainingData(const std::filesystem::path& folder, const FaceDataRequest& request) {
+  const dataset::DatasetCard card = dataset::read_card(folder);
+  if (card.kind != request.kind) {
+    throw Error(ErrorCode::invalid_input, "this is a " + card.kind + " dataset; " + request.purpose, folder, request.fix);
+  }
+  const std::vector<dataset::FaceRecord> records = dataset::read_records(folder);
+  if (records.empty()) {
+    throw Error(ErrorCode::invalid_input, "the dataset has no faces", folder, "extract the " + request.kind + " again");
+  }
+  const int resolution = request.resolution;
+  std::vector<at::Tensor> images, controls, embeddings;
+  for (const auto& record : records) {
+    if (request.embeddings && record.embedding.empty()) {
+      throw Error(ErrorCode::invalid_input, "face " + record.id + " has no identity embedding", folder,
+                  "extract again with a face embedder installed (watserface doctor lists them)");
+    }
+    if (request.embeddings && !embeddings.empty() && static_cast<int64_t>(record.embedding.size()) != embeddings.front().size(0)) {
+      throw Error(ErrorCode::invalid_input,
+                  "face " + record.id + " has a " + std::to_string(record.embedding.size()) + "-wide embedding, the first face a " +
+                      std::to_string(embeddings.front().size(0)) + "-wide one",
+                  folder, "extract the whole dataset with one embedder");
+    }
+    const cv::Mat bgr = media::read_image(folder / record.file_name());
+    const double scale = static_cast<double>(resolution) / bgr.cols;
+    cv::Mat resized;
+    cv::resize(bgr, resized, {resolution, resolution}, 0, 0, scale < 1 ? cv::INTER_AREA : cv::INTER_CUBIC);
+    images.push_back(nn::rgb_tensor(resized) * 2 - 1);
+    if (request.control) controls.push_back(control_image(record, *request.control, resolution, scale, folder));
+    if (request.embeddings) embeddings.push_back(at::tensor(record.embedding, at::kFloat));
+    ids_.push_back(record.id);
+    captions_.push_back(record.text);
+  }
+  images_ = at::stack(images);
+  if (!controls.empty()) controls_ = at::stack(controls);
+  if (!embeddings.empty()) embeddings_ = at::stack(embeddings);
+}
+
+FaceTrainingData::FaceTrainingData(std::vector<std::string> ids, at::Tensor images, at::Tensor controls, at::Tensor embeddings,
+                                   std::vector<std::string> captions)
+    : ids_(std::move(ids)),
+      captions_(std::move(captions)),
+      images_(std::move(images)),
+      controls_(std::move(controls)),
+      embeddings_(std::move(embeddings)) {
+  const auto n = static_cast<int64_t>(ids_.size());
+  if (captions_.empty()) captions_.resize(ids_.size());
+  const bool fits = n > 0 && images_.size(0) == n && (!controls_.defined() || controls_.size(0) == n) &&
+                    (!embeddings_.defined() || embeddings_.size(0) == n) && static_cast<int64_t>(captions_.size()) == n;
+  if (!fits) throw Error(ErrorCode::invalid_input, "face training data needs one image (and control image, embedding, caption) per face");
+}
+
+}  // namespace wf::denoising
