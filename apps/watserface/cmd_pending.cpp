@@ -16,8 +16,6 @@ struct PendingVerb {
 };
 
 constexpr PendingVerb kPending[] = {
-    {"swap", "Swap the source face into the target video (generative, ONNX or offline engine)",
-     "the swap milestone"},
     {"review", "Scan a swapped video for weak frames and repair them", "the review and repair milestone"},
     {"bench", "Measure extraction, training and swap speed on this machine", "the performance milestone"},
 };

@@ -17,6 +17,7 @@
 
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/videoio.hpp>
 #include <nlohmann/json.hpp>
 
 #include "diffusion/lora.h"
@@ -54,7 +55,7 @@ TEST_F(Cli, EveryVerbHasHelp) {
 }
 
 TEST_F(Cli, VerbsOfLaterMilestonesSaySoWithStatusTwo) {
-  for (const char* verb : {"swap", "review", "bench"}) {
+  for (const char* verb : {"review", "bench"}) {
     const auto result = run({verb, "--source", "x.mp4"});
     EXPECT_EQ(result.status, 2) << verb;
     EXPECT_NE(result.output.find("not available yet"), std::string::npos) << result.output;
@@ -374,6 +375,34 @@ TEST_F(Cli, TrainLoraPlansTrainsAndChecksItsOptionsAsTheApiDoes) {
                               "32", "--steps", "2", "--lora", (home_ / "style/pytorch_lora_weights.safetensors").string(),
                               "--output", (home_ / "styled.png").string()});
   EXPECT_EQ(generated.status, 0) << generated.output;
+}
+
+TEST_F(Cli, SwapWritesThePlayableVideoAPreviewAndExplainsAMissingEngine) {
+  test::group_photo_clip(4).write(home_ / "party.mkv");
+  const std::string target = (home_ / "target").string(), source = (home_ / "source").string();
+  ASSERT_EQ(run({"extract", "--target", (home_ / "party.mkv").string(), "--output", target, "--crop", "128"}).status, 0);
+  ASSERT_EQ(run({"extract", "--source", "/usr/share/matplotlib/mpl-data/sample_data/grace_hopper.jpg", "--output", source})
+                .status,
+            0);
+  const auto swapped = run({"swap", "--source", source, "--target", target, "--output", (home_ / "out.mp4").string()});
+  ASSERT_EQ(swapped.status, 0) << swapped.output;
+  EXPECT_NE(swapped.output.find("4 of 4 frames swapped"), std::string::npos) << swapped.output;
+  EXPECT_TRUE(std::filesystem::exists(home_ / "out.swap.json"));
+  const auto preview = run({"swap", "--source", source, "--target", target, "--output", (home_ / "frame.png").string(),
+                            "--preview", "2", "--landmarks", "68", "--colour", "histogram"});
+  ASSERT_EQ(preview.status, 0) << preview.output;
+  cv::VideoCapture video((home_ / "party.mkv").string());
+  cv::Mat first;
+  ASSERT_TRUE(video.read(first));
+  EXPECT_EQ(cv::imread((home_ / "frame.png").string()).size(), first.size());
+  // The generative engine without SD 1.5, the ONNX engine without its file: status 5, where the files go.
+  for (const char* engine : {"generative", "onnx"}) {
+    const auto missing = run({"swap", "--source", source, "--target", target, "--output", (home_ / "x.mp4").string(),
+                              "--engine", engine});
+    EXPECT_EQ(missing.status, 5) << engine << ": " << missing.output;
+    EXPECT_NE(missing.output.find("models/"), std::string::npos) << missing.output;
+  }
+  EXPECT_EQ(run({"swap", "--source", source, "--target", target, "--output", "x.mp4", "--engine", "magic"}).status, 3);
 }
 
 TEST_F(Cli, UnknownVerbIsAUsageError) {

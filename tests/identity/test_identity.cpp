@@ -18,6 +18,7 @@
 #include "support/error_code.h"
 #include "support/face_media.h"
 #include "support/temp_dir.h"
+#include "support/tiny_identity_adapter.h"
 #include "support/tiny_stable_diffusion.h"
 #include "train/trainers/identity/identity_task.h"
 #include "train/trainers/identity/identity_trainer.h"
@@ -47,10 +48,6 @@ const Fixture& fixture() {
   return instance;
 }
 
-diffusion::ResamplerConfig tiny_resampler() {
-  return {.dim = 32, .depth = 1, .dim_head = 8, .heads = 4, .num_queries = 4, .ff_mult = 2};
-}
-
 IdentityTrainOptions small_training(const fs::path& output) {
   IdentityTrainOptions options;
   options.dataset = fixture().dataset;
@@ -58,7 +55,7 @@ IdentityTrainOptions small_training(const fs::path& output) {
   options.output = output;
   options.resolution = 64;
   options.epochs = 150;
-  options.resampler = tiny_resampler();
+  options.resampler = test::tiny_resampler();
   options.train.batch_size = 5;  // the whole dataset: one step per epoch, so every step is evaluated
   options.train.lr = {.lr = 2e-3, .schedule = train::LrSchedule::constant, .warmup_steps = 5};
   options.train.seed = 11;

@@ -20,7 +20,7 @@
 #include "support/synthetic_clip.h"
 #include "support/temp_dir.h"
 #include "support/tiny_stable_diffusion.h"
-#include "train/trainers/identity/identity_trainer.h"
+#include "support/tiny_identity_adapter.h"
 #include "train/trainers/lora/lora_task.h"
 #include "train/trainers/lora/lora_trainer.h"
 
@@ -48,16 +48,7 @@ struct Fixture {
     source_options.outlier_similarity = -1;
     extract::extract_source(source_options, analysers);
     test::write_tiny_stable_diffusion(model);
-    identity::IdentityTrainOptions adapter;
-    adapter.dataset = source;
-    adapter.base_model = model;
-    adapter.output = identity;
-    adapter.resolution = 64;
-    adapter.epochs = 3;
-    adapter.resampler = {.dim = 32, .depth = 1, .dim_head = 8, .heads = 4, .num_queries = 4, .ff_mult = 2};
-    adapter.train.batch_size = 5;
-    adapter.train.lr = {.lr = 1e-3, .schedule = train::LrSchedule::constant, .warmup_steps = 0};
-    identity::train_identity(adapter);
+    test::train_tiny_identity_adapter(source, model, identity, 3);
   }
 };
 
@@ -149,7 +140,9 @@ TEST(LoraTraining, OnlyLoraWeightsLearnWithTheIdentityAdapterFrozenButActive) {
   }
   for (const auto& [key, value] : core::module_state(*sd.text_encoder)) EXPECT_TRUE(value.equal(text_before.at(key))) << key;
   for (const auto& p : sd.unet->named_parameters()) {
-    if (p.key().find(".processor.") != std::string::npos) EXPECT_FALSE(p.value().grad().defined()) << p.key();
+    if (p.key().find(".processor.") != std::string::npos) {
+      EXPECT_FALSE(p.value().grad().defined()) << p.key();
+    }
   }
   double b = 0;
   for (const auto& p : task.lora().parameters()) b += p.abs().sum().item<double>();

@@ -16,26 +16,27 @@ void freeze(torch::nn::Module& module) {
   for (auto& p : module.parameters()) p.set_requires_grad(false);
 }
 
-diffusion::StableDiffusion load_base_model(const fs::path& model, const fs::path& tokenizer, const std::string& device,
-                                           core::Precision precision, const std::string& training) {
+diffusion::StableDiffusion load_base_model(const DiffusionTrainOptions& options, const std::string& training) {
+  const fs::path& model = options.base_model;
   if (model.empty() || !fs::exists(model)) {
     throw Error(ErrorCode::missing_model, training + " needs Stable Diffusion 1.5, and it is not installed", model,
                 "put a diffusers SD 1.5 folder in models/base_diffusion/stable-diffusion-v1-5/ (or one "
                 "v1-5-pruned-emaonly.safetensors in models/base_diffusion/); the offline engine swaps without it");
   }
   diffusion::LoadOptions load;
-  load.device = torch::Device(device);
-  load.tokenizer_dir = tokenizer;
+  load.device = torch::Device(options.device);
+  load.tokenizer_dir = options.tokenizer;
+  const core::Precision precision = options.train.precision;
   if (load.device.is_cuda() && precision == core::Precision::bf16) load.dtype = at::kBFloat16;
   if (load.device.is_cuda() && precision == core::Precision::fp16) load.dtype = at::kHalf;
   return diffusion::StableDiffusion::load(model, load);
 }
 
-DenoisingTask::DenoisingTask(diffusion::StableDiffusion& sd, torch::Device device, const at::Tensor& images, std::uint64_t seed,
-                             DenoisingSettings settings)
+DenoisingTask::DenoisingTask(diffusion::StableDiffusion& sd, const DiffusionTrainOptions& options, const at::Tensor& images,
+                             std::uint64_t seed)
     : sd_(sd),
-      device_(device),
-      settings_(std::move(settings)),
+      device_(options.device),
+      options_(options),
       schedule_(sd.scheduler),
       order_(static_cast<std::size_t>(images.size(0)), seed) {
   if (sd_.unet->config().in_channels != 4) {
@@ -58,7 +59,7 @@ DenoisingTask::DenoisingTask(diffusion::StableDiffusion& sd, torch::Device devic
 }
 
 at::Tensor DenoisingTask::loss(std::int64_t step, std::int64_t micro, std::int64_t batch_size) {
-  if (micro == 0 && settings_.sample_every > 0 && step % settings_.sample_every == 0) write_sample(step);
+  if (micro == 0 && options_.sample_every > 0 && step % options_.sample_every == 0) write_sample(step);
   std::vector<int64_t> indices;
   for (const std::size_t i : order_.batch(step * effective_batch_ + micro * batch_size, batch_size)) {
     indices.push_back(static_cast<int64_t>(i));
@@ -68,7 +69,7 @@ at::Tensor DenoisingTask::loss(std::int64_t step, std::int64_t micro, std::int64
       at::randint(0, sd_.scheduler.num_train_timesteps, {batch_size}, at::TensorOptions(at::kLong));
   const at::Tensor x0 = latents_.index_select(0, index.to(device_));
   const at::Tensor noise = at::randn(x0.sizes(), at::TensorOptions(at::kFloat)).to(x0.options());
-  return denoising_loss(index, x0, noise, timesteps, settings_.snr_gamma);
+  return denoising_loss(index, x0, noise, timesteps, options_.snr_gamma);
 }
 
 std::map<std::string, double> DenoisingTask::evaluate() {
@@ -105,14 +106,14 @@ void DenoisingTask::write_sample(std::int64_t step) {
   at::Tensor image;
   {
     torch::NoGradGuard no_grad;
-    const bool half = device_.is_cuda() && settings_.precision != core::Precision::fp32;
-    const core::CudaAutocast autocast(half, settings_.precision == core::Precision::bf16 ? at::kBFloat16 : at::kHalf);
+    const bool half = device_.is_cuda() && options_.train.precision != core::Precision::fp32;
+    const core::CudaAutocast autocast(half, options_.train.precision == core::Precision::bf16 ? at::kBFloat16 : at::kHalf);
     image = render_sample();
   }
   if (was_training) trained.train();
   char name[32];
   std::snprintf(name, sizeof name, "step-%09lld.png", static_cast<long long>(step));
-  const fs::path path = settings_.samples_dir / name;
+  const fs::path path = options_.output / "samples" / name;
   fs::create_directories(path.parent_path());
   media::write_image(path, nn::bgr_image(image));
   samples_.push_back(path);

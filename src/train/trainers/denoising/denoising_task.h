@@ -18,20 +18,26 @@
 
 namespace wf::denoising {
 
-struct DenoisingSettings {
-  double snr_gamma = 0;               // > 0: min-SNR weighting (Hang et al. 2023; 5 is the usual value)
-  std::int64_t sample_every = 0;      // steps between sample images (0: none)
-  std::filesystem::path samples_dir;  // where they are written
-  core::Precision precision = core::Precision::fp32;  // of sample rendering on CUDA
+// What every diffusion trainer's options have; IdentityTrainOptions and LoraTrainOptions add their own.
+struct DiffusionTrainOptions {
+  std::filesystem::path base_model;  // SD 1.5: diffusers folder or single file
+  std::filesystem::path tokenizer;   // for a single-file base model
+  std::filesystem::path output;      // the trainer's folder (samples/ and checkpoints/ go inside)
+  int resolution = 512;              // 256 or 384 for small GPUs
+  double snr_gamma = 0;              // > 0: min-SNR weighting (Hang et al. 2023; 5 is the usual value)
+  bool gradient_checkpointing = true;  // recompute the UNet's blocks in backward: less memory
+  std::int64_t sample_every = 0;     // steps between sample images in output/samples (0: none)
+  std::int64_t sample_steps = 20;
+  train::TrainSettings train;
+  std::string device = "cpu";
 };
 
 void freeze(torch::nn::Module& module);
 
-// The base model `training` ("identity training", "LoRA training") learns on, on `device`; on CUDA in bf16 or
-// fp16 (the trainable parts keep fp32 master weights under autocast). Throws missing_model naming where SD 1.5
-// goes when `model` is absent.
-diffusion::StableDiffusion load_base_model(const std::filesystem::path& model, const std::filesystem::path& tokenizer,
-                                           const std::string& device, core::Precision precision, const std::string& training);
+// The base model `training` ("identity training", "LoRA training") learns on, on options.device; on CUDA in
+// bf16 or fp16 (the trainable parts keep fp32 master weights under autocast). Throws missing_model naming where
+// SD 1.5 goes when it is absent.
+diffusion::StableDiffusion load_base_model(const DiffusionTrainOptions& options, const std::string& training);
 
 class DenoisingTask : public train::TrainTask {
  public:
@@ -50,8 +56,8 @@ class DenoisingTask : public train::TrainTask {
  protected:
   // Refuses an inpainting base (the trainers learn on the standard UNet), freezes `sd`'s models and encodes
   // `images` ([N, 3, R, R] in [-1, 1]) to latents once.
-  DenoisingTask(diffusion::StableDiffusion& sd, torch::Device device, const at::Tensor& images, std::uint64_t seed,
-                DenoisingSettings settings);
+  DenoisingTask(diffusion::StableDiffusion& sd, const DiffusionTrainOptions& options, const at::Tensor& images,
+                std::uint64_t seed);
 
   // The model's prediction (epsilon or v, as the scheduler trains) for `noisy` latents of faces `index` at
   // `timesteps` (on the device).
@@ -67,7 +73,7 @@ class DenoisingTask : public train::TrainTask {
                             const at::Tensor& timesteps, double snr_gamma);
   void write_sample(std::int64_t step);
 
-  DenoisingSettings settings_;
+  const DiffusionTrainOptions& options_;
   diffusion::NoiseSchedule schedule_;
   at::Tensor latents_;
   train::SampleOrder order_;

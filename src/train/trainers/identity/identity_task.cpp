@@ -11,11 +11,7 @@ namespace wf::identity {
 IdentityTask::IdentityTask(const IdentityTrainOptions& options, const denoising::FaceTrainingData& data,
                            diffusion::StableDiffusion& sd,
                            std::uint64_t seed)
-    : DenoisingTask(sd, torch::Device(options.device), data.images(), seed,
-                    {.snr_gamma = options.snr_gamma,
-                     .sample_every = options.sample_every,
-                     .samples_dir = options.output / "samples",
-                     .precision = options.train.precision}),
+    : DenoisingTask(sd, options, data.images(), seed),
       options_(options),
       data_(data) {
   {

@@ -10,7 +10,7 @@ IdentityTrainResult train_identity(const IdentityTrainOptions& options, core::Ev
                                    const std::atomic<bool>* cancel, std::optional<std::int64_t> stop_at) {
   const IdentityData data(options.dataset, options.resolution, options.control);  // fails before any model loads
   diffusion::StableDiffusion sd =
-      denoising::load_base_model(options.base_model, options.tokenizer, options.device, options.train.precision, "identity training");
+      denoising::load_base_model(options, "identity training");
   train::TrainSettings settings = options.train;
   const auto per_step = settings.batch_size * settings.grad_accumulation;
   settings.steps_per_epoch = (static_cast<std::int64_t>(data.size()) + per_step - 1) / per_step;

@@ -14,27 +14,18 @@
 #include "core/events.h"
 #include "diffusion/ip_adapter.h"
 #include "train/train_loop.h"
+#include "train/trainers/denoising/denoising_task.h"
 #include "train/trainers/identity/identity_data.h"
 
 namespace wf::identity {
 
-struct IdentityTrainOptions {
+struct IdentityTrainOptions : denoising::DiffusionTrainOptions {
   std::filesystem::path dataset;     // watserface extract --source
-  std::filesystem::path base_model;  // SD 1.5: diffusers folder or single file
-  std::filesystem::path tokenizer;   // for a single-file base model
-  std::filesystem::path output;      // the identity adapter folder
   std::filesystem::path init;        // optional: an adapter folder (ours or InstantID's) to start from
-  int resolution = 512;              // 256 or 384 for small GPUs
   ControlImage control = ControlImage::keypoints_5;
-  int epochs = 100;
+  int epochs = 100;                  // train.steps and steps_per_epoch follow from it and the dataset
   std::string prompt = "a photo of a person";
-  double snr_gamma = 0;              // > 0: min-SNR weighting (5 is the usual value)
-  bool gradient_checkpointing = true;  // recompute the UNet's and IdentityNet's blocks in backward: less memory
   diffusion::ResamplerConfig resampler;  // embedding_dim and output_dim are taken from the data and the UNet
-  std::int64_t sample_every = 0;     // steps between sample images (0: none)
-  std::int64_t sample_steps = 20;
-  train::TrainSettings train;        // steps and steps_per_epoch are derived from epochs and the dataset
-  std::string device = "cpu";
 };
 
 struct IdentityTrainResult {

@@ -8,28 +8,22 @@
 
 #include "core/option_schema.h"
 #include "diffusion/lora.h"
-#include "train/train_loop.h"
+#include "train/trainers/denoising/denoising_task.h"
 
 namespace wf::lora {
 
-struct LoraTrainOptions {
-  std::filesystem::path dataset;     // watserface extract --target
-  std::filesystem::path base_model;  // SD 1.5: diffusers folder or single file
-  std::filesystem::path tokenizer;   // for a single-file base model
-  std::filesystem::path identity;    // optional: an identity adapter folder, frozen but active in the forward pass
-  std::filesystem::path output;      // the LoRA folder
-  diffusion::LoraConfig lora;        // rank 16, alpha 16 on the UNet's attention projections
-  int resolution = 512;
+struct LoraTrainOptions : denoising::DiffusionTrainOptions {
+  LoraTrainOptions() {
+    snr_gamma = 5;
+    sample_every = 200;
+  }
+  std::filesystem::path dataset;   // watserface extract --target
+  std::filesystem::path identity;  // optional: an identity adapter folder, frozen but active in the forward pass
+  diffusion::LoraConfig lora;      // rank 16, alpha 16 on the UNet's attention projections
   std::int64_t steps = 800;
   // A face's caption unless the dataset gives one (its `text`); [identity] becomes identity_word.
   std::string prompt_template = "a high quality photo of [identity] person";
   std::string identity_word = "ohwx";
-  double snr_gamma = 5;
-  bool gradient_checkpointing = true;
-  std::int64_t sample_every = 200;  // steps between sample images in OUTPUT/samples (0: none)
-  std::int64_t sample_steps = 20;
-  train::TrainSettings train;  // steps and steps_per_epoch are set from `steps` and the dataset
-  std::string device = "cpu";
 };
 
 const core::OptionSchema& lora_option_schema();

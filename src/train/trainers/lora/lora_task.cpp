@@ -12,11 +12,7 @@ namespace wf::lora {
 
 LoraTask::LoraTask(const LoraTrainOptions& options, const denoising::FaceTrainingData& data, diffusion::StableDiffusion& sd,
                    std::uint64_t seed)
-    : DenoisingTask(sd, torch::Device(options.device), data.images(), seed,
-                    {.snr_gamma = options.snr_gamma,
-                     .sample_every = options.sample_every,
-                     .samples_dir = options.output / "samples",
-                     .precision = options.train.precision}),
+    : DenoisingTask(sd, options, data.images(), seed),
       options_(options),
       data_(data),
       train_text_encoder_(!options.lora.text_encoder_target_modules.empty()) {

@@ -47,7 +47,7 @@ LoraTrainResult train_lora(const LoraTrainOptions& options, core::EventSink* eve
                            std::optional<std::int64_t> stop_at) {
   const denoising::FaceTrainingData data = read_data(options);  // fails before any model loads
   diffusion::StableDiffusion sd =
-      denoising::load_base_model(options.base_model, options.tokenizer, options.device, options.train.precision, "LoRA training");
+      denoising::load_base_model(options, "LoRA training");
   const train::TrainSettings settings = settings_for(options, data.size());
   LoraTask task(options, data, sd, settings.seed);
   task.set_effective_batch(settings.batch_size * settings.grad_accumulation);
@@ -73,8 +73,10 @@ LoraTrainResult train_lora(const LoraTrainOptions& options, core::EventSink* eve
 
 LoraPlan plan_lora(const LoraTrainOptions& options) {
   const denoising::FaceTrainingData data = read_data(options);
-  diffusion::StableDiffusion sd = denoising::load_base_model(options.base_model, options.tokenizer, "cpu",
-                                                             core::Precision::fp32, "LoRA training");
+  LoraTrainOptions on_cpu = options;
+  on_cpu.device = "cpu";
+  on_cpu.train.precision = core::Precision::fp32;
+  diffusion::StableDiffusion sd = denoising::load_base_model(on_cpu, "LoRA training");
   const bool text = !options.lora.text_encoder_target_modules.empty();
   diffusion::LoraSet lora = diffusion::LoraSet::inject(*sd.unet, options.lora, text ? sd.text_encoder.get() : nullptr);
   const train::TrainSettings settings = settings_for(options, data.size());

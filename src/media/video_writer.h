@@ -1,0 +1,60 @@
+#pragma once
+// Frames into a video file through ffmpeg (a child process fed raw BGR frames): H.264 in MP4 when the FFmpeg
+// build has libx264 (else MPEG-4 Part 2, which every build has), the frame rate kept exactly, the audio of
+// another file copied in (re-encoded to AAC only when the container cannot hold its codec), and metadata tags
+// (the provenance mark). The file appears at its path only when complete.
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <opencv2/core/mat.hpp>
+#include <string>
+#include <vector>
+
+#include "media/media_probe.h"
+
+namespace wf::core {
+class ProcessPipe;
+}
+
+namespace wf::media {
+
+struct VideoWriterOptions {
+  std::filesystem::path output{};  // .mp4, .mov or .mkv
+  int width = 0, height = 0;
+  std::string frame_rate{};                  // ffprobe's r_frame_rate ("30000/1001") or a number
+  std::filesystem::path audio_from{};        // copy audio from this file (empty: no audio)
+  std::vector<AudioStream> audio{};          // its streams to copy (probe_media's), in order
+  std::map<std::string, std::string> tags{};  // container metadata
+  int crf = 18;                              // x264 quality (lower: better, larger)
+  bool lossless = false;                     // FFV1 (.mkv only): frames decode exactly as written
+};
+
+class VideoWriter {
+ public:
+  // Throws wf::Error: unsupported when ffmpeg is missing, invalid_input for a size or rate it cannot take.
+  explicit VideoWriter(VideoWriterOptions options);
+  ~VideoWriter();  // an unfinished file is removed
+  VideoWriter(const VideoWriter&) = delete;
+  VideoWriter& operator=(const VideoWriter&) = delete;
+
+  void write(const cv::Mat& bgr);  // width x height, 8-bit BGR
+  // Closes the stream, waits for ffmpeg and moves the file into place. Throws wf::Error naming the output and
+  // what ffmpeg said (disk_full when the disk filled up).
+  void finish();
+  std::int64_t frames() const { return frames_; }
+  const std::string& video_codec() const { return codec_; }
+
+ private:
+  VideoWriterOptions options_;
+  std::filesystem::path partial_;
+  std::unique_ptr<core::ProcessPipe> ffmpeg_;
+  std::string codec_;
+  std::int64_t frames_ = 0;
+};
+
+// The encoder the writer uses on this machine: "libx264", else "mpeg4".
+std::string h264_or_fallback();
+
+}  // namespace wf::media

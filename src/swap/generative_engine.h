@@ -1,0 +1,52 @@
+#pragma once
+// The generative engine, the PRD's path (diffusers' StableDiffusionControlNetInpaintPipeline as InstantID drives
+// it): the target's face crop is inpainted inside its mask by Stable Diffusion 1.5, the IdentityNet conditioned on
+// the target's keypoints (or mesh) so pose and expression stay, the IP-Adapter fed the source's mean embedding so
+// the identity becomes the source's, the style LoRA when one was trained, and the prompt template. Every frame
+// uses the same seed and so the same starting noise, which with the tracker's smoothed landmarks holds flicker
+// down.
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "swap/source_faces.h"
+#include "swap/swap_engine.h"
+
+namespace wf::swap {
+
+struct GenerativeOptions {
+  std::filesystem::path base_model{};  // SD 1.5: diffusers folder or single file (4- or 9-channel UNet)
+  std::filesystem::path tokenizer{};   // for a single-file base model
+  std::filesystem::path identity{};    // the identity adapter folder (watserface train identity), required
+  std::filesystem::path lora{};        // optional: a LoRA folder (watserface train lora) or file
+  double lora_scale = 1.0;
+  std::string prompt{};                // empty: the LoRA's caption template, else the identity adapter's prompt
+  std::string negative_prompt{};
+  int resolution = 0;                // 0: the identity adapter's training resolution
+  std::int64_t steps = 20;
+  double strength = 1.0;             // how far into the noise each crop starts (1: a new face)
+  double guidance = 5.0;
+  double identity_scale = 0.8;       // the IP-Adapter's weight
+  double control_scale = 0.8;        // the IdentityNet's weight
+  std::uint64_t seed = 0;
+  std::string sampler = "dpmpp_2m";
+  std::string device = "cpu";
+};
+
+class GenerativeEngine final : public SwapEngine {
+ public:
+  // Loads the base model, the identity adapter and the LoRA. Throws wf::Error: missing_model without SD 1.5 or
+  // an identity adapter; invalid_input when the source's embeddings are not the width the adapter takes.
+  GenerativeEngine(const SourceFaces& source, GenerativeOptions options);
+  ~GenerativeEngine() override;
+  std::string name() const override { return "generative"; }
+  SwappedFace swap(const SwapFace& face) override;
+
+ private:
+  struct Models;
+  std::unique_ptr<Models> models_;
+  GenerativeOptions options_;
+};
+
+}  // namespace wf::swap

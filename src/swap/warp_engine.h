@@ -1,0 +1,41 @@
+#pragma once
+// The offline engine: needs no downloaded weights, so the whole wizard works on a fresh machine. The source face
+// whose pose is closest to the target's is warped onto the target's landmarks triangle by triangle (Delaunay
+// triangulation of the 478-point mesh, or of the 68 points), recoloured to the target's light, and blended in
+// with Poisson (seamless) cloning, DeepFaceLab-merger style.
+
+#include <memory>
+
+#include "swap/colour_match.h"
+#include "swap/source_faces.h"
+#include "swap/swap_engine.h"
+
+namespace wf::swap {
+
+struct WarpOptions {
+  int landmarks = 478;  // 478 (the mesh, when both faces have it) or 68
+  ColourMode colour = ColourMode::lab_stats;
+  bool seamless = true;  // Poisson cloning; false: the recoloured warp as it is
+};
+
+class WarpEngine final : public SwapEngine {
+ public:
+  WarpEngine(const SourceFaces& source, WarpOptions options);
+  std::string name() const override { return "offline"; }
+  SwappedFace swap(const SwapFace& face) override;
+
+ private:
+  const SourceFaces& source_;
+  WarpOptions options_;
+};
+
+// The index of the source face whose 68 landmarks, in crop-relative units, are closest to `target_68`
+// (crop pixels of a crop `crop_size` wide): the source face seen from the nearest angle.
+std::size_t closest_pose(const SourceFaces& source, const std::vector<cv::Point2f>& target_68, int crop_size);
+
+// `image` warped piecewise-affinely so that `from` points land on `to` (both in output pixels), over the
+// Delaunay triangles of `to`; `coverage` gets 255 where a triangle was drawn.
+cv::Mat warp_triangles(const cv::Mat& image, const std::vector<cv::Point2f>& from, const std::vector<cv::Point2f>& to,
+                       cv::Size size, cv::Mat& coverage);
+
+}  // namespace wf::swap

@@ -1,0 +1,178 @@
+// The swap on a real target clip (the panning group photo, with a tone as its audio) and a real source face
+// (Grace Hopper): the offline engine's video keeps the input's frame count, size, rate and audio (ffprobe says
+// so), frames and pixels outside the paste mask come back bit for bit, the swapped face looks more like the
+// source than like the person it replaced, and bad inputs are explained.
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <opencv2/imgproc.hpp>
+#include <opencv2/videoio.hpp>
+
+#include "core/error.h"
+#include "core/json_io.h"
+#include "core/subprocess.h"
+#include "dataset/imagefolder.h"
+#include "extract/source_extraction.h"
+#include "extract/target_extraction.h"
+#include "face/embedder.h"
+#include "media/image_io.h"
+#include "media/media_probe.h"
+#include "support/error_code.h"
+#include "swap_media.h"
+#include "support/temp_dir.h"
+#include "swap/paste_back.h"
+#include "swap/swap_driver.h"
+
+namespace wf::swap {
+namespace {
+namespace fs = std::filesystem;
+using test::decode;
+using test::ffmpeg;
+using test::ffprobe;
+using test::media;
+
+SwapOptions options_for(const fs::path& output, const fs::path& target = media().target) {
+  SwapOptions options;
+  options.source = media().source;
+  options.target = target;
+  options.output = output;
+  return options;
+}
+
+TEST(Swap, TheVideoKeepsFramesSizeRateAndAudioAndSaysItWasMadeByWatserFace) {
+  test::TempDir out;
+  const SwapSummary summary = swap_video(options_for(out / "swapped.mp4"));
+  EXPECT_EQ(summary.frames, 10);
+  EXPECT_EQ(summary.swapped, static_cast<std::int64_t>(dataset::read_records(media().target).size()));
+  const nlohmann::json in = ffprobe(media().video), swapped = ffprobe(out / "swapped.mp4");
+  auto stream = [](const nlohmann::json& probe, const std::string& type) {
+    for (const auto& s : probe.at("streams")) {
+      if (s.at("codec_type") == type) return s;
+    }
+    return nlohmann::json();
+  };
+  const auto video_in = stream(in, "video"), video_out = stream(swapped, "video");
+  EXPECT_EQ(video_out.at("nb_read_frames"), video_in.at("nb_read_frames"));
+  EXPECT_EQ(video_out.at("width"), video_in.at("width"));
+  EXPECT_EQ(video_out.at("height"), video_in.at("height"));
+  EXPECT_EQ(video_out.at("r_frame_rate"), video_in.at("r_frame_rate"));
+  EXPECT_EQ(video_out.at("codec_name"), summary.video_codec == "libx264" ? "h264" : "mpeg4");
+  const auto audio_out = stream(swapped, "audio");
+  ASSERT_FALSE(audio_out.is_null()) << "the audio was lost";
+  EXPECT_EQ(audio_out.at("codec_name"), "aac");
+  EXPECT_EQ(audio_out.at("sample_rate"), stream(in, "audio").at("sample_rate"));
+  EXPECT_NE(swapped.at("format").at("tags").at("comment").get<std::string>().find("WatserFace"), std::string::npos);
+  const auto report = core::read_json_file(summary.report);
+  EXPECT_EQ(report.at("swapped").size(), static_cast<std::size_t>(summary.swapped));
+  EXPECT_EQ(report.at("audio_streams"), 1);
+}
+
+TEST(Swap, OutsideThePasteMaskAndOnFramesWithoutTheFaceNothingChanges) {
+  test::TempDir out;
+  // A copy of the target dataset that has lost frame 3's face: that frame must pass through untouched.
+  fs::copy(media().target, out / "target", fs::copy_options::recursive);
+  auto records = dataset::read_records(out / "target");
+  const auto dropped = std::find_if(records.begin(), records.end(), [](const auto& r) { return r.frame_index == 3; });
+  ASSERT_NE(dropped, records.end());
+  records.erase(dropped);
+  dataset::rewrite_records(out / "target", records);
+  SwapOptions options = options_for(out / "swapped.mkv", out / "target");
+  options.lossless = true;
+  swap_video(options);
+  const auto before = decode(media().video), after = decode(out / "swapped.mkv");
+  ASSERT_EQ(after.size(), before.size());
+  EXPECT_EQ(cv::norm(after[3], before[3], cv::NORM_INF), 0) << "a frame without the face changed";
+  int changed_frames = 0;
+  for (const auto& record : records) {
+    const auto i = static_cast<std::size_t>(record.frame_index);
+    const cv::Mat mask = frame_mask(before[i].size(), media::read_mask(out / "target" / record.mask_file_name()),
+                                    cv::Mat(*record.crop_matrix), 0);
+    cv::Mat difference;
+    cv::absdiff(after[i], before[i], difference);
+    cv::cvtColor(difference, difference, cv::COLOR_BGR2GRAY);
+    EXPECT_EQ(cv::countNonZero(difference & (mask == 0)), 0) << "frame " << i << ": pixels outside the mask changed";
+    changed_frames += cv::countNonZero(difference) > 100;
+  }
+  EXPECT_EQ(changed_frames, static_cast<int>(records.size()));
+  // The preview is the frame the video got.
+  const cv::Mat preview = swap_frame(options, records.front().frame_index);
+  EXPECT_EQ(cv::norm(preview, after[static_cast<std::size_t>(records.front().frame_index)], cv::NORM_INF), 0);
+}
+
+TEST(Swap, TheSwappedFaceLooksMoreLikeTheSourceThanTheTarget) {
+  test::TempDir out;
+  SwapOptions options = options_for(out / "swapped.mkv");
+  options.lossless = true;
+  swap_video(options);
+  const auto frames = decode(out / "swapped.mkv");
+  std::vector<float> source;
+  for (const auto& r : dataset::read_records(media().source)) source = r.embedding;
+  int closer = 0, measured = 0;
+  for (const auto& record : dataset::read_records(media().target)) {
+    const cv::Mat& frame = frames.at(static_cast<std::size_t>(record.frame_index));
+    // The face at the tracked face's place, analysed as extraction would.
+    for (const auto& detection : media().analysers.detector->detect(frame)) {
+      if (face::box_iou(detection.box, record.bbox) < 0.4f) continue;
+      extract::StageTimes times;
+      const auto face = extract::analyse_face(media().analysers, frame, detection, times);
+      ++measured;
+      closer += face::cosine_similarity(face.embedding, source) > face::cosine_similarity(face.embedding, record.embedding);
+      break;
+    }
+  }
+  const double share = measured > 0 ? static_cast<double>(closer) / measured : 0;
+  std::cout << "swapped faces closer to the source than to the target: " << closer << " of " << measured << "\n";
+  RecordProperty("closer_to_source_share", std::to_string(share));
+  EXPECT_GE(measured, 8);
+  EXPECT_GT(share, 0.5);
+}
+
+TEST(Swap, BadInputsAreExplained) {
+  test::TempDir out;
+  std::string message;
+  // A target dataset without the face.
+  fs::copy(media().target, out / "empty", fs::copy_options::recursive);
+  dataset::rewrite_records(out / "empty", {});
+  EXPECT_EQ(test::error_code([&] { swap_video(options_for(out / "a.mp4", out / "empty")); }, &message), ErrorCode::invalid_input);
+  EXPECT_NE(message.find("nothing to swap"), std::string::npos) << message;
+  EXPECT_FALSE(fs::exists(out / "a.mp4"));
+  // The source and target swapped round.
+  SwapOptions options = options_for(out / "b.mp4");
+  options.source = media().target;
+  EXPECT_EQ(test::error_code([&] { swap_video(options); }, &message), ErrorCode::invalid_input);
+  EXPECT_NE(message.find("takes the face from the source"), std::string::npos) << message;
+  // A video without audio gives a video without audio; two audio streams are both kept.
+  ffmpeg({"-i", media().video.string(), "-f", "lavfi", "-i", "sine=frequency=220:sample_rate=48000:duration=1", "-map",
+          "0:v", "-map", "0:a", "-map", "1:a", "-c:v", "copy", "-c:a", "aac", "-shortest", (out / "two.mkv").string()});
+  for (const auto& [video, streams] : std::vector<std::pair<fs::path, std::size_t>>{{media().silent, 0}, {out / "two.mkv", 2}}) {
+    extract::TargetOptions target;
+    target.video = video;
+    target.output = out / ("target_" + video.stem().string());
+    target.crop_size = 128;
+    extract::extract_target(target, media().analysers);
+    const SwapSummary summary = swap_video(options_for(out / (video.stem().string() + ".mp4"), target.output));
+    EXPECT_EQ(summary.audio_streams, streams) << video;
+    EXPECT_EQ(media::probe_media(summary.output).audio.size(), streams) << video;
+  }
+  // A variable frame rate: refused with the conversion to run.
+  ffmpeg({"-i", media().silent.string(), "-vf", "select='lt(n\\,3)+gte(n\\,6)',setpts=N/10/TB+if(gte(N\\,3)\\,0.5/TB\\,0)",
+          "-vsync", "vfr", "-c:v", "ffv1", (out / "vfr.mkv").string()});
+  ASSERT_TRUE(media::probe_media(out / "vfr.mkv").variable_frame_rate()) << ffprobe(out / "vfr.mkv").dump();
+  extract::TargetOptions target;
+  target.video = out / "vfr.mkv";
+  target.output = out / "target_vfr";
+  target.crop_size = 128;
+  extract::extract_target(target, media().analysers);
+  try {
+    swap_video(options_for(out / "c.mp4", target.output));
+    ADD_FAILURE() << "a variable frame rate was swapped";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::unsupported);
+    EXPECT_NE(std::string(e.what()).find("variable frame rate"), std::string::npos) << e.what();
+    EXPECT_NE(e.hint().find("ffmpeg -i"), std::string::npos) << e.hint();
+  }
+}
+
+}  // namespace
+}  // namespace wf::swap
