@@ -21,7 +21,7 @@ struct SwapFlags {
   double lora_scale = 1.0, strength = 1.0, guidance = 5.0, identity_scale = 0.8, control_scale = 0.8;
   std::uint64_t seed = 0;
   long long preview = -1;
-  bool no_seamless = false, no_provenance = false, lossless = false;
+  bool no_seamless = false, no_provenance = false, lossless = false, no_smoothing = false;
 };
 
 int run_swap(const GlobalOptions& global, const SwapFlags& flags) {
@@ -35,6 +35,7 @@ int run_swap(const GlobalOptions& global, const SwapFlags& flags) {
   options.feather = flags.feather;
   options.provenance = !flags.no_provenance;
   options.lossless = flags.lossless;
+  options.smooth_landmarks = !flags.no_smoothing;
   if (flags.engine == "generative") {
     const core::ComputeChoice compute = core::choose_compute(config.device, config.precision, config.threads);
     options.generative = {.base_model = base_diffusion_path(config, flags.model),
@@ -103,6 +104,7 @@ void add_swap_command(CLI::App& app, const GlobalOptions& global, int& status) {
   command->add_option("--seed", flags->seed, "generative: the seed every frame starts from");
   command->add_option("--sampler", flags->sampler, "generative: ddim, euler, euler_a or dpmpp_2m");
   command->add_option("--onnx-model", flags->onnx_model, "onnx: the swapper (default: models/face_swapper/inswapper_128.onnx)");
+  command->add_flag("--no-smoothing", flags->no_smoothing, "use the tracked landmarks as they are (no One Euro smoothing)");
   command->add_flag("--lossless", flags->lossless, "write FFV1 in .mkv: frames decode exactly as written");
   command->add_flag("--no-provenance", flags->no_provenance, "leave out the 'made with WatserFace' metadata");
   command->add_option("--events", flags->events, "also append telemetry to this events.jsonl");

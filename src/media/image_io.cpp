@@ -1,5 +1,7 @@
 #include "media/image_io.h"
 
+#include <zlib.h>
+
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -35,7 +37,9 @@ cv::Mat read_image(const std::filesystem::path& path) { return decode(path, cv::
 
 cv::Mat read_mask(const std::filesystem::path& path) { return decode(path, cv::IMREAD_GRAYSCALE); }
 
-void write_image(const std::filesystem::path& path, const cv::Mat& image) {
+namespace {
+
+std::vector<unsigned char> encode(const std::filesystem::path& path, const cv::Mat& image) {
   std::vector<unsigned char> bytes;
   try {
     if (!cv::imencode(path.extension().string(), image, bytes)) {
@@ -45,9 +49,56 @@ void write_image(const std::filesystem::path& path, const cv::Mat& image) {
   } catch (const cv::Exception& e) {
     throw Error(ErrorCode::invalid_input, std::string("cannot encode the image: ") + e.err, path, "use .png or .jpg");
   }
+  return bytes;
+}
+
+void put_u32(std::vector<unsigned char>& out, std::uint32_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<unsigned char>(v >> shift));
+}
+
+// PNG: tEXt chunks right after IHDR (8-byte signature + 25-byte IHDR chunk).
+void add_png_text(std::vector<unsigned char>& png, const std::map<std::string, std::string>& text) {
+  std::vector<unsigned char> chunks;
+  for (const auto& [key, value] : text) {
+    std::vector<unsigned char> chunk{'t', 'E', 'X', 't'};
+    chunk.insert(chunk.end(), key.begin(), key.end());
+    chunk.push_back(0);
+    chunk.insert(chunk.end(), value.begin(), value.end());
+    put_u32(chunks, static_cast<std::uint32_t>(chunk.size() - 4));
+    chunks.insert(chunks.end(), chunk.begin(), chunk.end());
+    put_u32(chunks, static_cast<std::uint32_t>(crc32(0L, chunk.data(), static_cast<uInt>(chunk.size()))));
+  }
+  png.insert(png.begin() + 33, chunks.begin(), chunks.end());
+}
+
+// JPEG: one COM segment right after SOI.
+void add_jpeg_comment(std::vector<unsigned char>& jpeg, const std::map<std::string, std::string>& text) {
+  std::string comment;
+  for (const auto& [key, value] : text) comment += key + ": " + value + "\n";
+  comment.resize(std::min<std::size_t>(comment.size(), 65533));
+  std::vector<unsigned char> segment{0xFF, 0xFE, static_cast<unsigned char>((comment.size() + 2) >> 8),
+                                     static_cast<unsigned char>((comment.size() + 2) & 0xFF)};
+  segment.insert(segment.end(), comment.begin(), comment.end());
+  jpeg.insert(jpeg.begin() + 2, segment.begin(), segment.end());
+}
+
+void write_bytes(const std::filesystem::path& path, const std::vector<unsigned char>& bytes) {
   core::AtomicFile file(path);
   file.write(std::as_bytes(std::span(bytes.data(), bytes.size())));
   file.commit();
+}
+
+}  // namespace
+
+void write_image(const std::filesystem::path& path, const cv::Mat& image) { write_bytes(path, encode(path, image)); }
+
+void write_image(const std::filesystem::path& path, const cv::Mat& image, const std::map<std::string, std::string>& text) {
+  std::vector<unsigned char> bytes = encode(path, image);
+  const bool png = bytes.size() > 33 && bytes[1] == 'P' && bytes[2] == 'N' && bytes[3] == 'G';
+  const bool jpeg = bytes.size() > 2 && bytes[0] == 0xFF && bytes[1] == 0xD8;
+  if (png) add_png_text(bytes, text);
+  if (jpeg) add_jpeg_comment(bytes, text);
+  write_bytes(path, bytes);
 }
 
 }  // namespace wf::media

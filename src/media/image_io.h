@@ -2,6 +2,8 @@
 // Still images in and out (OpenCV codecs: jpg, png, webp, bmp, tiff). 8-bit BGR in memory, as OpenCV has it.
 
 #include <filesystem>
+#include <map>
+#include <string>
 #include <opencv2/core/mat.hpp>
 
 namespace wf::media {
@@ -14,5 +16,8 @@ cv::Mat read_mask(const std::filesystem::path& path);
 
 // Encodes by the file's extension and writes atomically.
 void write_image(const std::filesystem::path& path, const cv::Mat& image);
+// The same with text metadata: a PNG tEXt chunk per key, one JPEG comment segment ("key: value" lines); other
+// formats carry none.
+void write_image(const std::filesystem::path& path, const cv::Mat& image, const std::map<std::string, std::string>& text);
 
 }  // namespace wf::media

@@ -1,5 +1,6 @@
 #include "swap/swap_driver.h"
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -13,9 +14,11 @@
 #include "media/image_io.h"
 #include "media/media_probe.h"
 #include "media/video_reader.h"
+#include "media/frame_prefetcher.h"
 #include "media/video_writer.h"
 #include "swap/onnx_engine.h"
 #include "swap/paste_back.h"
+#include "swap/track_smoothing.h"
 
 namespace wf::swap {
 namespace fs = std::filesystem;
@@ -54,7 +57,9 @@ class FrameSwapper {
       throw Error(ErrorCode::invalid_input, "unknown swap engine '" + options.engine + "'", {},
                   "use offline, generative or onnx");
     }
-    for (auto& record : dataset::read_records(options.target)) {
+    std::vector<dataset::FaceRecord> records = dataset::read_records(options.target);
+    if (options.smooth_landmarks) smooth_track(records);
+    for (auto& record : records) {
       if (!record.crop_matrix) {
         throw Error(ErrorCode::invalid_input, "face " + record.id + " has no crop matrix", options.target,
                     "extract the target again with this version");
@@ -112,59 +117,18 @@ class FrameSwapper {
 }  // namespace
 
 std::map<std::string, std::string> provenance_tags() {
-  return {{"comment", "Made with WatserFace: a face in this video was swapped by AI"}, {"encoded_by", "WatserFace"}};
+  return {{"comment", "Made with WatserFace: a face in it was swapped by AI"}, {"encoded_by", "WatserFace"}};
 }
 
-SwapSummary swap_video(const SwapOptions& options, core::EventSink* events, const std::atomic<bool>* cancel) {
-  const auto start = std::chrono::steady_clock::now();
-  const fs::path video = target_video(options.target);
-  const media::MediaInfo info = media::probe_media(video);
-  if (info.variable_frame_rate()) {
-    throw Error(ErrorCode::unsupported,
-                "the video has a variable frame rate (" + std::to_string(info.irregular_intervals) + " of " +
-                    std::to_string(info.intervals) + " frame intervals are not 1/" + info.frame_rate +
-                    " s): a swapped copy would lose its timing",
-                video, "convert it to a constant rate first: ffmpeg -i IN -vf fps=" + info.frame_rate + " OUT.mp4, then extract again");
-  }
-  FrameSwapper swapper(options);
-  media::VideoReader reader(video);
-  media::VideoWriterOptions writer_options{.output = options.output,
-                                           .width = info.width,
-                                           .height = info.height,
-                                           .frame_rate = info.frame_rate,
-                                           .audio_from = video,
-                                           .audio = info.audio,
-                                           .tags = options.provenance ? provenance_tags() : std::map<std::string, std::string>{},
-                                           .lossless = options.lossless};
-  media::VideoWriter writer(writer_options);
-  const core::PhaseRef phase{"swap", 1, 1};
-  auto emit = [&](core::Event event) {
-    if (events) events->emit(event);
-  };
-  core::Event begin;
-  begin.phase = phase;
-  begin.kind = core::EventKind::phase_start;
-  begin.steps = reader.expected_frames();
-  emit(begin);
-  const core::ProgressMeter meter(phase, reader.expected_frames());
-  nlohmann::json swapped = nlohmann::json::array();
-  SwapSummary summary;
-  while (auto frame = reader.next()) {
-    if (cancel && cancel->load()) {
-      throw Error(ErrorCode::cancelled, "the swap was stopped; nothing was written", options.output, "run it again");
-    }
-    writer.write(swapper.swap(frame->image, frame->index, swapped));
-    ++summary.frames;
-    core::Event step = meter.step(summary.frames);
-    step.step = summary.frames;
-    emit(step);
-  }
-  writer.finish();
-  summary.swapped = static_cast<std::int64_t>(swapped.size());
-  summary.output = options.output;
-  summary.video_codec = writer.video_codec();
-  summary.audio_streams = info.audio.size();
-  summary.report = options.output.parent_path() / (options.output.stem().string() + ".swap.json");
+namespace {
+
+bool is_image(const fs::path& path) {
+  std::string extension = path.extension().string();
+  std::transform(extension.begin(), extension.end(), extension.begin(), [](unsigned char c) { return std::tolower(c); });
+  return extension == ".png" || extension == ".jpg" || extension == ".jpeg" || extension == ".webp" || extension == ".bmp";
+}
+
+void write_report(const SwapOptions& options, const fs::path& video, const SwapSummary& summary, const nlohmann::json& swapped) {
   core::write_json_file(summary.report, {{"version", 1},
                                          {"engine", options.engine},
                                          {"source", fs::absolute(options.source).string()},
@@ -175,13 +139,90 @@ SwapSummary swap_video(const SwapOptions& options, core::EventSink* events, cons
                                          {"video_codec", summary.video_codec},
                                          {"audio_streams", summary.audio_streams},
                                          {"swapped", swapped}});
+}
+
+// A photo target: its one frame swapped into an image, the provenance mark as PNG text or a JPEG comment.
+void swap_image(const SwapOptions& options, const fs::path& photo, FrameSwapper& swapper, SwapSummary& summary,
+                nlohmann::json& swapped) {
+  media::VideoReader reader(photo);
+  const std::optional<media::Frame> frame = reader.next();
+  if (!frame || reader.next()) {
+    throw Error(ErrorCode::invalid_input, "an image output needs a photo as the target, and this target is a video", options.output,
+                "name the output .mp4");
+  }
+  std::map<std::string, std::string> text;
+  if (options.provenance) text = {{"Comment", provenance_tags().at("comment")}, {"Software", "WatserFace"}};
+  media::write_image(options.output, swapper.swap(frame->image, frame->index, swapped), text);
+  summary.frames = 1;
+  summary.video_codec = "image";
+}
+
+void swap_frames(const SwapOptions& options, const fs::path& video, FrameSwapper& swapper, SwapSummary& summary,
+                 nlohmann::json& swapped, core::EventSink* events, const std::atomic<bool>* cancel) {
+  const media::MediaInfo info = media::probe_media(video);
+  if (info.variable_frame_rate()) {
+    throw Error(ErrorCode::unsupported,
+                "the video has a variable frame rate (" + std::to_string(info.irregular_intervals) + " of " +
+                    std::to_string(info.intervals) + " frame intervals are not 1/" + info.frame_rate +
+                    " s): a swapped copy would lose its timing",
+                video, "convert it to a constant rate first: ffmpeg -i IN -vf fps=" + info.frame_rate + " OUT.mp4, then extract again");
+  }
+  media::VideoReader reader(video);
+  const std::optional<std::int64_t> expected = reader.expected_frames();
+  media::FramePrefetcher frames(std::move(reader));
+  media::VideoWriter writer({.output = options.output,
+                             .width = info.width,
+                             .height = info.height,
+                             .frame_rate = info.frame_rate,
+                             .audio_from = video,
+                             .audio = info.audio,
+                             .tags = options.provenance ? provenance_tags() : std::map<std::string, std::string>{},
+                             .lossless = options.lossless});
+  const core::ProgressMeter meter({"swap", 1, 1}, expected);
+  while (auto frame = frames.next()) {
+    if (cancel && cancel->load()) {
+      throw Error(ErrorCode::cancelled, "the swap was stopped; nothing was written", options.output, "run it again");
+    }
+    writer.write(swapper.swap(frame->image, frame->index, swapped));
+    ++summary.frames;
+    core::Event step = meter.step(summary.frames);
+    step.step = summary.frames;
+    if (events) events->emit(step);
+  }
+  writer.finish();
+  summary.video_codec = writer.video_codec();
+  summary.audio_streams = info.audio.size();
+}
+
+}  // namespace
+
+SwapSummary swap_video(const SwapOptions& options, core::EventSink* events, const std::atomic<bool>* cancel) {
+  const auto start = std::chrono::steady_clock::now();
+  const fs::path video = target_video(options.target);
+  FrameSwapper swapper(options);
+  auto emit = [&](core::EventKind kind, std::optional<std::int64_t> step, std::string message) {
+    if (!events) return;
+    core::Event event;
+    event.phase = {"swap", 1, 1};
+    event.kind = kind;
+    event.step = step;
+    event.message = std::move(message);
+    events->emit(event);
+  };
+  emit(core::EventKind::phase_start, std::nullopt, options.engine);
+  SwapSummary summary;
+  summary.output = options.output;
+  summary.report = options.output.parent_path() / (options.output.stem().string() + ".swap.json");
+  nlohmann::json swapped = nlohmann::json::array();
+  if (is_image(options.output)) {
+    swap_image(options, video, swapper, summary, swapped);
+  } else {
+    swap_frames(options, video, swapper, summary, swapped, events, cancel);
+  }
+  summary.swapped = static_cast<std::int64_t>(swapped.size());
+  write_report(options, video, summary, swapped);
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  core::Event end;
-  end.phase = phase;
-  end.kind = core::EventKind::phase_end;
-  end.step = summary.frames;
-  end.message = summary.report.string();
-  emit(end);
+  emit(core::EventKind::phase_end, summary.frames, summary.report.string());
   return summary;
 }
 

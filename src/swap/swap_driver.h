@@ -29,6 +29,7 @@ struct SwapOptions {
   int feather = -1;        // paste-back ramp in crop pixels; < 0: crop size / 32
   bool provenance = true;  // the "made with WatserFace" metadata
   bool lossless = false;   // FFV1 in .mkv: an intermediate that decodes bit for bit (review repairs from it)
+  bool smooth_landmarks = true;  // One Euro over the track (track_smoothing.h): steadier faces, less flicker
 };
 
 struct SwapSummary {

@@ -23,6 +23,7 @@
 #include "support/temp_dir.h"
 #include "swap/paste_back.h"
 #include "swap/swap_driver.h"
+#include "swap/track_smoothing.h"
 
 namespace wf::swap {
 namespace {
@@ -126,6 +127,58 @@ TEST(Swap, TheSwappedFaceLooksMoreLikeTheSourceThanTheTarget) {
   RecordProperty("closer_to_source_share", std::to_string(share));
   EXPECT_GE(measured, 8);
   EXPECT_GT(share, 0.5);
+}
+
+TEST(Swap, SmoothingTheTrackTakesOutJitterWithoutLaggingBehind) {
+  const auto raw = dataset::read_records(media().target);
+  auto smoothed = raw;
+  smooth_track(smoothed);
+  ASSERT_EQ(smoothed.size(), raw.size());
+  // In the frame's pixels: jitter is the second difference of each landmark's track, lag its distance to the raw one.
+  auto in_frame = [](const dataset::FaceRecord& r) {
+    cv::Mat to_frame;
+    cv::invertAffineTransform(cv::Mat(*r.crop_matrix), to_frame);
+    std::vector<cv::Point2f> points;
+    cv::transform(r.landmarks_68, points, to_frame);
+    return points;
+  };
+  double raw_jitter = 0, smooth_jitter = 0, lag = 0;
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    const auto r = in_frame(raw[i]), s = in_frame(smoothed[i]);
+    for (std::size_t k = 0; k < 68; ++k) lag += cv::norm(r[k] - s[k]) / 68 / static_cast<double>(raw.size());
+    if (i < 2) continue;
+    const auto r1 = in_frame(raw[i - 1]), r2 = in_frame(raw[i - 2]), s1 = in_frame(smoothed[i - 1]), s2 = in_frame(smoothed[i - 2]);
+    for (std::size_t k = 0; k < 68; ++k) {
+      raw_jitter += cv::norm(r[k] - 2 * r1[k] + r2[k]);
+      smooth_jitter += cv::norm(s[k] - 2 * s1[k] + s2[k]);
+    }
+  }
+  std::cout << "jitter raw " << raw_jitter << ", smoothed " << smooth_jitter << "; mean lag " << lag << " px\n";
+  EXPECT_LT(smooth_jitter, 0.8 * raw_jitter);
+  EXPECT_LT(lag, 3.0);
+}
+
+TEST(Swap, APhotoTargetGivesAPhotoMarkedAsMadeByWatserFace) {
+  test::TempDir out;
+  extract::TargetOptions target;
+  target.video = "/usr/lib/python3/dist-packages/skimage/data/astronaut.png";
+  target.output = out / "target";
+  target.crop_size = 256;
+  extract::extract_target(target, media().analysers);
+  for (const char* name : {"swapped.png", "swapped.jpg"}) {
+    const SwapSummary summary = swap_video(options_for(out / name, out / "target"));
+    EXPECT_EQ(summary.frames, 1);
+    EXPECT_EQ(summary.swapped, 1);
+    const cv::Mat photo = media::read_image(out / name), original = media::read_image(target.video);
+    EXPECT_EQ(photo.size(), original.size());
+    const std::string bytes = test::read_text(out / name);
+    const std::string mark = std::string(name).ends_with(".png") ? std::string("tEXtComment") + '\0' + "Made with WatserFace"
+                                                                 : std::string("Comment: Made with WatserFace");
+    EXPECT_NE(bytes.find(mark), std::string::npos) << name << " carries no provenance mark";
+  }
+  std::string message;
+  EXPECT_EQ(test::error_code([&] { swap_video(options_for(out / "frame.png")); }, &message), ErrorCode::invalid_input);
+  EXPECT_NE(message.find("needs a photo"), std::string::npos) << message;
 }
 
 TEST(Swap, BadInputsAreExplained) {
