@@ -12,7 +12,8 @@ namespace wf::core {
 
 struct ProcessResult {
   int status = -1;     // exit status; 127 when the program is not installed
-  std::string output;  // what it printed (stdout, then stderr)
+  std::string output;  // what it printed on stdout
+  std::string errors;  // and on stderr
 };
 
 // Runs `argv` (argv[0] looked up on PATH) to the end with stdin closed. Throws wf::Error(internal) only when the
@@ -35,7 +36,7 @@ class ProcessPipe {
  private:
   pid_t pid_ = -1;
   int stdin_ = -1;
-  int output_ = -1;
+  int stdout_ = -1, stderr_ = -1;
 };
 
 }  // namespace wf::core

@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 #include <torch/nn/init.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -170,8 +171,6 @@ LoraSet LoraSet::load(torch::nn::Module& unet, const fs::path& file, torch::nn::
         lora->lora_A->weight.copy_(pair.down);
         lora->lora_B->weight.copy_(pair.up);
       }
-      set.config_.rank = rank;
-      set.config_.alpha = alpha;
       const auto last = path.rfind('.');
       std::string target = last == std::string::npos ? path : path.substr(last + 1);
       if (target == "0" && path.size() > 9 && path.compare(path.size() - 9, 9, ".to_out.0") == 0) target = "to_out.0";
@@ -189,6 +188,18 @@ LoraSet LoraSet::load(torch::nn::Module& unet, const fs::path& file, torch::nn::
     layer.base->add_adapter(kAdapterName, layer.lora);
     set.add(std::move(layer));
   }
+  // The most common rank and alpha are the config's; save() writes the others as peft's rank/alpha patterns.
+  std::map<int64_t, int> ranks;
+  std::map<double, int> alphas;
+  for (const auto& layer : set.layers_) {
+    ++ranks[layer.lora->rank()];
+    ++alphas[layer.lora->alpha()];
+  }
+  auto most = [](const auto& counts) {
+    return std::max_element(counts.begin(), counts.end(), [](const auto& a, const auto& b) { return a.second < b.second; })->first;
+  };
+  set.config_.rank = most(ranks);
+  set.config_.alpha = most(alphas);
   set.config_.target_modules.assign(unet_targets.begin(), unet_targets.end());
   set.config_.text_encoder_target_modules.assign(text_targets.begin(), text_targets.end());
   return set;
@@ -202,17 +213,24 @@ void LoraSet::save(const fs::path& file) const {
     tensors[layer.component + "." + layer.path + ".lora_B.weight"] = layer.lora->lora_B->weight.detach().cpu();
     text_encoder = text_encoder || layer.component == "text_encoder";
   }
-  auto peft_config = [&](const std::vector<std::string>& targets) {
-    return nlohmann::json{{"peft_type", "LORA"},       {"r", config_.rank},   {"lora_alpha", config_.alpha},
+  auto peft_config = [&](const std::string& component, const std::vector<std::string>& targets) {
+    // Layers whose rank or alpha differ from the config's (a loaded kohya file may mix them): peft's patterns.
+    nlohmann::json rank_pattern = nlohmann::json::object(), alpha_pattern = nlohmann::json::object();
+    for (const auto& layer : layers_) {
+      if (layer.component != component) continue;
+      if (layer.lora->rank() != config_.rank) rank_pattern[layer.path] = layer.lora->rank();
+      if (std::abs(layer.lora->alpha() - config_.alpha) > 1e-9) alpha_pattern[layer.path] = layer.lora->alpha();
+    }
+    return nlohmann::json{{"peft_type", "LORA"},           {"r", config_.rank},       {"lora_alpha", config_.alpha},
                           {"lora_dropout", config_.dropout}, {"target_modules", targets}, {"bias", "none"},
-                          {"init_lora_weights", true}};
+                          {"init_lora_weights", true},      {"rank_pattern", rank_pattern}, {"alpha_pattern", alpha_pattern}};
   };
   // diffusers' lora_adapter_metadata: each component's LoraConfig with its name as prefix.
   nlohmann::json metadata;
-  const nlohmann::json unet_config = peft_config(config_.target_modules);
+  const nlohmann::json unet_config = peft_config("unet", config_.target_modules);
   for (const auto& [key, value] : unet_config.items()) metadata["unet." + key] = value;
   if (text_encoder) {
-    const nlohmann::json text_config = peft_config(config_.text_encoder_target_modules);
+    const nlohmann::json text_config = peft_config("text_encoder", config_.text_encoder_target_modules);
     for (const auto& [key, value] : text_config.items()) metadata["text_encoder." + key] = value;
   }
   core::save_safetensors(file, tensors, {{"format", "pt"}, {"lora_adapter_metadata", metadata.dump(2)}});

@@ -44,6 +44,7 @@ class LoraLayerImpl : public LayerAdapter {
   // scale x alpha / r x B A in the base weight's shape: what merging adds to it.
   at::Tensor delta_weight() const;
   int64_t rank() const { return lora_A->weight.size(0); }
+  double alpha() const { return scaling_ * static_cast<double>(rank()); }
 
   struct Weight : torch::nn::Module {  // lora_A / lora_B: a bias-free layer's `weight`
     at::Tensor weight;

@@ -20,9 +20,15 @@ bool ends_with(const std::string& text, const std::string& suffix) {
   return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-// The alpha each component's adapter was saved with, when the file or its folder tells.
-std::map<std::string, double> saved_alphas(const fs::path& file) {
-  std::map<std::string, double> out;
+struct SavedAlphas {
+  std::map<std::string, double> component;                         // "unet" -> lora_alpha
+  std::map<std::string, std::map<std::string, double>> per_layer;  // "unet" -> alpha_pattern
+};
+
+// The alpha each component's adapter was saved with (and peft's per-layer alpha_pattern), when the file or its
+// folder tells.
+SavedAlphas saved_alphas(const fs::path& file) {
+  SavedAlphas out;
   const core::SafetensorsFile weights(file);
   const auto& metadata = weights.metadata();
   if (const auto it = metadata.find(kMetadataKey); it != metadata.end()) {
@@ -33,13 +39,22 @@ std::map<std::string, double> saved_alphas(const fs::path& file) {
     }
     for (const char* component : {"unet", "text_encoder"}) {
       const auto alpha = json.find(std::string(component) + ".lora_alpha");
-      if (alpha != json.end() && alpha->is_number()) out[component] = alpha->get<double>();
+      if (alpha != json.end() && alpha->is_number()) out.component[component] = alpha->get<double>();
+      const auto pattern = json.find(std::string(component) + ".alpha_pattern");
+      if (pattern == json.end() || !pattern->is_object()) continue;
+      for (const auto& [path, value] : pattern->items()) {
+        if (value.is_number()) out.per_layer[component][path] = value.get<double>();
+      }
     }
   }
   const fs::path adapter_config = file.parent_path() / "adapter_config.json";
-  if (!out.count("unet") && fs::is_regular_file(adapter_config)) {
+  if (!out.component.count("unet") && fs::is_regular_file(adapter_config)) {
     const auto config = core::read_json_file(adapter_config);
-    if (config.contains("lora_alpha")) out["unet"] = config.at("lora_alpha").get<double>();
+    if (config.contains("lora_alpha")) out.component["unet"] = config.at("lora_alpha").get<double>();
+    const nlohmann::json pattern = config.value("alpha_pattern", nlohmann::json::object());
+    for (const auto& [path, value] : pattern.items()) {
+      if (value.is_number()) out.per_layer["unet"][path] = value.get<double>();
+    }
   }
   return out;
 }
@@ -119,12 +134,14 @@ LoraFile read_lora_file(const fs::path& file, const std::map<std::string, std::s
                 "use a LoRA made for Stable Diffusion 1.x (diffusers/peft or kohya format)");
   }
   if (out.components.empty()) throw Error(ErrorCode::invalid_input, "the file holds no LoRA weights", file);
-  const auto alphas = saved_alphas(file);
+  const SavedAlphas alphas = saved_alphas(file);
   for (auto& [component, layers] : out.components) {
-    const auto alpha = alphas.find(component);
-    if (alpha == alphas.end()) continue;
+    const auto alpha = alphas.component.find(component);
+    const auto pattern = alphas.per_layer.find(component);
     for (auto& [path, weights] : layers) {
-      if (!weights.alpha) weights.alpha = alpha->second;
+      if (weights.alpha) continue;
+      if (pattern != alphas.per_layer.end() && pattern->second.count(path)) weights.alpha = pattern->second.at(path);
+      else if (alpha != alphas.component.end()) weights.alpha = alpha->second;
     }
   }
   return out;

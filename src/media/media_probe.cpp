@@ -36,7 +36,7 @@ MediaInfo probe_media(const std::filesystem::path& path) {
   }
   const auto json = nlohmann::json::parse(run.output, nullptr, false);
   if (run.status != 0 || json.is_discarded()) {
-    throw Error(ErrorCode::invalid_input, "ffprobe cannot read the file: " + run.output.substr(0, 200), path,
+    throw Error(ErrorCode::invalid_input, "ffprobe cannot read the file: " + run.errors.substr(0, 200), path,
                 "convert it with ffmpeg to H.264 MP4");
   }
   MediaInfo info;

@@ -99,8 +99,8 @@ void VideoWriter::finish() {
     if (result.status == 127) {
       throw Error(ErrorCode::unsupported, "ffmpeg is not installed", options_.output, "install Debian's ffmpeg package");
     }
-    const bool full = result.output.find("No space left") != std::string::npos;
-    throw Error(full ? ErrorCode::disk_full : ErrorCode::invalid_input, "ffmpeg could not write the video: " + result.output.substr(0, 300),
+    const bool full = result.errors.find("No space left") != std::string::npos;
+    throw Error(full ? ErrorCode::disk_full : ErrorCode::invalid_input, "ffmpeg could not write the video: " + result.errors.substr(0, 300),
                 options_.output, full ? "free some disk space and run the swap again" : "check the output path and the input's audio");
   }
   fs::rename(partial_, options_.output);

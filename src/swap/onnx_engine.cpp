@@ -18,9 +18,9 @@ namespace {
 
 // InsightFace's norm_crop at 128 pixels: the 112-pixel ArcFace template moved 8 pixels right.
 cv::Mat arcface_128(const std::array<cv::Point2f, 5>& keypoints) {
-  face::Keypoints5 shifted;
-  for (std::size_t i = 0; i < 5; ++i) shifted[i] = keypoints[i] - cv::Point2f(8.f, 0.f);
-  return face::alignment_matrix(shifted, face::AlignTemplate::arcface, 112);
+  cv::Mat matrix = face::alignment_matrix(keypoints, face::AlignTemplate::arcface, 112);
+  matrix.at<double>(0, 2) += 8.0;
+  return matrix;
 }
 
 }  // namespace
@@ -38,6 +38,10 @@ OnnxSwapEngine::OnnxSwapEngine(const SourceFaces& source, const std::filesystem:
   }
   const OnnxTensor& emap = initializers.back();
   const auto width = static_cast<std::size_t>(emap.dims[0]);
+  if (emap.values.size() != width * width) {
+    throw Error(ErrorCode::unsupported, "the model's embedding map is not stored as float32 inside the file", model,
+                "use the float32 inswapper_128.onnx as published (not an fp16 or external-data conversion)");
+  }
   if (source.mean_embedding.size() != width) {
     throw Error(ErrorCode::invalid_input,
                 "the swapper takes " + std::to_string(width) + "-wide ArcFace embeddings; the source dataset's are " +

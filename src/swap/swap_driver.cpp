@@ -120,6 +120,10 @@ std::map<std::string, std::string> provenance_tags() {
   return {{"comment", "Made with WatserFace: a face in it was swapped by AI"}, {"encoded_by", "WatserFace"}};
 }
 
+std::map<std::string, std::string> provenance_text() {
+  return {{"Comment", provenance_tags().at("comment")}, {"Software", "WatserFace"}};
+}
+
 namespace {
 
 bool is_image(const fs::path& path) {
@@ -150,9 +154,8 @@ void swap_image(const SwapOptions& options, const fs::path& photo, FrameSwapper&
     throw Error(ErrorCode::invalid_input, "an image output needs a photo as the target, and this target is a video", options.output,
                 "name the output .mp4");
   }
-  std::map<std::string, std::string> text;
-  if (options.provenance) text = {{"Comment", provenance_tags().at("comment")}, {"Software", "WatserFace"}};
-  media::write_image(options.output, swapper.swap(frame->image, frame->index, swapped), text);
+  media::write_image(options.output, swapper.swap(frame->image, frame->index, swapped),
+                     options.provenance ? provenance_text() : std::map<std::string, std::string>{});
   summary.frames = 1;
   summary.video_codec = "image";
 }
@@ -170,27 +173,33 @@ void swap_frames(const SwapOptions& options, const fs::path& video, FrameSwapper
   media::VideoReader reader(video);
   const std::optional<std::int64_t> expected = reader.expected_frames();
   media::FramePrefetcher frames(std::move(reader));
-  media::VideoWriter writer({.output = options.output,
-                             .width = info.width,
-                             .height = info.height,
-                             .frame_rate = info.frame_rate,
-                             .audio_from = video,
-                             .audio = info.audio,
-                             .tags = options.provenance ? provenance_tags() : std::map<std::string, std::string>{},
-                             .lossless = options.lossless});
+  // Opened at the first frame: its size is the decoded one (a phone clip's rotation tag is applied in decoding, so
+  // it can differ from the stored size ffprobe reports).
+  std::optional<media::VideoWriter> writer;
   const core::ProgressMeter meter({"swap", 1, 1}, expected);
   while (auto frame = frames.next()) {
     if (cancel && cancel->load()) {
       throw Error(ErrorCode::cancelled, "the swap was stopped; nothing was written", options.output, "run it again");
     }
-    writer.write(swapper.swap(frame->image, frame->index, swapped));
+    if (!writer) {
+      writer.emplace(media::VideoWriterOptions{.output = options.output,
+                                               .width = frame->image.cols,
+                                               .height = frame->image.rows,
+                                               .frame_rate = info.frame_rate,
+                                               .audio_from = video,
+                                               .audio = info.audio,
+                                               .tags = options.provenance ? provenance_tags() : std::map<std::string, std::string>{},
+                                               .lossless = options.lossless});
+    }
+    writer->write(swapper.swap(frame->image, frame->index, swapped));
     ++summary.frames;
     core::Event step = meter.step(summary.frames);
     step.step = summary.frames;
     if (events) events->emit(step);
   }
-  writer.finish();
-  summary.video_codec = writer.video_codec();
+  if (!writer) throw Error(ErrorCode::invalid_input, "the video has no frame to decode", video, "check that it plays");
+  writer->finish();
+  summary.video_codec = writer->video_codec();
   summary.audio_streams = info.audio.size();
 }
 

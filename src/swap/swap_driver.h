@@ -47,7 +47,9 @@ SwapSummary swap_video(const SwapOptions& options, core::EventSink* events = nul
 // wizard's preview.
 cv::Mat swap_frame(const SwapOptions& options, std::int64_t frame_index);
 
-// The metadata every output carries unless the user turns it off.
+// The metadata every output carries unless the user turns it off: container tags of a video, and the text of a
+// photo (PNG tEXt / JPEG comment).
 std::map<std::string, std::string> provenance_tags();
+std::map<std::string, std::string> provenance_text();
 
 }  // namespace wf::swap

@@ -45,6 +45,16 @@ nlohmann::json settings_json(const TrainSettings& s) {
 
 std::string metrics_text(const std::map<std::string, double>& metrics) { return nlohmann::json(metrics).dump(); }
 
+// Half-precision autocast as the settings ask, on CUDA only (the frozen models may be bf16/fp16 there).
+bool uses_autocast(const TrainSettings& settings, const std::vector<at::Tensor>& parameters) {
+  const bool on_cuda = !parameters.empty() && parameters.front().is_cuda();
+  return on_cuda && (settings.precision == core::Precision::bf16 || settings.precision == core::Precision::fp16);
+}
+
+at::ScalarType half_type(const TrainSettings& settings) {
+  return settings.precision == core::Precision::bf16 ? at::kBFloat16 : at::kHalf;
+}
+
 }  // namespace
 
 std::uint64_t step_seed(std::uint64_t seed, std::int64_t step, std::int64_t micro) {
@@ -58,6 +68,7 @@ std::uint64_t step_seed(std::uint64_t seed, std::int64_t step, std::int64_t micr
 
 TrainSettings fit_batch_to_memory(TrainTask& task, TrainSettings settings) {
   const std::int64_t effective = settings.batch_size * settings.grad_accumulation;
+  const core::CudaAutocast amp(uses_autocast(settings, task.model().parameters()), half_type(settings));
   for (std::int64_t batch = settings.batch_size; batch >= 1; batch /= 2) {
     try {
       torch::manual_seed(step_seed(settings.seed, 0, 0));
@@ -102,7 +113,7 @@ TrainResult TrainLoop::run(const std::atomic<bool>* cancel, std::optional<std::i
     settings_ = fit_batch_to_memory(task_, settings_);
   }
   const bool on_cuda = !parameters.empty() && parameters.front().is_cuda();
-  const bool autocast = on_cuda && (settings_.precision == core::Precision::bf16 || settings_.precision == core::Precision::fp16);
+  const bool autocast = uses_autocast(settings_, parameters);
   LossScaler scaler(on_cuda && settings_.precision == core::Precision::fp16);
   const std::int64_t end = std::min(settings_.steps, stop_at.value_or(settings_.steps));
 
@@ -142,7 +153,7 @@ TrainResult TrainLoop::run(const std::atomic<bool>* cancel, std::optional<std::i
       torch::manual_seed(step_seed(settings_.seed, result.step, micro));
       at::Tensor loss;
       {
-        const core::CudaAutocast amp(autocast, settings_.precision == core::Precision::bf16 ? at::kBFloat16 : at::kHalf);
+        const core::CudaAutocast amp(autocast, half_type(settings_));
         loss = task_.loss(result.step, micro, settings_.batch_size) / static_cast<double>(settings_.grad_accumulation);
       }
       const double value = loss.item<double>();
@@ -178,6 +189,7 @@ TrainResult TrainLoop::run(const std::atomic<bool>* cancel, std::optional<std::i
       {
         const EvalMode eval(model);
         const torch::NoGradGuard no_grad;
+        const core::CudaAutocast amp(autocast, half_type(settings_));
         result.metrics = task_.evaluate();
       }
       core::Event epoch = event;

@@ -271,6 +271,41 @@ TEST(Lora, ConvolutionAndTextEncoderWeightsLoadFromPeftAndKohyaFiles) {
   EXPECT_TRUE(torch::allclose(text->forward(ids), adapted_text, 1e-6, 1e-7));
 }
 
+TEST(Lora, AKohyaFileOfMixedRanksSavesAsPeftPatternsAndLoadsBackTheSame) {
+  torch::manual_seed(6);
+  test::TempDir dir;
+  UNet2DConditionModel unet(test::tiny_unet_config());
+  const Inputs in;
+  // Rank 4 (alpha 4) everywhere but one layer of rank 2 and alpha 8.
+  LoraSet made = LoraSet::inject(*unet, {.rank = 4, .alpha = 4});
+  perturb(made);
+  made.save(dir / "peft.safetensors");
+  made.remove();
+  core::StateDict kohya;
+  const std::string odd = "down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q";
+  for (const auto& [key, value] : core::load_safetensors(dir / "peft.safetensors")) {
+    std::string path = key.substr(5, key.size() - 5 - std::string(".lora_A.weight").size());
+    const bool down = key.find(".lora_A.") != std::string::npos;
+    const at::Tensor tensor = path == odd ? (down ? value.slice(0, 0, 2) : value.slice(1, 0, 2)) : value;
+    std::string name = path;
+    std::replace(name.begin(), name.end(), '.', '_');
+    kohya["lora_unet_" + name + (down ? ".lora_down.weight" : ".lora_up.weight")] = tensor.contiguous();
+    kohya["lora_unet_" + name + ".alpha"] = torch::tensor(path == odd ? 8.0 : 4.0);
+  }
+  core::save_safetensors(dir / "kohya" / "mixed.safetensors", kohya);
+  LoraSet loaded = LoraSet::load(*unet, dir / "kohya" / "mixed.safetensors");
+  const at::Tensor expected = run(unet, in);
+  EXPECT_EQ(loaded.config().rank, 4);
+  loaded.save(dir / "again" / "pytorch_lora_weights.safetensors");
+  loaded.remove();
+  const auto config = core::read_json_file(dir / "again" / "adapter_config.json");
+  EXPECT_EQ(config.at("rank_pattern"), nlohmann::json({{odd, 2}}));
+  EXPECT_EQ(config.at("alpha_pattern"), nlohmann::json({{odd, 8.0}}));
+  std::filesystem::remove(dir / "again" / "adapter_config.json");  // the file's own metadata must be enough
+  LoraSet again = LoraSet::load(*unet, dir / "again" / "pytorch_lora_weights.safetensors");
+  EXPECT_TRUE(torch::allclose(run(unet, in), expected, 1e-6, 1e-7));
+}
+
 TEST(Lora, OtherLoraVariantsAreNamedAsUnsupported) {
   test::TempDir dir;
   UNet2DConditionModel unet(test::tiny_unet_config());

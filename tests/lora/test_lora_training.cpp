@@ -162,6 +162,16 @@ TEST(LoraTraining, AStoppedRunResumesToTheSameWeights) {
   for (const auto& [key, value] : whole) EXPECT_TRUE(value.equal(resumed.at(key))) << key;
 }
 
+TEST(LoraTraining, AStoppedRunLeavesItsCheckpointButNoFinishedLora) {
+  test::TempDir out;
+  const std::atomic<bool> stop{true};
+  const LoraTrainResult result = train_lora(small_training(out / "lora", {{"steps", 4}}), nullptr, &stop);
+  EXPECT_TRUE(result.train.cancelled);
+  EXPECT_TRUE(fs::exists(out / "lora" / "checkpoints" / "latest"));
+  EXPECT_FALSE(fs::exists(out / "lora" / "pytorch_lora_weights.safetensors"));
+  EXPECT_FALSE(fs::exists(out / "lora" / "lora.json"));
+}
+
 TEST(LoraTraining, SavesPeftFilesCaptionsAndSamples) {
   test::TempDir out;
   fs::copy(fixture().target, out / "target", fs::copy_options::recursive);

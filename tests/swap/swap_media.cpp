@@ -35,7 +35,7 @@ SwapMedia& media() {
 void ffmpeg(std::vector<std::string> args) {
   args.insert(args.begin(), {"ffmpeg", "-hide_banner", "-loglevel", "error", "-y"});
   const core::ProcessResult run = core::run_process(args);
-  ASSERT_EQ(run.status, 0) << run.output;
+  ASSERT_EQ(run.status, 0) << run.errors;
 }
 
 std::vector<cv::Mat> decode(const std::filesystem::path& video) {
@@ -48,7 +48,7 @@ std::vector<cv::Mat> decode(const std::filesystem::path& video) {
 nlohmann::json ffprobe(const std::filesystem::path& file) {
   const core::ProcessResult run =
       core::run_process({"ffprobe", "-v", "error", "-count_frames", "-show_streams", "-show_format", "-of", "json", file.string()});
-  EXPECT_EQ(run.status, 0) << run.output;
+  EXPECT_EQ(run.status, 0) << run.errors;
   return nlohmann::json::parse(run.output);
 }
 

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <fstream>
 #include <opencv2/imgproc.hpp>
 #include <random>
 
@@ -178,6 +179,15 @@ TEST(OnnxEngine, FeedsInswappersInputsAndReadsItsOutput) {
   EXPECT_NE(message.find("512-wide"), std::string::npos) << message;
   options.onnx_model = out / "missing.onnx";
   EXPECT_EQ(test::error_code([&] { swap_video(options); }), ErrorCode::missing_model);
+  // A file cut short, and one that is not protobuf at all: corrupt_file naming the file, never a crash.
+  const std::string bytes = test::read_text(out / "inswapper_like.onnx");
+  for (const auto& [name, content] : std::vector<std::pair<std::string, std::string>>{
+           {"cut.onnx", bytes.substr(0, bytes.size() / 2)}, {"text.onnx", std::string(4096, '\xff')}}) {
+    std::ofstream(out / name, std::ios::binary) << content;
+    std::string message;
+    EXPECT_EQ(test::error_code([&] { read_onnx_initializers(out / name); }, &message), ErrorCode::corrupt_file) << name;
+    EXPECT_NE(message.find(name), std::string::npos) << message;
+  }
 }
 
 }  // namespace

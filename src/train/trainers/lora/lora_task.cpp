@@ -56,6 +56,7 @@ LoraTask::LoraTask(const LoraTrainOptions& options, const denoising::FaceTrainin
   }
   torch::manual_seed(train::step_seed(seed, -1, -1));  // the same initial weights in every run with this seed
   lora_ = diffusion::LoraSet::inject(*sd_.unet, options.lora, train_text_encoder_ ? sd_.text_encoder.get() : nullptr);
+  lora_.module().to(at::kFloat);  // fp32 master weights under a half-precision frozen model (autocast mixes them)
   diffusion::set_gradient_checkpointing(*sd_.unet, options.gradient_checkpointing);
 }
 

@@ -57,6 +57,9 @@ LoraTrainResult train_lora(const LoraTrainOptions& options, core::EventSink* eve
   result.layers = task.lora().size();
   result.trainable_parameters = count_parameters(task.model());
   result.train = train::TrainLoop(task, settings, options.output / "checkpoints", events).run(cancel, stop_at);
+  result.samples = task.samples();
+  // A stopped run leaves its checkpoint only, so no half-trained LoRA is taken for a finished one.
+  if (result.train.cancelled) return result;
   task.lora().save(options.output / "pytorch_lora_weights.safetensors");
   core::write_json_file(options.output / "lora.json",
                         {{"prompt_template", options.prompt_template},
@@ -67,7 +70,6 @@ LoraTrainResult train_lora(const LoraTrainOptions& options, core::EventSink* eve
                          {"step", result.train.step},
                          {"steps", options.steps},
                          {"captions", task.captions()}});
-  result.samples = task.samples();
   return result;
 }
 
