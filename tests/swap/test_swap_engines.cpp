@@ -184,7 +184,6 @@ TEST(OnnxEngine, FeedsInswappersInputsAndReadsItsOutput) {
   for (const auto& [name, content] : std::vector<std::pair<std::string, std::string>>{
            {"cut.onnx", bytes.substr(0, bytes.size() / 2)}, {"text.onnx", std::string(4096, '\xff')}}) {
     std::ofstream(out / name, std::ios::binary) << content;
-    std::string message;
     EXPECT_EQ(test::error_code([&] { read_onnx_initializers(out / name); }, &message), ErrorCode::corrupt_file) << name;
     EXPECT_NE(message.find(name), std::string::npos) << message;
   }
