@@ -31,7 +31,8 @@ int run_swap(const GlobalOptions& global, const SwapFlags& flags) {
   options.target = flags.target;
   options.output = flags.output;
   options.engine = flags.engine;
-  options.warp = {.landmarks = flags.landmarks, .colour = swap::parse_colour_mode(flags.colour), .seamless = !flags.no_seamless};
+  options.warp = {
+      .landmarks = flags.landmarks, .colour = swap::parse_colour_mode(flags.colour), .seamless = !flags.no_seamless};
   options.feather = flags.feather;
   options.provenance = !flags.no_provenance;
   options.lossless = flags.lossless;
@@ -68,9 +69,9 @@ int run_swap(const GlobalOptions& global, const SwapFlags& flags) {
     ProgressLine progress("swapping", "frames", flags.events);
     summary = swap::swap_video(options, &progress, &interrupt_flag());
   }
-  std::printf("%s: %lld of %lld frames swapped (%s, %zu audio streams kept) in %.1f s; report %s\n", flags.output.c_str(),
-              static_cast<long long>(summary.swapped), static_cast<long long>(summary.frames), summary.video_codec.c_str(),
-              summary.audio_streams, summary.seconds, summary.report.c_str());
+  std::printf("%s: %lld of %lld frames swapped (%s, %zu audio streams kept) in %.1f s; report %s\n",
+              flags.output.c_str(), static_cast<long long>(summary.swapped), static_cast<long long>(summary.frames),
+              summary.video_codec.c_str(), summary.audio_streams, summary.seconds, summary.report.c_str());
   return 0;
 }
 
@@ -78,34 +79,47 @@ int run_swap(const GlobalOptions& global, const SwapFlags& flags) {
 
 void add_swap_command(CLI::App& app, const GlobalOptions& global, int& status) {
   auto flags = std::make_shared<SwapFlags>();
-  auto* command = app.add_subcommand("swap", "Swap the source face into the target video (offline engine: no downloads)");
+  auto* command = app.add_subcommand(
+      "swap", "Swap the source face into the target video or photo (offline, generative or ONNX engine)");
   command->add_option("--source", flags->source, "the source dataset (watserface extract --source)")->required();
-  command->add_option("--target", flags->target, "the target dataset (watserface extract --target); it names the video")->required();
-  command->add_option("--output", flags->output, "the video to write (.mp4, .mov, .mkv), or an image with --preview")->required();
-  command->add_option("--engine", flags->engine,
-                      "offline (landmark warp, no weights), generative (SD 1.5 + identity adapter), onnx (inswapper_128-style)");
+  command->add_option("--target", flags->target, "the target dataset (watserface extract --target); it names the video")
+      ->required();
+  command
+      ->add_option("--output", flags->output,
+                   "the video to write (.mp4, .mov, .mkv), or an image (.png, .jpg) for a photo target or --preview")
+      ->required();
+  command->add_option(
+      "--engine", flags->engine,
+      "offline (landmark warp, no weights), generative (SD 1.5 + identity adapter), onnx (inswapper_128-style)");
   command->add_option("--landmarks", flags->landmarks, "the offline engine's warp: 478 (mesh) or 68 points");
   command->add_option("--colour", flags->colour, "colour matching: lab (mean/std in Lab), histogram or none");
   command->add_flag("--no-seamless", flags->no_seamless, "paste the recoloured warp without Poisson blending");
   command->add_option("--feather", flags->feather, "paste-back feathering in crop pixels (default: crop size / 32)");
   command->add_option("--preview", flags->preview, "swap only this frame and write it as an image to --output");
-  command->add_option("--model", flags->model, "generative: Stable Diffusion 1.5 (default: the one in the models folder)");
-  command->add_option("--tokenizer", flags->tokenizer, "generative: a diffusers tokenizer/ folder (single-file models)");
-  command->add_option("--identity", flags->identity, "generative: the identity adapter folder (watserface train identity)");
+  command->add_option("--model", flags->model,
+                      "generative: Stable Diffusion 1.5 (default: the one in the models folder)");
+  command->add_option("--tokenizer", flags->tokenizer,
+                      "generative: a diffusers tokenizer/ folder (single-file models)");
+  command->add_option("--identity", flags->identity,
+                      "generative: the identity adapter folder (watserface train identity)");
   command->add_option("--lora", flags->lora, "generative: a LoRA folder (watserface train lora) or file");
   command->add_option("--lora-scale", flags->lora_scale, "generative: the LoRA's strength");
-  command->add_option("--prompt", flags->prompt, "generative: the prompt (default: the LoRA's caption template or the adapter's)");
+  command->add_option("--prompt", flags->prompt,
+                      "generative: the prompt (default: the LoRA's caption template or the adapter's)");
   command->add_option("--negative-prompt", flags->negative_prompt, "generative: what to steer away from");
   command->add_option("--resolution", flags->resolution, "generative: crop size generated at (default: the adapter's)");
   command->add_option("--steps", flags->steps, "generative: sampling steps")->check(CLI::PositiveNumber);
-  command->add_option("--strength", flags->strength, "generative: how far into the noise each crop starts (1: a new face)");
+  command->add_option("--strength", flags->strength,
+                      "generative: how far into the noise each crop starts (1: a new face)");
   command->add_option("--guidance", flags->guidance, "generative: classifier-free guidance scale");
   command->add_option("--identity-scale", flags->identity_scale, "generative: the IP-Adapter's weight");
   command->add_option("--control-scale", flags->control_scale, "generative: the IdentityNet's weight");
   command->add_option("--seed", flags->seed, "generative: the seed every frame starts from");
   command->add_option("--sampler", flags->sampler, "generative: ddim, euler, euler_a or dpmpp_2m");
-  command->add_option("--onnx-model", flags->onnx_model, "onnx: the swapper (default: models/face_swapper/inswapper_128.onnx)");
-  command->add_flag("--no-smoothing", flags->no_smoothing, "use the tracked landmarks as they are (no One Euro smoothing)");
+  command->add_option("--onnx-model", flags->onnx_model,
+                      "onnx: the swapper (default: models/face_swapper/inswapper_128.onnx)");
+  command->add_flag("--no-smoothing", flags->no_smoothing,
+                    "use the tracked landmarks as they are (no One Euro smoothing)");
   command->add_flag("--lossless", flags->lossless, "write FFV1 in .mkv: frames decode exactly as written");
   command->add_flag("--no-provenance", flags->no_provenance, "leave out the 'made with WatserFace' metadata");
   command->add_option("--events", flags->events, "also append telemetry to this events.jsonl");

@@ -29,7 +29,8 @@ std::string describe(const core::OptionSpec& spec) {
     text += " {" + (spec.min ? number(*spec.min) : "") + ".." + (spec.max ? number(*spec.max) : "") + "}";
   }
   if (!spec.default_value.is_null() && spec.kind != core::OptionKind::flag) {
-    std::string value = spec.default_value.is_string() ? spec.default_value.get<std::string>() : spec.default_value.dump();
+    std::string value =
+        spec.default_value.is_string() ? spec.default_value.get<std::string>() : spec.default_value.dump();
     if (spec.default_value.is_array()) {
       value.clear();
       for (const auto& item : spec.default_value) value += (value.empty() ? "" : ",") + item.get<std::string>();

@@ -53,17 +53,21 @@ void check_value(const OptionSpec& spec, const nlohmann::json& value) {
       if (!value.is_string()) reject(spec, "must be text");
       break;
     case OptionKind::choice:
-      if (!value.is_string() || std::find(spec.choices.begin(), spec.choices.end(), value.get<std::string>()) == spec.choices.end()) {
+      if (!value.is_string() ||
+          std::find(spec.choices.begin(), spec.choices.end(), value.get<std::string>()) == spec.choices.end()) {
         reject(spec, "is not one of its choices");
       }
       break;
     case OptionKind::list:
       if (!value.is_array()) reject(spec, "must be a list");
-      if (spec.min && static_cast<double>(value.size()) < *spec.min) reject(spec, "must hold at least " + number_text(*spec.min) + " names");
-      if (spec.max && static_cast<double>(value.size()) > *spec.max) reject(spec, "must hold at most " + number_text(*spec.max) + " names");
+      if (spec.min && static_cast<double>(value.size()) < *spec.min)
+        reject(spec, "must hold at least " + number_text(*spec.min) + " names");
+      if (spec.max && static_cast<double>(value.size()) > *spec.max)
+        reject(spec, "must hold at most " + number_text(*spec.max) + " names");
       for (const auto& item : value) {
         if (!item.is_string()) reject(spec, "must be a list of names");
-        if (!spec.choices.empty() && std::find(spec.choices.begin(), spec.choices.end(), item.get<std::string>()) == spec.choices.end()) {
+        if (!spec.choices.empty() &&
+            std::find(spec.choices.begin(), spec.choices.end(), item.get<std::string>()) == spec.choices.end()) {
           reject(spec, "holds '" + item.get<std::string>() + "', which is not one of its choices");
         }
       }
@@ -76,14 +80,19 @@ void check_value(const OptionSpec& spec, const nlohmann::json& value) {
 
 }  // namespace
 
-std::string_view to_string(OptionKind kind) { return enum_to_string(kKinds, kind); }
+std::string_view to_string(OptionKind kind) {
+  return enum_to_string(kKinds, kind);
+}
 
 nlohmann::json schema_json(const OptionSchema& schema) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& spec : schema) {
-    nlohmann::json entry{{"name", spec.name},         {"kind", std::string(to_string(spec.kind))},
-                         {"default", spec.default_value}, {"help", spec.help},
-                         {"required", spec.required}, {"advanced", spec.advanced}};
+    nlohmann::json entry{{"name", spec.name},
+                         {"kind", std::string(to_string(spec.kind))},
+                         {"default", spec.default_value},
+                         {"help", spec.help},
+                         {"required", spec.required},
+                         {"advanced", spec.advanced}};
     if (spec.min) entry["min"] = *spec.min;
     if (spec.max) entry["max"] = *spec.max;
     if (!spec.choices.empty()) entry["choices"] = spec.choices;
@@ -142,8 +151,7 @@ nlohmann::json parse_option_text(const OptionSpec& spec, const std::string& text
         }
         return items;
       }
-      default:
-        return text;
+      default: return text;
     }
   } catch (const std::logic_error&) {
   }

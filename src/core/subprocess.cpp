@@ -55,8 +55,10 @@ Spawned spawn(const std::vector<std::string>& argv, bool with_stdin) {
   }
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  if (with_stdin) posix_spawn_file_actions_adddup2(&actions, pipe_fds[0], 0);
-  else posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  if (with_stdin)
+    posix_spawn_file_actions_adddup2(&actions, pipe_fds[0], 0);
+  else
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_adddup2(&actions, out.stdout_fd, 1);
   posix_spawn_file_actions_adddup2(&actions, out.stderr_fd, 2);
   std::vector<char*> args;

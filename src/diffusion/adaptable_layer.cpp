@@ -40,7 +40,9 @@ AdaptableLinearImpl::AdaptableLinearImpl(int64_t in_features, int64_t out_featur
   init_parameters({out_features, in_features}, has_bias);
 }
 
-at::Tensor AdaptableLinearImpl::forward(const at::Tensor& x) { return add_adapters(at::linear(x, weight, bias), x); }
+at::Tensor AdaptableLinearImpl::forward(const at::Tensor& x) {
+  return add_adapters(at::linear(x, weight, bias), x);
+}
 
 AdaptableConv2dImpl::AdaptableConv2dImpl(int64_t in_channels, int64_t out_channels, int64_t kernel, int64_t stride,
                                          int64_t padding)

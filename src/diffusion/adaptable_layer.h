@@ -46,7 +46,8 @@ TORCH_MODULE(AdaptableLinear);
 class AdaptableConv2dImpl : public AdaptableLayer {
  public:
   // A kernel x kernel convolution with "same" padding unless `padding` is given.
-  AdaptableConv2dImpl(int64_t in_channels, int64_t out_channels, int64_t kernel, int64_t stride = 1, int64_t padding = -1);
+  AdaptableConv2dImpl(int64_t in_channels, int64_t out_channels, int64_t kernel, int64_t stride = 1,
+                      int64_t padding = -1);
   at::Tensor forward(const at::Tensor& x);
   int64_t stride() const { return stride_; }
   int64_t padding() const { return padding_; }

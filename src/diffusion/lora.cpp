@@ -48,7 +48,9 @@ bool fit_to(const AdaptableLayer& base, LoraWeights& weights) {
   const bool conv = base.weight.dim() == 4;
   const bool pointwise = conv && base.weight.size(2) == 1 && base.weight.size(3) == 1;
   auto as_conv = [](const at::Tensor& t) { return t.dim() == 2 ? t.unsqueeze(-1).unsqueeze(-1) : t; };
-  auto as_linear = [](const at::Tensor& t) { return t.dim() == 4 && t.size(2) == 1 && t.size(3) == 1 ? t.flatten(1) : t; };
+  auto as_linear = [](const at::Tensor& t) {
+    return t.dim() == 4 && t.size(2) == 1 && t.size(3) == 1 ? t.flatten(1) : t;
+  };
   if (conv) {
     weights.up = as_conv(weights.up);
     if (pointwise) weights.down = as_conv(weights.down);
@@ -68,8 +70,9 @@ LoraLayerImpl::LoraLayerImpl(const AdaptableLayer& base, int64_t rank, double al
   lora_B = register_module("lora_B", std::make_shared<Weight>());
   const auto options = at::TensorOptions(w.scalar_type()).device(w.device());
   // A: kaiming-uniform(a = sqrt(5)) over its fan-in (torch.nn's own initialisation, which peft keeps); B: zero.
-  lora_A->weight = lora_A->register_parameter(
-      "weight", conv_ ? at::empty({rank, w.size(1), w.size(2), w.size(3)}, options) : at::empty({rank, w.size(1)}, options));
+  lora_A->weight =
+      lora_A->register_parameter("weight", conv_ ? at::empty({rank, w.size(1), w.size(2), w.size(3)}, options)
+                                                 : at::empty({rank, w.size(1)}, options));
   torch::nn::init::kaiming_uniform_(lora_A->weight, std::sqrt(5.0));
   lora_B->weight = lora_B->register_parameter(
       "weight", conv_ ? at::zeros({w.size(0), rank, 1, 1}, options) : at::zeros({w.size(0), rank}, options));
@@ -105,7 +108,8 @@ LoraSet LoraSet::inject(torch::nn::Module& unet, const LoraConfig& config, torch
   if (config.rank < 1) throw Error(ErrorCode::invalid_input, "the LoRA rank must be at least 1");
   LoraSet set;
   set.config_ = config;
-  auto inject_into = [&](torch::nn::Module& model, const std::string& component, const std::vector<std::string>& targets) {
+  auto inject_into = [&](torch::nn::Module& model, const std::string& component,
+                         const std::vector<std::string>& targets) {
     for (auto& [path, base] : adaptable_layers(model)) {
       const bool targeted =
           std::any_of(targets.begin(), targets.end(), [&](const std::string& t) { return ends_with_module(path, t); });
@@ -120,7 +124,8 @@ LoraSet LoraSet::inject(torch::nn::Module& unet, const LoraConfig& config, torch
   if (text_encoder && !config.text_encoder_target_modules.empty()) {
     inject_into(*text_encoder, "text_encoder", config.text_encoder_target_modules);
   }
-  if (unet_layers == 0 || (text_encoder && !config.text_encoder_target_modules.empty() && set.layers_.size() == unet_layers)) {
+  if (unet_layers == 0 ||
+      (text_encoder && !config.text_encoder_target_modules.empty() && set.layers_.size() == unet_layers)) {
     const auto& missing = unet_layers == 0 ? config.target_modules : config.text_encoder_target_modules;
     set.remove();
     throw Error(ErrorCode::invalid_input, "no layer matches the LoRA target modules " + first_keys(missing), {},
@@ -131,7 +136,8 @@ LoraSet LoraSet::inject(torch::nn::Module& unet, const LoraConfig& config, torch
 }
 
 LoraSet LoraSet::load(torch::nn::Module& unet, const fs::path& file, torch::nn::Module* text_encoder) {
-  std::map<std::string, std::map<std::string, std::shared_ptr<AdaptableLayer>>> models{{"unet", adaptable_layers(unet)}};
+  std::map<std::string, std::map<std::string, std::shared_ptr<AdaptableLayer>>> models{
+      {"unet", adaptable_layers(unet)}};
   if (text_encoder) models["text_encoder"] = adaptable_layers(*text_encoder);
   std::map<std::string, std::set<std::string>> paths;
   for (const auto& [component, layers] : models) {
@@ -139,7 +145,8 @@ LoraSet LoraSet::load(torch::nn::Module& unet, const fs::path& file, torch::nn::
   }
   LoraFile weights = read_lora_file(file, paths);
   if (weights.skipped_text_encoder_keys > 0) {
-    log::warn("lora", "{}: {} text-encoder keys are not applied (UNet only)", file.string(), weights.skipped_text_encoder_keys);
+    log::warn("lora", "{}: {} text-encoder keys are not applied (UNet only)", file.string(),
+              weights.skipped_text_encoder_keys);
   }
   LoraSet set;
   std::vector<std::string> bad;
@@ -158,9 +165,9 @@ LoraSet LoraSet::load(torch::nn::Module& unet, const fs::path& file, torch::nn::
       if (!fits) {
         std::vector<int64_t> made_for{pair.up.size(0), pair.down.size(1)};
         for (int64_t d = 2; d < w.dim(); ++d) made_for.push_back(pair.down.size(d));
-        bad.push_back(name + " (made for a " + std::to_string(pair.down.size(1)) + " -> " + std::to_string(pair.up.size(0)) +
-                      " layer, the model's is " + std::to_string(w.size(1)) + " -> " + std::to_string(w.size(0)) +
-                      (w.dim() == 4 ? ", weight " + shape_text(w) : "") + ")");
+        bad.push_back(name + " (made for a " + std::to_string(pair.down.size(1)) + " -> " +
+                      std::to_string(pair.up.size(0)) + " layer, the model's is " + std::to_string(w.size(1)) + " -> " +
+                      std::to_string(w.size(0)) + (w.dim() == 4 ? ", weight " + shape_text(w) : "") + ")");
         continue;
       }
       const int64_t rank = pair.down.size(0);
@@ -196,7 +203,9 @@ LoraSet LoraSet::load(torch::nn::Module& unet, const fs::path& file, torch::nn::
     ++alphas[layer.lora->alpha()];
   }
   auto most = [](const auto& counts) {
-    return std::max_element(counts.begin(), counts.end(), [](const auto& a, const auto& b) { return a.second < b.second; })->first;
+    return std::max_element(counts.begin(), counts.end(),
+                            [](const auto& a, const auto& b) { return a.second < b.second; })
+        ->first;
   };
   set.config_.rank = most(ranks);
   set.config_.alpha = most(alphas);
@@ -221,9 +230,11 @@ void LoraSet::save(const fs::path& file) const {
       if (layer.lora->rank() != config_.rank) rank_pattern[layer.path] = layer.lora->rank();
       if (std::abs(layer.lora->alpha() - config_.alpha) > 1e-9) alpha_pattern[layer.path] = layer.lora->alpha();
     }
-    return nlohmann::json{{"peft_type", "LORA"},           {"r", config_.rank},       {"lora_alpha", config_.alpha},
-                          {"lora_dropout", config_.dropout}, {"target_modules", targets}, {"bias", "none"},
-                          {"init_lora_weights", true},      {"rank_pattern", rank_pattern}, {"alpha_pattern", alpha_pattern}};
+    return nlohmann::json{{"peft_type", "LORA"},           {"r", config_.rank},
+                          {"lora_alpha", config_.alpha},   {"lora_dropout", config_.dropout},
+                          {"target_modules", targets},     {"bias", "none"},
+                          {"init_lora_weights", true},     {"rank_pattern", rank_pattern},
+                          {"alpha_pattern", alpha_pattern}};
   };
   // diffusers' lora_adapter_metadata: each component's LoraConfig with its name as prefix.
   nlohmann::json metadata;

@@ -69,7 +69,8 @@ class LoraSet {
   // Reads a diffusers/peft or kohya file and attaches it. Text-encoder weights apply when `text_encoder` is
   // given (else they are skipped with a warning). Throws wf::Error naming `file` and the first keys that fail:
   // keys that match no layer, A and B ranks that disagree, shapes of another base model.
-  static LoraSet load(torch::nn::Module& unet, const std::filesystem::path& file, torch::nn::Module* text_encoder = nullptr);
+  static LoraSet load(torch::nn::Module& unet, const std::filesystem::path& file,
+                      torch::nn::Module* text_encoder = nullptr);
 
   // diffusers/peft form: the weights file and adapter_config.json beside it, each atomically.
   void save(const std::filesystem::path& file) const;

@@ -81,8 +81,8 @@ LoraFile read_lora_file(const fs::path& file, const std::map<std::string, std::s
   }
   LoraFile out;
   std::vector<std::string> unmatched, variants;
-  auto take = [&](const std::string& key, const std::string& component, const std::string& path, const std::string& part,
-                  const at::Tensor& tensor) {
+  auto take = [&](const std::string& key, const std::string& component, const std::string& path,
+                  const std::string& part, const at::Tensor& tensor) {
     const auto paths = layer_paths.find(component);
     if (paths == layer_paths.end() || !paths->second.count(path)) return unmatched.push_back(key);
     LoraWeights& weights = out.components[component][path];
@@ -100,12 +100,16 @@ LoraFile read_lora_file(const fs::path& file, const std::map<std::string, std::s
       const auto dot = key.find('.');
       const std::string part = dot == std::string::npos ? "" : key.substr(dot + 1);
       const auto name = kohya_names.find(key.substr(0, dot));
-      if (part == "lora_mid.weight" || part.rfind("hada_", 0) == 0 || part.rfind("lokr_", 0) == 0 || part == "dora_scale") {
+      if (part == "lora_mid.weight" || part.rfind("hada_", 0) == 0 || part.rfind("lokr_", 0) == 0 ||
+          part == "dora_scale") {
         variants.push_back(key);
       } else if (name == kohya_names.end()) {
         unmatched.push_back(key);
       } else if (part == "lora_down.weight" || part == "lora_up.weight" || part == "alpha") {
-        take(key, name->second.first, name->second.second, part == "alpha" ? "alpha" : part == "lora_down.weight" ? "down" : "up",
+        take(key, name->second.first, name->second.second,
+             part == "alpha"              ? "alpha"
+             : part == "lora_down.weight" ? "down"
+                                          : "up",
              tensor);
       } else {
         unmatched.push_back(key);
@@ -126,8 +130,9 @@ LoraFile read_lora_file(const fs::path& file, const std::map<std::string, std::s
     }
   }
   if (!variants.empty()) {
-    throw Error(ErrorCode::unsupported, "LoRA variants other than plain LoRA are not supported: " + first_keys(variants),
-                file, "use a plain LoRA (peft LoraConfig, or kohya's networks.lora)");
+    throw Error(ErrorCode::unsupported,
+                "LoRA variants other than plain LoRA are not supported: " + first_keys(variants), file,
+                "use a plain LoRA (peft LoraConfig, or kohya's networks.lora)");
   }
   if (!unmatched.empty()) {
     throw Error(ErrorCode::invalid_input, "LoRA keys that match no layer of the model: " + first_keys(unmatched), file,
@@ -140,8 +145,10 @@ LoraFile read_lora_file(const fs::path& file, const std::map<std::string, std::s
     const auto pattern = alphas.per_layer.find(component);
     for (auto& [path, weights] : layers) {
       if (weights.alpha) continue;
-      if (pattern != alphas.per_layer.end() && pattern->second.count(path)) weights.alpha = pattern->second.at(path);
-      else if (alpha != alphas.component.end()) weights.alpha = alpha->second;
+      if (pattern != alphas.per_layer.end() && pattern->second.count(path))
+        weights.alpha = pattern->second.at(path);
+      else if (alpha != alphas.component.end())
+        weights.alpha = alpha->second;
     }
   }
   return out;

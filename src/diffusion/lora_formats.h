@@ -32,7 +32,8 @@ struct LoraFile {
 // `layer_paths`: component -> the module paths LoRA can attach to. Throws wf::Error naming `file` and the first
 // keys that fail: keys that match no layer (invalid_input) and LoRA variants other than plain LoRA (LoHa, LoKr,
 // DoRA, LoCon's mid weights: unsupported).
-LoraFile read_lora_file(const std::filesystem::path& file, const std::map<std::string, std::set<std::string>>& layer_paths);
+LoraFile read_lora_file(const std::filesystem::path& file,
+                        const std::map<std::string, std::set<std::string>>& layer_paths);
 
 // "a, b, c, d, e (and 7 more)": the first keys of a failure message.
 std::string first_keys(const std::vector<std::string>& keys);

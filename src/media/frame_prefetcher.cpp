@@ -3,7 +3,10 @@
 namespace wf::media {
 
 FramePrefetcher::FramePrefetcher(VideoReader reader, std::size_t ahead)
-    : reader_(std::move(reader)), info_(reader_.info()), ahead_(std::max<std::size_t>(1, ahead)), thread_([this] { run(); }) {}
+    : reader_(std::move(reader)),
+      info_(reader_.info()),
+      ahead_(std::max<std::size_t>(1, ahead)),
+      thread_([this] { run(); }) {}
 
 FramePrefetcher::~FramePrefetcher() {
   {

@@ -28,11 +28,13 @@ bool MediaInfo::variable_frame_rate() const {
 
 MediaInfo probe_media(const std::filesystem::path& path) {
   std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) throw Error(ErrorCode::not_found, "media file not found", path, "check the path");
+  if (!std::filesystem::is_regular_file(path, ec))
+    throw Error(ErrorCode::not_found, "media file not found", path, "check the path");
   const core::ProcessResult run =
       core::run_process({"ffprobe", "-v", "error", "-show_streams", "-show_format", "-of", "json", path.string()});
   if (run.status == 127) {
-    throw Error(ErrorCode::unsupported, "ffprobe is not installed", path, "install Debian's ffmpeg package (scripts/setup does)");
+    throw Error(ErrorCode::unsupported, "ffprobe is not installed", path,
+                "install Debian's ffmpeg package (scripts/setup does)");
   }
   const auto json = nlohmann::json::parse(run.output, nullptr, false);
   if (run.status != 0 || json.is_discarded()) {
@@ -44,7 +46,8 @@ MediaInfo probe_media(const std::filesystem::path& path) {
   const nlohmann::json streams = json.value("streams", nlohmann::json::array());
   for (const auto& stream : streams) {
     const std::string type = stream.value("codec_type", "");
-    if (type == "video" && !picture && stream.value("disposition", nlohmann::json::object()).value("attached_pic", 0) == 0) {
+    if (type == "video" && !picture &&
+        stream.value("disposition", nlohmann::json::object()).value("attached_pic", 0) == 0) {
       picture = true;
       info.width = stream.value("width", 0);
       info.height = stream.value("height", 0);
@@ -68,8 +71,9 @@ MediaInfo probe_media(const std::filesystem::path& path) {
     if (value.is_string()) info.tags[key] = value.get<std::string>();
   }
   // The picture's timestamps, from the packets (demuxing only: fast even for long videos).
-  const core::ProcessResult packets = core::run_process(
-      {"ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts_time", "-of", "csv=p=0", path.string()});
+  const core::ProcessResult packets =
+      core::run_process({"ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts_time", "-of",
+                         "csv=p=0", path.string()});
   std::vector<double> times;
   for (std::size_t at = 0; at < packets.output.size();) {
     const std::size_t end = std::min(packets.output.find('\n', at), packets.output.size());

@@ -19,9 +19,9 @@ struct AudioStream {
 
 struct MediaInfo {
   int width = 0, height = 0;
-  double fps = 0;          // r_frame_rate: the base rate frames are timed on
-  std::string frame_rate;  // the same as ffprobe writes it ("30000/1001"), for an encoder to keep exactly
-  double average_fps = 0;  // avg_frame_rate: frames over duration
+  double fps = 0;                      // r_frame_rate: the base rate frames are timed on
+  std::string frame_rate;              // the same as ffprobe writes it ("30000/1001"), for an encoder to keep exactly
+  double average_fps = 0;              // avg_frame_rate: frames over duration
   std::optional<std::int64_t> frames;  // the container's count when it states one
   double duration = 0;
   std::string video_codec;

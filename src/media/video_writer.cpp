@@ -22,7 +22,8 @@ std::string h264_or_fallback() {
   static const std::string encoder = [] {
     const core::ProcessResult run = core::run_process({"ffmpeg", "-hide_banner", "-encoders"});
     if (run.status == 127) {
-      throw Error(ErrorCode::unsupported, "ffmpeg is not installed", {}, "install Debian's ffmpeg package (scripts/setup does)");
+      throw Error(ErrorCode::unsupported, "ffmpeg is not installed", {},
+                  "install Debian's ffmpeg package (scripts/setup does)");
     }
     return run.output.find(" libx264 ") != std::string::npos ? std::string("libx264") : std::string("mpeg4");
   }();
@@ -35,7 +36,8 @@ VideoWriter::VideoWriter(VideoWriterOptions options) : options_(std::move(option
     throw Error(ErrorCode::invalid_input, "a video needs a size and a frame rate", o.output);
   }
   std::string extension = o.output.extension().string();
-  std::transform(extension.begin(), extension.end(), extension.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(extension.begin(), extension.end(), extension.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   if (extension != ".mp4" && extension != ".mov" && extension != ".mkv") {
     throw Error(ErrorCode::invalid_input, "the output must be .mp4, .mov or .mkv", o.output, "name it output.mp4");
   }
@@ -46,9 +48,21 @@ VideoWriter::VideoWriter(VideoWriterOptions options) : options_(std::move(option
   codec_ = o.lossless ? "ffv1" : h264_or_fallback();
   partial_ = o.output.parent_path() / (".partial." + o.output.filename().string());
   if (!o.output.parent_path().empty()) fs::create_directories(o.output.parent_path());
-  std::vector<std::string> args{"ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-f", "rawvideo", "-pix_fmt", "bgr24",
-                                "-s", std::to_string(o.width) + "x" + std::to_string(o.height), "-framerate", o.frame_rate,
-                                "-i", "-"};
+  std::vector<std::string> args{"ffmpeg",
+                                "-hide_banner",
+                                "-loglevel",
+                                "error",
+                                "-y",
+                                "-f",
+                                "rawvideo",
+                                "-pix_fmt",
+                                "bgr24",
+                                "-s",
+                                std::to_string(o.width) + "x" + std::to_string(o.height),
+                                "-framerate",
+                                o.frame_rate,
+                                "-i",
+                                "-"};
   if (!o.audio.empty()) args.insert(args.end(), {"-i", o.audio_from.string()});
   args.insert(args.end(), {"-map", "0:v:0"});
   for (const auto& stream : o.audio) args.insert(args.end(), {"-map", "1:" + std::to_string(stream.index)});
@@ -58,7 +72,8 @@ VideoWriter::VideoWriter(VideoWriterOptions options) : options_(std::move(option
   } else if (codec_ == "libx264") {
     // 4:2:0 needs even sizes; an odd-sized video keeps its size in 4:4:4.
     const bool even = o.width % 2 == 0 && o.height % 2 == 0;
-    args.insert(args.end(), {"-preset", "medium", "-crf", std::to_string(o.crf), "-pix_fmt", even ? "yuv420p" : "yuv444p"});
+    args.insert(args.end(),
+                {"-preset", "medium", "-crf", std::to_string(o.crf), "-pix_fmt", even ? "yuv420p" : "yuv444p"});
   } else {
     args.insert(args.end(), {"-q:v", "2", "-pix_fmt", "yuv420p"});
   }
@@ -97,11 +112,13 @@ void VideoWriter::finish() {
     std::error_code ec;
     fs::remove(partial_, ec);
     if (result.status == 127) {
-      throw Error(ErrorCode::unsupported, "ffmpeg is not installed", options_.output, "install Debian's ffmpeg package");
+      throw Error(ErrorCode::unsupported, "ffmpeg is not installed", options_.output,
+                  "install Debian's ffmpeg package");
     }
     const bool full = result.errors.find("No space left") != std::string::npos;
-    throw Error(full ? ErrorCode::disk_full : ErrorCode::invalid_input, "ffmpeg could not write the video: " + result.errors.substr(0, 300),
-                options_.output, full ? "free some disk space and run the swap again" : "check the output path and the input's audio");
+    throw Error(full ? ErrorCode::disk_full : ErrorCode::invalid_input,
+                "ffmpeg could not write the video: " + result.errors.substr(0, 300), options_.output,
+                full ? "free some disk space and run the swap again" : "check the output path and the input's audio");
   }
   fs::rename(partial_, options_.output);
 }

@@ -23,12 +23,12 @@ namespace wf::media {
 struct VideoWriterOptions {
   std::filesystem::path output{};  // .mp4, .mov or .mkv
   int width = 0, height = 0;
-  std::string frame_rate{};                  // ffprobe's r_frame_rate ("30000/1001") or a number
-  std::filesystem::path audio_from{};        // copy audio from this file (empty: no audio)
-  std::vector<AudioStream> audio{};          // its streams to copy (probe_media's), in order
+  std::string frame_rate{};                   // ffprobe's r_frame_rate ("30000/1001") or a number
+  std::filesystem::path audio_from{};         // copy audio from this file (empty: no audio)
+  std::vector<AudioStream> audio{};           // its streams to copy (probe_media's), in order
   std::map<std::string, std::string> tags{};  // container metadata
-  int crf = 18;                              // x264 quality (lower: better, larger)
-  bool lossless = false;                     // FFV1 (.mkv only): frames decode exactly as written
+  int crf = 18;                               // x264 quality (lower: better, larger)
+  bool lossless = false;                      // FFV1 (.mkv only): frames decode exactly as written
 };
 
 class VideoWriter {

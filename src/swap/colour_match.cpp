@@ -12,7 +12,8 @@ namespace {
 constexpr std::array<core::EnumName<ColourMode>, 3> kModes{
     {{ColourMode::none, "none"}, {ColourMode::lab_stats, "lab"}, {ColourMode::histogram, "histogram"}}};
 
-cv::Mat lab_stats(const cv::Mat& source, const cv::Mat& source_mask, const cv::Mat& target, const cv::Mat& target_mask) {
+cv::Mat lab_stats(const cv::Mat& source, const cv::Mat& source_mask, const cv::Mat& target,
+                  const cv::Mat& target_mask) {
   cv::Mat source_lab, target_lab;
   source.convertTo(source_lab, CV_32FC3, 1.0 / 255);
   target.convertTo(target_lab, CV_32FC3, 1.0 / 255);
@@ -25,7 +26,8 @@ cv::Mat lab_stats(const cv::Mat& source, const cv::Mat& source_mask, const cv::M
   cv::split(source_lab, channels);
   for (int c = 0; c < 3; ++c) {
     const double gain = source_std[c] > 1e-6 ? target_std[c] / source_std[c] : 1.0;
-    channels[static_cast<std::size_t>(c)] = (channels[static_cast<std::size_t>(c)] - source_mean[c]) * gain + target_mean[c];
+    channels[static_cast<std::size_t>(c)] =
+        (channels[static_cast<std::size_t>(c)] - source_mean[c]) * gain + target_mean[c];
   }
   cv::Mat out;
   cv::merge(channels, out);
@@ -48,7 +50,8 @@ std::array<double, 256> cumulative(const cv::Mat& channel, const cv::Mat& mask) 
   return cdf;
 }
 
-cv::Mat histogram(const cv::Mat& source, const cv::Mat& source_mask, const cv::Mat& target, const cv::Mat& target_mask) {
+cv::Mat histogram(const cv::Mat& source, const cv::Mat& source_mask, const cv::Mat& target,
+                  const cv::Mat& target_mask) {
   std::vector<cv::Mat> source_channels, target_channels;
   cv::split(source, source_channels);
   cv::split(target, target_channels);
@@ -69,11 +72,15 @@ cv::Mat histogram(const cv::Mat& source, const cv::Mat& source_mask, const cv::M
 
 }  // namespace
 
-std::string_view to_string(ColourMode mode) { return core::enum_to_string(kModes, mode); }
-ColourMode parse_colour_mode(std::string_view text) { return core::parse_enum(kModes, text, "colour mode"); }
+std::string_view to_string(ColourMode mode) {
+  return core::enum_to_string(kModes, mode);
+}
+ColourMode parse_colour_mode(std::string_view text) {
+  return core::parse_enum(kModes, text, "colour mode");
+}
 
-cv::Mat match_colours(const cv::Mat& source, const cv::Mat& source_mask, const cv::Mat& target, const cv::Mat& target_mask,
-                      ColourMode mode) {
+cv::Mat match_colours(const cv::Mat& source, const cv::Mat& source_mask, const cv::Mat& target,
+                      const cv::Mat& target_mask, ColourMode mode) {
   if (cv::countNonZero(source_mask > 127) == 0 || cv::countNonZero(target_mask > 127) == 0) return source.clone();
   switch (mode) {
     case ColourMode::lab_stats: return lab_stats(source, source_mask, target, target_mask);

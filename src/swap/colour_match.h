@@ -14,7 +14,7 @@ ColourMode parse_colour_mode(std::string_view text);  // "none" | "lab" | "histo
 // `source` (8-bit BGR) recoloured so that, inside `source_mask`, its colours follow those of `target` inside
 // `target_mask` (8-bit masks, > 127 counts). Images of one size; pixels outside the source mask change too (by
 // the same transfer), which the paste-back's mask then hides.
-cv::Mat match_colours(const cv::Mat& source, const cv::Mat& source_mask, const cv::Mat& target, const cv::Mat& target_mask,
-                      ColourMode mode);
+cv::Mat match_colours(const cv::Mat& source, const cv::Mat& source_mask, const cv::Mat& target,
+                      const cv::Mat& target_mask, ColourMode mode);
 
 }  // namespace wf::swap

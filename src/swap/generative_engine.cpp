@@ -48,8 +48,8 @@ GenerativeEngine::GenerativeEngine(const SourceFaces& source, GenerativeOptions 
     : models_(std::make_unique<Models>()), options_(std::move(options)) {
   const auto& o = options_;
   if (o.base_model.empty() || !fs::exists(o.base_model)) {
-    throw Error(ErrorCode::missing_model, "the generative engine needs Stable Diffusion 1.5, and it is not installed", o.base_model,
-                "put SD 1.5 in models/base_diffusion/, or use the offline engine (--engine offline)");
+    throw Error(ErrorCode::missing_model, "the generative engine needs Stable Diffusion 1.5, and it is not installed",
+                o.base_model, "put SD 1.5 in models/base_diffusion/, or use the offline engine (--engine offline)");
   }
   if (o.identity.empty() || !fs::exists(o.identity)) {
     throw Error(ErrorCode::missing_model, "the generative engine needs an identity adapter", o.identity,
@@ -68,7 +68,8 @@ GenerativeEngine::GenerativeEngine(const SourceFaces& source, GenerativeOptions 
   if (m.info.resampler.embedding_dim != static_cast<int64_t>(source.mean_embedding.size())) {
     throw Error(ErrorCode::invalid_input,
                 "the identity adapter takes " + std::to_string(m.info.resampler.embedding_dim) +
-                    "-wide face embeddings; the source dataset's are " + std::to_string(source.mean_embedding.size()) + " wide",
+                    "-wide face embeddings; the source dataset's are " + std::to_string(source.mean_embedding.size()) +
+                    " wide",
                 o.identity, "extract the source with the embedder the adapter was trained with");
   }
   m.adapter = identity::IdentityAdapter(m.sd.unet, m.info.resampler);
@@ -127,7 +128,8 @@ SwappedFace GenerativeEngine::swap(const SwapFace& face) {
   diffusion::ControlNetModel controlnet = m.adapter->controlnet;
   const diffusion::GenerationResult result = diffusion::generate(m.sd, request, &controlnet);
   cv::Mat generated;
-  cv::resize(nn::bgr_image(result.image), generated, face.crop.size(), 0, 0, scale > 1 ? cv::INTER_AREA : cv::INTER_CUBIC);
+  cv::resize(nn::bgr_image(result.image), generated, face.crop.size(), 0, 0,
+             scale > 1 ? cv::INTER_AREA : cv::INTER_CUBIC);
   return {generated, face.mask.clone(), "mean"};
 }
 

@@ -25,14 +25,16 @@ cv::Mat arcface_128(const std::array<cv::Point2f, 5>& keypoints) {
 
 }  // namespace
 
-OnnxSwapEngine::OnnxSwapEngine(const SourceFaces& source, const std::filesystem::path& model) : model_(std::make_unique<Model>()) {
+OnnxSwapEngine::OnnxSwapEngine(const SourceFaces& source, const std::filesystem::path& model)
+    : model_(std::make_unique<Model>()) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(model, ec)) {
     throw Error(ErrorCode::missing_model, "the ONNX swapper model is not there", model,
                 "put inswapper_128.onnx in models/face_swapper/ (watserface doctor), or use the offline engine");
   }
   const std::vector<OnnxTensor> initializers = read_onnx_initializers(model);
-  if (initializers.empty() || initializers.back().dims.size() != 2 || initializers.back().dims[0] != initializers.back().dims[1]) {
+  if (initializers.empty() || initializers.back().dims.size() != 2 ||
+      initializers.back().dims[0] != initializers.back().dims[1]) {
     throw Error(ErrorCode::invalid_input, "the model has no square embedding map as its last initializer", model,
                 "use an inswapper_128-style model");
   }
@@ -89,9 +91,10 @@ SwappedFace OnnxSwapEngine::swap(const SwapFace& face) {
   SwappedFace out{face.crop.clone(), cv::Mat(), "mean"};
   cv::Mat back, square(size_, size_, CV_8U, cv::Scalar(255));
   cv::rectangle(square, {0, 0, size_, size_}, cv::Scalar(0), std::max(2, size_ / 32));
-  cv::warpAffine(swapped, back, to_aligned, face.crop.size(), cv::INTER_LINEAR | cv::WARP_INVERSE_MAP, cv::BORDER_REPLICATE);
-  cv::warpAffine(square, out.mask, to_aligned, face.crop.size(), cv::INTER_NEAREST | cv::WARP_INVERSE_MAP, cv::BORDER_CONSTANT,
-                 cv::Scalar(0));
+  cv::warpAffine(swapped, back, to_aligned, face.crop.size(), cv::INTER_LINEAR | cv::WARP_INVERSE_MAP,
+                 cv::BORDER_REPLICATE);
+  cv::warpAffine(square, out.mask, to_aligned, face.crop.size(), cv::INTER_NEAREST | cv::WARP_INVERSE_MAP,
+                 cv::BORDER_CONSTANT, cv::Scalar(0));
   cv::bitwise_and(out.mask, face.mask > 127, out.mask);
   back.copyTo(out.crop, out.mask);
   return out;

@@ -97,7 +97,8 @@ OnnxTensor read_tensor(Reader tensor) {
 
 std::vector<OnnxTensor> read_onnx_initializers(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(ErrorCode::not_found, "model file not found", path, "check the path (watserface doctor lists it)");
+  if (!in)
+    throw Error(ErrorCode::not_found, "model file not found", path, "check the path (watserface doctor lists it)");
   const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   Reader model(bytes.data(), bytes.data() + bytes.size(), path);
   std::vector<OnnxTensor> out;
@@ -113,13 +114,17 @@ std::vector<OnnxTensor> read_onnx_initializers(const std::filesystem::path& path
     Reader graph = model.nested();
     while (!graph.done()) {
       const std::uint64_t graph_key = graph.varint();
-      const auto graph_field = static_cast<std::uint32_t>(graph_key >> 3), graph_wire = static_cast<std::uint32_t>(graph_key & 7);
-      if (graph_field == 5 && graph_wire == 2) out.push_back(read_tensor(graph.nested()));  // GraphProto.initializer
-      else graph.skip(graph_wire);
+      const auto graph_field = static_cast<std::uint32_t>(graph_key >> 3),
+                 graph_wire = static_cast<std::uint32_t>(graph_key & 7);
+      if (graph_field == 5 && graph_wire == 2)
+        out.push_back(read_tensor(graph.nested()));  // GraphProto.initializer
+      else
+        graph.skip(graph_wire);
     }
   }
   if (!graph_seen) {
-    throw Error(ErrorCode::corrupt_file, "not an ONNX model (no graph)", path, "use the .onnx file as it was published");
+    throw Error(ErrorCode::corrupt_file, "not an ONNX model (no graph)", path,
+                "use the .onnx file as it was published");
   }
   return out;
 }

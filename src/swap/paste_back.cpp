@@ -24,7 +24,8 @@ cv::Mat frame_mask(cv::Size frame_size, const cv::Mat& mask, const cv::Mat& crop
   return back;
 }
 
-cv::Mat paste_back(const cv::Mat& frame, const cv::Mat& crop, const cv::Mat& mask, const cv::Mat& crop_matrix, int feather) {
+cv::Mat paste_back(const cv::Mat& frame, const cv::Mat& crop, const cv::Mat& mask, const cv::Mat& crop_matrix,
+                   int feather) {
   const cv::Mat alpha = frame_mask(frame.size(), mask, crop_matrix, feather);
   cv::Mat face;
   cv::warpAffine(crop, face, crop_matrix, frame.size(), cv::INTER_LINEAR | cv::WARP_INVERSE_MAP, cv::BORDER_REPLICATE);

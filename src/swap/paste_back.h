@@ -9,7 +9,8 @@ namespace wf::swap {
 
 // `crop_matrix`: 2x3, frame -> crop pixels (the dataset's crop_matrix). `mask`: 8-bit, the crop's size, 255 =
 // the swapped face. `feather`: pixels of the inward ramp, in the crop's pixels.
-cv::Mat paste_back(const cv::Mat& frame, const cv::Mat& crop, const cv::Mat& mask, const cv::Mat& crop_matrix, int feather);
+cv::Mat paste_back(const cv::Mat& frame, const cv::Mat& crop, const cv::Mat& mask, const cv::Mat& crop_matrix,
+                   int feather);
 
 // The mask as the frame sees it: warped back and feathered, 8-bit, the frame's size (what paste_back blends by).
 cv::Mat frame_mask(cv::Size frame_size, const cv::Mat& mask, const cv::Mat& crop_matrix, int feather);

@@ -11,10 +11,10 @@
 #include "core/progress.h"
 #include "dataset/imagefolder.h"
 #include "face/hull_mask.h"
+#include "media/frame_prefetcher.h"
 #include "media/image_io.h"
 #include "media/media_probe.h"
 #include "media/video_reader.h"
-#include "media/frame_prefetcher.h"
 #include "media/video_writer.h"
 #include "swap/onnx_engine.h"
 #include "swap/paste_back.h"
@@ -96,10 +96,11 @@ class FrameSwapper {
       face.mask = face::hull_mask(face.crop.size(), hull, 0.f);
     }
     const SwappedFace swapped = engine_->swap(face);
-    report.push_back({{"frame", index},
-                      {"face", record.id},
-                      {"source_face", swapped.source_id},
-                      {"mask", record.mask_origin ? std::string(dataset::to_string(*record.mask_origin)) : std::string("hull")}});
+    report.push_back(
+        {{"frame", index},
+         {"face", record.id},
+         {"source_face", swapped.source_id},
+         {"mask", record.mask_origin ? std::string(dataset::to_string(*record.mask_origin)) : std::string("hull")}});
     return paste_back(frame, swapped.crop, swapped.mask, matrix64, feather_);
   }
 
@@ -128,11 +129,14 @@ namespace {
 
 bool is_image(const fs::path& path) {
   std::string extension = path.extension().string();
-  std::transform(extension.begin(), extension.end(), extension.begin(), [](unsigned char c) { return std::tolower(c); });
-  return extension == ".png" || extension == ".jpg" || extension == ".jpeg" || extension == ".webp" || extension == ".bmp";
+  std::transform(extension.begin(), extension.end(), extension.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  return extension == ".png" || extension == ".jpg" || extension == ".jpeg" || extension == ".webp" ||
+         extension == ".bmp";
 }
 
-void write_report(const SwapOptions& options, const fs::path& video, const SwapSummary& summary, const nlohmann::json& swapped) {
+void write_report(const SwapOptions& options, const fs::path& video, const SwapSummary& summary,
+                  const nlohmann::json& swapped) {
   core::write_json_file(summary.report, {{"version", 1},
                                          {"engine", options.engine},
                                          {"source", fs::absolute(options.source).string()},
@@ -151,8 +155,8 @@ void swap_image(const SwapOptions& options, const fs::path& photo, FrameSwapper&
   media::VideoReader reader(photo);
   const std::optional<media::Frame> frame = reader.next();
   if (!frame || reader.next()) {
-    throw Error(ErrorCode::invalid_input, "an image output needs a photo as the target, and this target is a video", options.output,
-                "name the output .mp4");
+    throw Error(ErrorCode::invalid_input, "an image output needs a photo as the target, and this target is a video",
+                options.output, "name the output .mp4");
   }
   media::write_image(options.output, swapper.swap(frame->image, frame->index, swapped),
                      options.provenance ? provenance_text() : std::map<std::string, std::string>{});
@@ -168,7 +172,9 @@ void swap_frames(const SwapOptions& options, const fs::path& video, FrameSwapper
                 "the video has a variable frame rate (" + std::to_string(info.irregular_intervals) + " of " +
                     std::to_string(info.intervals) + " frame intervals are not 1/" + info.frame_rate +
                     " s): a swapped copy would lose its timing",
-                video, "convert it to a constant rate first: ffmpeg -i IN -vf fps=" + info.frame_rate + " OUT.mp4, then extract again");
+                video,
+                "convert it to a constant rate first: ffmpeg -i IN -vf fps=" + info.frame_rate +
+                    " OUT.mp4, then extract again");
   }
   media::VideoReader reader(video);
   const std::optional<std::int64_t> expected = reader.expected_frames();
@@ -182,14 +188,15 @@ void swap_frames(const SwapOptions& options, const fs::path& video, FrameSwapper
       throw Error(ErrorCode::cancelled, "the swap was stopped; nothing was written", options.output, "run it again");
     }
     if (!writer) {
-      writer.emplace(media::VideoWriterOptions{.output = options.output,
-                                               .width = frame->image.cols,
-                                               .height = frame->image.rows,
-                                               .frame_rate = info.frame_rate,
-                                               .audio_from = video,
-                                               .audio = info.audio,
-                                               .tags = options.provenance ? provenance_tags() : std::map<std::string, std::string>{},
-                                               .lossless = options.lossless});
+      writer.emplace(media::VideoWriterOptions{
+          .output = options.output,
+          .width = frame->image.cols,
+          .height = frame->image.rows,
+          .frame_rate = info.frame_rate,
+          .audio_from = video,
+          .audio = info.audio,
+          .tags = options.provenance ? provenance_tags() : std::map<std::string, std::string>{},
+          .lossless = options.lossless});
     }
     writer->write(swapper.swap(frame->image, frame->index, swapped));
     ++summary.frames;

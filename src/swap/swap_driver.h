@@ -19,17 +19,17 @@
 namespace wf::swap {
 
 struct SwapOptions {
-  std::filesystem::path source;  // the source dataset (watserface extract --source)
-  std::filesystem::path target;  // the target dataset (watserface extract --target); its card names the video
-  std::filesystem::path output;  // .mp4 (H.264), .mov or .mkv
-  std::string engine = "offline";  // offline | generative | onnx
-  WarpOptions warp;                // the offline engine's
-  GenerativeOptions generative;    // the generative engine's
+  std::filesystem::path source;      // the source dataset (watserface extract --source)
+  std::filesystem::path target;      // the target dataset (watserface extract --target); its card names the video
+  std::filesystem::path output;      // .mp4 (H.264), .mov or .mkv
+  std::string engine = "offline";    // offline | generative | onnx
+  WarpOptions warp;                  // the offline engine's
+  GenerativeOptions generative;      // the generative engine's
   std::filesystem::path onnx_model;  // the ONNX engine's inswapper_128-style file
-  int feather = -1;        // paste-back ramp in crop pixels; < 0: crop size / 32
-  bool provenance = true;  // the "made with WatserFace" metadata
-  bool lossless = false;   // FFV1 in .mkv: an intermediate that decodes bit for bit (review repairs from it)
-  bool smooth_landmarks = true;  // One Euro over the track (track_smoothing.h): steadier faces, less flicker
+  int feather = -1;                  // paste-back ramp in crop pixels; < 0: crop size / 32
+  bool provenance = true;            // the "made with WatserFace" metadata
+  bool lossless = false;             // FFV1 in .mkv: an intermediate that decodes bit for bit (review repairs from it)
+  bool smooth_landmarks = true;      // One Euro over the track (track_smoothing.h): steadier faces, less flicker
 };
 
 struct SwapSummary {

@@ -12,17 +12,17 @@
 namespace wf::swap {
 
 struct SwapFace {
-  cv::Mat crop;                             // BGR, square, FFHQ-aligned
-  std::vector<cv::Point2f> landmarks_68;    // crop pixels, empty or 68
-  std::vector<cv::Point3f> landmarks_478;   // crop pixels, empty or 478
-  std::array<cv::Point2f, 5> keypoints_5{}; // crop pixels (InstantID's order)
-  cv::Mat mask;                             // 8-bit, the crop's size: 255 = the face (XSeg, painted or hull)
+  cv::Mat crop;                              // BGR, square, FFHQ-aligned
+  std::vector<cv::Point2f> landmarks_68;     // crop pixels, empty or 68
+  std::vector<cv::Point3f> landmarks_478;    // crop pixels, empty or 478
+  std::array<cv::Point2f, 5> keypoints_5{};  // crop pixels (InstantID's order)
+  cv::Mat mask;                              // 8-bit, the crop's size: 255 = the face (XSeg, painted or hull)
   std::int64_t frame_index = 0;
 };
 
 struct SwappedFace {
-  cv::Mat crop;  // the crop with the source face in it
-  cv::Mat mask;  // 8-bit: 255 where the engine replaced the face (within SwapFace::mask)
+  cv::Mat crop;           // the crop with the source face in it
+  cv::Mat mask;           // 8-bit: 255 where the engine replaced the face (within SwapFace::mask)
   std::string source_id;  // the source face it was made from, when the engine picks one
 };
 

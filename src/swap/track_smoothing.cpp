@@ -30,7 +30,8 @@ void smooth_track(std::vector<dataset::FaceRecord>& records, const face::OneEuro
   const dataset::FaceRecord* previous = nullptr;
   for (auto& record : records) {
     if (!record.crop_matrix) continue;
-    if (!previous || record.frame_index != previous->frame_index + 1 || points_of(record).size() != points_of(*previous).size()) {
+    if (!previous || record.frame_index != previous->frame_index + 1 ||
+        points_of(record).size() != points_of(*previous).size()) {
       smoother.reset();
     }
     const cv::Mat to_crop(*record.crop_matrix);

@@ -24,7 +24,8 @@ std::vector<cv::Point2f> scaled(std::vector<cv::Point2f> points, float scale) {
 std::vector<std::array<int, 3>> delaunay(const std::vector<cv::Point2f>& points, cv::Size size) {
   cv::Subdiv2D subdiv(cv::Rect(0, 0, size.width, size.height));
   for (const auto& p : points) {
-    if (p.x >= 0 && p.y >= 0 && p.x < static_cast<float>(size.width) && p.y < static_cast<float>(size.height)) subdiv.insert(p);
+    if (p.x >= 0 && p.y >= 0 && p.x < static_cast<float>(size.width) && p.y < static_cast<float>(size.height))
+      subdiv.insert(p);
   }
   std::vector<cv::Vec6f> triangles;
   subdiv.getTriangleList(triangles);
@@ -56,7 +57,8 @@ cv::Mat warp_triangles(const cv::Mat& image, const std::vector<cv::Point2f>& fro
   coverage = cv::Mat::zeros(size, CV_8U);
   const cv::Rect frame(0, 0, size.width, size.height);
   for (const auto& tri : delaunay(to, size)) {
-    const std::vector<cv::Point2f> src{from[tri[0]], from[tri[1]], from[tri[2]]}, dst{to[tri[0]], to[tri[1]], to[tri[2]]};
+    const std::vector<cv::Point2f> src{from[tri[0]], from[tri[1]], from[tri[2]]},
+        dst{to[tri[0]], to[tri[1]], to[tri[2]]};
     const cv::Rect box = cv::boundingRect(dst) & frame;
     if (box.area() == 0) continue;
     std::vector<cv::Point2f> local;
@@ -101,8 +103,9 @@ WarpEngine::WarpEngine(const SourceFaces& source, WarpOptions options) : source_
 
 SwappedFace WarpEngine::swap(const SwapFace& face) {
   if (face.landmarks_68.size() != 68) {
-    throw Error(ErrorCode::invalid_input, "the target face of frame " + std::to_string(face.frame_index) + " has no 68 landmarks",
-                {}, "extract the target again");
+    throw Error(ErrorCode::invalid_input,
+                "the target face of frame " + std::to_string(face.frame_index) + " has no 68 landmarks", {},
+                "extract the target again");
   }
   const int size = face.crop.cols;
   const SourceFace& chosen = source_.faces[closest_pose(source_, face.landmarks_68, size)];

@@ -19,8 +19,8 @@
 #include "support/face_media.h"
 #include "support/synthetic_clip.h"
 #include "support/temp_dir.h"
-#include "support/tiny_stable_diffusion.h"
 #include "support/tiny_identity_adapter.h"
+#include "support/tiny_stable_diffusion.h"
 #include "train/trainers/lora/lora_task.h"
 #include "train/trainers/lora/lora_trainer.h"
 
@@ -108,15 +108,16 @@ TEST(LoraTraining, OnlyLoraWeightsLearnWithTheIdentityAdapterFrozenButActive) {
   test::TempDir out;
   const LoraTrainOptions plain = small_training(out / "plain");
   const LoraTrainOptions options = small_training(out / "lora", {{"identity", fixture().identity.string()}});
-  const denoising::FaceTrainingData data(options.dataset, {.kind = "target", .resolution = 64,
-                                                           .control = denoising::ControlImage::keypoints_5,
-                                                           .embeddings = true});
+  const denoising::FaceTrainingData data(
+      options.dataset,
+      {.kind = "target", .resolution = 64, .control = denoising::ControlImage::keypoints_5, .embeddings = true});
   diffusion::StableDiffusion sd = diffusion::StableDiffusion::load(options.base_model);
   // Without the identity adapter, for comparison: the same faces, noise and timesteps.
   diffusion::StableDiffusion bare = diffusion::StableDiffusion::load(options.base_model);
   LoraTask without(plain, data, bare, 3);
   LoraTask task(options, data, sd, 3);
-  const auto unet_before = snapshot(*sd.unet), text_before = snapshot(*sd.text_encoder);  // with the adapter's processors
+  const auto unet_before = snapshot(*sd.unet),
+             text_before = snapshot(*sd.text_encoder);  // with the adapter's processors
   task.set_effective_batch(6);
   without.set_effective_batch(6);
   torch::manual_seed(1);
@@ -138,7 +139,8 @@ TEST(LoraTraining, OnlyLoraWeightsLearnWithTheIdentityAdapterFrozenButActive) {
     ASSERT_TRUE(unet_before.count(key)) << key;
     EXPECT_TRUE(value.equal(unet_before.at(key))) << key << " changed";
   }
-  for (const auto& [key, value] : core::module_state(*sd.text_encoder)) EXPECT_TRUE(value.equal(text_before.at(key))) << key;
+  for (const auto& [key, value] : core::module_state(*sd.text_encoder))
+    EXPECT_TRUE(value.equal(text_before.at(key))) << key;
   for (const auto& p : sd.unet->named_parameters()) {
     if (p.key().find(".processor.") != std::string::npos) {
       EXPECT_FALSE(p.value().grad().defined()) << p.key();
@@ -178,9 +180,11 @@ TEST(LoraTraining, SavesPeftFilesCaptionsAndSamples) {
   const auto records = dataset::read_records(out / "target");
   set_captions(out / "target", {{records[1].id, "a photo of [identity] person under blue light"}});
   LossLog log;
-  const LoraTrainOptions options =
-      small_training(out / "lora", {{"dataset", (out / "target").string()}, {"steps", 1}, {"sample_every", 1},
-                                    {"sample_steps", 2}, {"text_encoder_modules", {"q_proj", "v_proj"}}});
+  const LoraTrainOptions options = small_training(out / "lora", {{"dataset", (out / "target").string()},
+                                                                 {"steps", 1},
+                                                                 {"sample_every", 1},
+                                                                 {"sample_steps", 2},
+                                                                 {"text_encoder_modules", {"q_proj", "v_proj"}}});
   const LoraTrainResult result = train_lora(options, &log);
   ASSERT_EQ(result.samples.size(), 1u);
   EXPECT_EQ(log.samples, std::vector<std::string>{result.samples.front().string()});
@@ -191,11 +195,13 @@ TEST(LoraTraining, SavesPeftFilesCaptionsAndSamples) {
   EXPECT_EQ(config.at("r"), 8);
   EXPECT_EQ(config.at("target_modules"), nlohmann::json({"to_q", "to_k", "to_v", "to_out.0"}));
   const auto info = core::read_json_file(out / "lora/lora.json");
-  EXPECT_EQ(info.at("captions"), nlohmann::json({"a high quality photo of ohwx person", "a photo of ohwx person under blue light"}));
+  EXPECT_EQ(info.at("captions"),
+            nlohmann::json({"a high quality photo of ohwx person", "a photo of ohwx person under blue light"}));
 
   // Loaded back into a fresh pipeline with its text encoder, the LoRA reproduces the trained model's output.
   diffusion::StableDiffusion sd = diffusion::StableDiffusion::load(options.base_model);
-  const auto loaded = diffusion::LoraSet::load(*sd.unet, out / "lora/pytorch_lora_weights.safetensors", sd.text_encoder.get());
+  const auto loaded =
+      diffusion::LoraSet::load(*sd.unet, out / "lora/pytorch_lora_weights.safetensors", sd.text_encoder.get());
   EXPECT_EQ(loaded.size(), result.layers);
   EXPECT_EQ(loaded.config().text_encoder_target_modules, (std::vector<std::string>{"q_proj", "v_proj"}));
 
@@ -212,13 +218,13 @@ TEST(LoraTraining, OptionsGoThroughTheSchemaBothWays) {
   EXPECT_EQ(to_json(again), to_json(options));
   EXPECT_EQ(again.lora.target_modules, (std::vector<std::string>{"to_q", "conv1"}));
   std::string message;
-  for (const auto& [bad, named] : std::vector<std::pair<nlohmann::json, std::string>>{
-           {{{"rank", 0}}, "option rank must be at least 1"},
-           {{{"rank", 2.5}}, "option rank must be a whole number"},
-           {{{"lr", "fast"}}, "option lr must be a number"},
-           {{{"target_modules", {"to_q", "to_zz"}}}, "holds 'to_zz'"},
-           {{{"resolution", 100}}, "multiple of 8"},
-           {{{"ranks", 4}}, "unknown option ranks"}}) {
+  for (const auto& [bad, named] :
+       std::vector<std::pair<nlohmann::json, std::string>>{{{{"rank", 0}}, "option rank must be at least 1"},
+                                                           {{{"rank", 2.5}}, "option rank must be a whole number"},
+                                                           {{{"lr", "fast"}}, "option lr must be a number"},
+                                                           {{{"target_modules", {"to_q", "to_zz"}}}, "holds 'to_zz'"},
+                                                           {{{"resolution", 100}}, "multiple of 8"},
+                                                           {{{"ranks", 4}}, "unknown option ranks"}}) {
     nlohmann::json values = to_json(options);
     values.update(bad);
     EXPECT_EQ(test::error_code([&] { lora_options_from_json(values); }, &message), ErrorCode::invalid_input) << bad;

@@ -13,8 +13,8 @@ namespace wf::test {
 
 SwapMedia::SwapMedia() : analysers(extract::load_face_analysers(core::AppConfig::defaults())) {
   group_photo_clip(10).write(silent);
-  ffmpeg({"-i", silent.string(), "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=1", "-map", "0:v", "-map",
-          "1:a", "-c:v", "copy", "-c:a", "aac", "-shortest", video.string()});
+  ffmpeg({"-i", silent.string(), "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=1", "-map", "0:v",
+          "-map", "1:a", "-c:v", "copy", "-c:a", "aac", "-shortest", video.string()});
   extract::TargetOptions target_options;
   target_options.video = video;
   target_options.output = target;
@@ -46,8 +46,8 @@ std::vector<cv::Mat> decode(const std::filesystem::path& video) {
 }
 
 nlohmann::json ffprobe(const std::filesystem::path& file) {
-  const core::ProcessResult run =
-      core::run_process({"ffprobe", "-v", "error", "-count_frames", "-show_streams", "-show_format", "-of", "json", file.string()});
+  const core::ProcessResult run = core::run_process(
+      {"ffprobe", "-v", "error", "-count_frames", "-show_streams", "-show_format", "-of", "json", file.string()});
   EXPECT_EQ(run.status, 0) << run.errors;
   return nlohmann::json::parse(run.output);
 }

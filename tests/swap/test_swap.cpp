@@ -19,11 +19,11 @@
 #include "media/image_io.h"
 #include "media/media_probe.h"
 #include "support/error_code.h"
-#include "swap_media.h"
 #include "support/temp_dir.h"
 #include "swap/paste_back.h"
 #include "swap/swap_driver.h"
 #include "swap/track_smoothing.h"
+#include "swap_media.h"
 
 namespace wf::swap {
 namespace {
@@ -118,7 +118,8 @@ TEST(Swap, TheSwappedFaceLooksMoreLikeTheSourceThanTheTarget) {
       extract::StageTimes times;
       const auto face = extract::analyse_face(media().analysers, frame, detection, times);
       ++measured;
-      closer += face::cosine_similarity(face.embedding, source) > face::cosine_similarity(face.embedding, record.embedding);
+      closer +=
+          face::cosine_similarity(face.embedding, source) > face::cosine_similarity(face.embedding, record.embedding);
       break;
     }
   }
@@ -147,7 +148,8 @@ TEST(Swap, SmoothingTheTrackTakesOutJitterWithoutLaggingBehind) {
     const auto r = in_frame(raw[i]), s = in_frame(smoothed[i]);
     for (std::size_t k = 0; k < 68; ++k) lag += cv::norm(r[k] - s[k]) / 68 / static_cast<double>(raw.size());
     if (i < 2) continue;
-    const auto r1 = in_frame(raw[i - 1]), r2 = in_frame(raw[i - 2]), s1 = in_frame(smoothed[i - 1]), s2 = in_frame(smoothed[i - 2]);
+    const auto r1 = in_frame(raw[i - 1]), r2 = in_frame(raw[i - 2]), s1 = in_frame(smoothed[i - 1]),
+               s2 = in_frame(smoothed[i - 2]);
     for (std::size_t k = 0; k < 68; ++k) {
       raw_jitter += cv::norm(r[k] - 2 * r1[k] + r2[k]);
       smooth_jitter += cv::norm(s[k] - 2 * s1[k] + s2[k]);
@@ -172,8 +174,9 @@ TEST(Swap, APhotoTargetGivesAPhotoMarkedAsMadeByWatserFace) {
     const cv::Mat photo = media::read_image(out / name), original = media::read_image(target.video);
     EXPECT_EQ(photo.size(), original.size());
     const std::string bytes = test::read_text(out / name);
-    const std::string mark = std::string(name).ends_with(".png") ? std::string("tEXtComment") + '\0' + "Made with WatserFace"
-                                                                 : std::string("Comment: Made with WatserFace");
+    const std::string mark = std::string(name).ends_with(".png")
+                                 ? std::string("tEXtComment") + '\0' + "Made with WatserFace"
+                                 : std::string("Comment: Made with WatserFace");
     EXPECT_NE(bytes.find(mark), std::string::npos) << name << " carries no provenance mark";
   }
   std::string message;
@@ -187,7 +190,8 @@ TEST(Swap, BadInputsAreExplained) {
   // A target dataset without the face.
   fs::copy(media().target, out / "empty", fs::copy_options::recursive);
   dataset::rewrite_records(out / "empty", {});
-  EXPECT_EQ(test::error_code([&] { swap_video(options_for(out / "a.mp4", out / "empty")); }, &message), ErrorCode::invalid_input);
+  EXPECT_EQ(test::error_code([&] { swap_video(options_for(out / "a.mp4", out / "empty")); }, &message),
+            ErrorCode::invalid_input);
   EXPECT_NE(message.find("nothing to swap"), std::string::npos) << message;
   EXPECT_FALSE(fs::exists(out / "a.mp4"));
   // The source and target swapped round.
@@ -198,7 +202,8 @@ TEST(Swap, BadInputsAreExplained) {
   // A video without audio gives a video without audio; two audio streams are both kept.
   ffmpeg({"-i", media().video.string(), "-f", "lavfi", "-i", "sine=frequency=220:sample_rate=48000:duration=1", "-map",
           "0:v", "-map", "0:a", "-map", "1:a", "-c:v", "copy", "-c:a", "aac", "-shortest", (out / "two.mkv").string()});
-  for (const auto& [video, streams] : std::vector<std::pair<fs::path, std::size_t>>{{media().silent, 0}, {out / "two.mkv", 2}}) {
+  for (const auto& [video, streams] :
+       std::vector<std::pair<fs::path, std::size_t>>{{media().silent, 0}, {out / "two.mkv", 2}}) {
     extract::TargetOptions target;
     target.video = video;
     target.output = out / ("target_" + video.stem().string());
@@ -209,8 +214,9 @@ TEST(Swap, BadInputsAreExplained) {
     EXPECT_EQ(media::probe_media(summary.output).audio.size(), streams) << video;
   }
   // A variable frame rate: refused with the conversion to run.
-  ffmpeg({"-i", media().silent.string(), "-vf", "select='lt(n\\,3)+gte(n\\,6)',setpts=N/10/TB+if(gte(N\\,3)\\,0.5/TB\\,0)",
-          "-vsync", "vfr", "-c:v", "ffv1", (out / "vfr.mkv").string()});
+  ffmpeg({"-i", media().silent.string(), "-vf",
+          "select='lt(n\\,3)+gte(n\\,6)',setpts=N/10/TB+if(gte(N\\,3)\\,0.5/TB\\,0)", "-vsync", "vfr", "-c:v", "ffv1",
+          (out / "vfr.mkv").string()});
   ASSERT_TRUE(media::probe_media(out / "vfr.mkv").variable_frame_rate()) << ffprobe(out / "vfr.mkv").dump();
   extract::TargetOptions target;
   target.video = out / "vfr.mkv";

@@ -16,12 +16,12 @@
 #include "support/error_code.h"
 #include "support/run_command.h"
 #include "support/temp_dir.h"
+#include "support/tiny_identity_adapter.h"
 #include "support/tiny_stable_diffusion.h"
 #include "swap/onnx_engine.h"
 #include "swap/onnx_initializer.h"
 #include "swap/swap_driver.h"
 #include "swap_media.h"
-#include "support/tiny_identity_adapter.h"
 #include "train/trainers/lora/lora_trainer.h"
 
 namespace wf::swap {
@@ -62,7 +62,8 @@ SwapOptions generative(const fs::path& output) {
   options.output = output;
   options.lossless = true;
   options.engine = "generative";
-  options.generative = {.base_model = tiny().sd, .identity = tiny().identity, .lora = tiny().lora, .steps = 2, .seed = 7};
+  options.generative = {
+      .base_model = tiny().sd, .identity = tiny().identity, .lora = tiny().lora, .steps = 2, .seed = 7};
   return options;
 }
 
@@ -149,13 +150,15 @@ TEST(OnnxEngine, FeedsInswappersInputsAndReadsItsOutput) {
   // output = 0.5 target + latent . W per channel, W[i, c] = ((7 (3 i + c)) % 11 - 5) / 50; BGR out, RGB in.
   double offset[3] = {0, 0, 0};
   for (int i = 0; i < 512; ++i) {
-    for (int c = 0; c < 3; ++c) offset[c] += engine.latent()[static_cast<std::size_t>(i)] * (((7 * (3 * i + c)) % 11) - 5) / 50.0;
+    for (int c = 0; c < 3; ++c)
+      offset[c] += engine.latent()[static_cast<std::size_t>(i)] * (((7 * (3 * i + c)) % 11) - 5) / 50.0;
   }
   double worst = 0;
   for (int y = 0; y < 128; ++y) {
     for (int x = 0; x < 128; ++x) {
       for (int c = 0; c < 3; ++c) {  // c: RGB channel; BGR index 2 - c
-        const double expected = std::clamp((0.5 * aligned.at<cv::Vec3b>(y, x)[2 - c] / 255.0 + offset[c]) * 255.0, 0.0, 255.0);
+        const double expected =
+            std::clamp((0.5 * aligned.at<cv::Vec3b>(y, x)[2 - c] / 255.0 + offset[c]) * 255.0, 0.0, 255.0);
         worst = std::max(worst, std::abs(expected - swapped.at<cv::Vec3b>(y, x)[2 - c]));
       }
     }

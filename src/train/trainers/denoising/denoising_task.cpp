@@ -32,8 +32,8 @@ diffusion::StableDiffusion load_base_model(const DiffusionTrainOptions& options,
   return diffusion::StableDiffusion::load(model, load);
 }
 
-DenoisingTask::DenoisingTask(diffusion::StableDiffusion& sd, const DiffusionTrainOptions& options, const at::Tensor& images,
-                             std::uint64_t seed)
+DenoisingTask::DenoisingTask(diffusion::StableDiffusion& sd, const DiffusionTrainOptions& options,
+                             const at::Tensor& images, std::uint64_t seed)
     : sd_(sd),
       device_(options.device),
       options_(options),
@@ -41,8 +41,8 @@ DenoisingTask::DenoisingTask(diffusion::StableDiffusion& sd, const DiffusionTrai
       order_(static_cast<std::size_t>(images.size(0)), seed) {
   if (sd_.unet->config().in_channels != 4) {
     throw Error(ErrorCode::invalid_input,
-                "the base model is an inpainting model (its UNet takes " + std::to_string(sd_.unet->config().in_channels) +
-                    " channels)",
+                "the base model is an inpainting model (its UNet takes " +
+                    std::to_string(sd_.unet->config().in_channels) + " channels)",
                 sd_.source, "train on the standard Stable Diffusion 1.5; the swap uses inpainting later");
   }
   freeze(*sd_.unet);
@@ -107,7 +107,8 @@ void DenoisingTask::write_sample(std::int64_t step) {
   {
     torch::NoGradGuard no_grad;
     const bool half = device_.is_cuda() && options_.train.precision != core::Precision::fp32;
-    const core::CudaAutocast autocast(half, options_.train.precision == core::Precision::bf16 ? at::kBFloat16 : at::kHalf);
+    const core::CudaAutocast autocast(half,
+                                      options_.train.precision == core::Precision::bf16 ? at::kBFloat16 : at::kHalf);
     image = render_sample();
   }
   if (was_training) trained.train();

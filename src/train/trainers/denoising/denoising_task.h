@@ -20,13 +20,13 @@ namespace wf::denoising {
 
 // What every diffusion trainer's options have; IdentityTrainOptions and LoraTrainOptions add their own.
 struct DiffusionTrainOptions {
-  std::filesystem::path base_model;  // SD 1.5: diffusers folder or single file
-  std::filesystem::path tokenizer;   // for a single-file base model
-  std::filesystem::path output;      // the trainer's folder (samples/ and checkpoints/ go inside)
-  int resolution = 512;              // 256 or 384 for small GPUs
-  double snr_gamma = 0;              // > 0: min-SNR weighting (Hang et al. 2023; 5 is the usual value)
+  std::filesystem::path base_model;    // SD 1.5: diffusers folder or single file
+  std::filesystem::path tokenizer;     // for a single-file base model
+  std::filesystem::path output;        // the trainer's folder (samples/ and checkpoints/ go inside)
+  int resolution = 512;                // 256 or 384 for small GPUs
+  double snr_gamma = 0;                // > 0: min-SNR weighting (Hang et al. 2023; 5 is the usual value)
   bool gradient_checkpointing = true;  // recompute the UNet's blocks in backward: less memory
-  std::int64_t sample_every = 0;     // steps between sample images in output/samples (0: none)
+  std::int64_t sample_every = 0;       // steps between sample images in output/samples (0: none)
   std::int64_t sample_steps = 20;
   train::TrainSettings train;
   std::string device = "cpu";

@@ -1,6 +1,7 @@
 #include "train/trainers/denoising/face_training_data.h"
 
 #include <ATen/ATen.h>
+
 #include <opencv2/imgproc.hpp>
 
 #include "core/error.h"
@@ -18,8 +19,9 @@ at::Tensor control_image(const dataset::FaceRecord& record, ControlImage control
   cv::Mat drawing;
   if (control == ControlImage::face_mesh) {
     if (record.landmarks_478.empty()) {
-      throw Error(ErrorCode::invalid_input, "face " + record.id + " has no 478-point landmarks for the face-mesh control",
-                  folder, "extract with the 478-point landmarker, or use the five-keypoint control");
+      throw Error(ErrorCode::invalid_input,
+                  "face " + record.id + " has no 478-point landmarks for the face-mesh control", folder,
+                  "extract with the 478-point landmarker, or use the five-keypoint control");
     }
     std::vector<cv::Point3f> landmarks = record.landmarks_478;
     for (auto& p : landmarks) p *= static_cast<float>(scale);
@@ -50,7 +52,8 @@ ControlImage parse_control_image(std::string_view text) {
 FaceTrainingData::FaceTrainingData(const std::filesystem::path& folder, const FaceDataRequest& request) {
   const dataset::DatasetCard card = dataset::read_card(folder);
   if (card.kind != request.kind) {
-    throw Error(ErrorCode::invalid_input, "this is a " + card.kind + " dataset; " + request.purpose, folder, request.fix);
+    throw Error(ErrorCode::invalid_input, "this is a " + card.kind + " dataset; " + request.purpose, folder,
+                request.fix);
   }
   const std::vector<dataset::FaceRecord> records = dataset::read_records(folder);
   if (records.empty()) {
@@ -63,10 +66,11 @@ FaceTrainingData::FaceTrainingData(const std::filesystem::path& folder, const Fa
       throw Error(ErrorCode::invalid_input, "face " + record.id + " has no identity embedding", folder,
                   "extract again with a face embedder installed (watserface doctor lists them)");
     }
-    if (request.embeddings && !embeddings.empty() && static_cast<int64_t>(record.embedding.size()) != embeddings.front().size(0)) {
+    if (request.embeddings && !embeddings.empty() &&
+        static_cast<int64_t>(record.embedding.size()) != embeddings.front().size(0)) {
       throw Error(ErrorCode::invalid_input,
-                  "face " + record.id + " has a " + std::to_string(record.embedding.size()) + "-wide embedding, the first face a " +
-                      std::to_string(embeddings.front().size(0)) + "-wide one",
+                  "face " + record.id + " has a " + std::to_string(record.embedding.size()) +
+                      "-wide embedding, the first face a " + std::to_string(embeddings.front().size(0)) + "-wide one",
                   folder, "extract the whole dataset with one embedder");
     }
     const cv::Mat bgr = media::read_image(folder / record.file_name());
@@ -84,8 +88,8 @@ FaceTrainingData::FaceTrainingData(const std::filesystem::path& folder, const Fa
   if (!embeddings.empty()) embeddings_ = at::stack(embeddings);
 }
 
-FaceTrainingData::FaceTrainingData(std::vector<std::string> ids, at::Tensor images, at::Tensor controls, at::Tensor embeddings,
-                                   std::vector<std::string> captions)
+FaceTrainingData::FaceTrainingData(std::vector<std::string> ids, at::Tensor images, at::Tensor controls,
+                                   at::Tensor embeddings, std::vector<std::string> captions)
     : ids_(std::move(ids)),
       captions_(std::move(captions)),
       images_(std::move(images)),
@@ -95,7 +99,9 @@ FaceTrainingData::FaceTrainingData(std::vector<std::string> ids, at::Tensor imag
   if (captions_.empty()) captions_.resize(ids_.size());
   const bool fits = n > 0 && images_.size(0) == n && (!controls_.defined() || controls_.size(0) == n) &&
                     (!embeddings_.defined() || embeddings_.size(0) == n) && static_cast<int64_t>(captions_.size()) == n;
-  if (!fits) throw Error(ErrorCode::invalid_input, "face training data needs one image (and control image, embedding, caption) per face");
+  if (!fits)
+    throw Error(ErrorCode::invalid_input,
+                "face training data needs one image (and control image, embedding, caption) per face");
 }
 
 }  // namespace wf::denoising

@@ -20,12 +20,12 @@ std::string_view to_string(ControlImage control);
 ControlImage parse_control_image(std::string_view text);  // "keypoints_5" | "face_mesh"; else invalid_input
 
 struct FaceDataRequest {
-  std::string kind{};   // the dataset kind the phase learns from: "source" or "target"
+  std::string kind{};     // the dataset kind the phase learns from: "source" or "target"
   std::string purpose{};  // completes "this is a <kind> dataset; ...", e.g. "identity training learns the source face"
-  std::string fix{};    // how to get the right dataset
+  std::string fix{};      // how to get the right dataset
   int resolution = 512;
   std::optional<ControlImage> control{};  // draw each face's control image
-  bool embeddings = false;              // every face must have an embedding (all of one width)
+  bool embeddings = false;                // every face must have an embedding (all of one width)
 };
 
 class FaceTrainingData {

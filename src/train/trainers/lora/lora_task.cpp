@@ -10,8 +10,8 @@
 
 namespace wf::lora {
 
-LoraTask::LoraTask(const LoraTrainOptions& options, const denoising::FaceTrainingData& data, diffusion::StableDiffusion& sd,
-                   std::uint64_t seed)
+LoraTask::LoraTask(const LoraTrainOptions& options, const denoising::FaceTrainingData& data,
+                   diffusion::StableDiffusion& sd, std::uint64_t seed)
     : DenoisingTask(sd, options, data.images(), seed),
       options_(options),
       data_(data),
@@ -26,8 +26,8 @@ LoraTask::LoraTask(const LoraTrainOptions& options, const denoising::FaceTrainin
       try {
         ids.push_back(diffusion::prompt_ids(sd_, caption));
       } catch (const Error& e) {
-        throw Error(ErrorCode::invalid_input, "the caption of face " + data.ids()[i] + " is too long: " + e.what(), options.dataset,
-                    "shorten its text in metadata.jsonl, or the prompt template");
+        throw Error(ErrorCode::invalid_input, "the caption of face " + data.ids()[i] + " is too long: " + e.what(),
+                    options.dataset, "shorten its text in metadata.jsonl, or the prompt template");
       }
       unique_captions_.push_back(caption);
     }
@@ -44,7 +44,8 @@ LoraTask::LoraTask(const LoraTrainOptions& options, const denoising::FaceTrainin
     if (info.resampler.embedding_dim != data.embedding_dim()) {
       throw Error(ErrorCode::invalid_input,
                   "the identity adapter takes " + std::to_string(info.resampler.embedding_dim) +
-                      "-wide face embeddings; the target dataset's are " + std::to_string(data.embedding_dim()) + " wide",
+                      "-wide face embeddings; the target dataset's are " + std::to_string(data.embedding_dim()) +
+                      " wide",
                   options.identity, "extract the target with the embedder the identity adapter was trained with");
     }
     identity_ = identity::IdentityAdapter(sd_.unet, info.resampler);
@@ -84,7 +85,8 @@ at::Tensor LoraTask::render_sample() {
   request.guidance_scale = 5.0;
   request.seed = 42;
   if (!identity_) return diffusion::generate(sd_, request).image;
-  identity_->condition(request, data_.embeddings().slice(0, 0, 1).to(device_), text, empty_text, data_.controls().slice(0, 0, 1));
+  identity_->condition(request, data_.embeddings().slice(0, 0, 1).to(device_), text, empty_text,
+                       data_.controls().slice(0, 0, 1));
   diffusion::ControlNetModel controlnet = identity_->controlnet;
   return diffusion::generate(sd_, request, &controlnet).image;
 }

@@ -30,7 +30,8 @@ train::TrainSettings settings_for(const LoraTrainOptions& options, std::size_t f
   train::TrainSettings settings = options.train;
   const auto per_step = settings.batch_size * settings.grad_accumulation;
   settings.steps = options.steps;
-  settings.steps_per_epoch = std::min<std::int64_t>((static_cast<std::int64_t>(faces) + per_step - 1) / per_step, options.steps);
+  settings.steps_per_epoch =
+      std::min<std::int64_t>((static_cast<std::int64_t>(faces) + per_step - 1) / per_step, options.steps);
   settings.phase = {"lora", settings.phase.index, settings.phase.count};
   return settings;
 }
@@ -46,8 +47,7 @@ std::int64_t count_parameters(torch::nn::Module& module) {
 LoraTrainResult train_lora(const LoraTrainOptions& options, core::EventSink* events, const std::atomic<bool>* cancel,
                            std::optional<std::int64_t> stop_at) {
   const denoising::FaceTrainingData data = read_data(options);  // fails before any model loads
-  diffusion::StableDiffusion sd =
-      denoising::load_base_model(options, "LoRA training");
+  diffusion::StableDiffusion sd = denoising::load_base_model(options, "LoRA training");
   const train::TrainSettings settings = settings_for(options, data.size());
   LoraTask task(options, data, sd, settings.seed);
   task.set_effective_batch(settings.batch_size * settings.grad_accumulation);
@@ -61,15 +61,17 @@ LoraTrainResult train_lora(const LoraTrainOptions& options, core::EventSink* eve
   // A stopped run leaves its checkpoint only, so no half-trained LoRA is taken for a finished one.
   if (result.train.cancelled) return result;
   task.lora().save(options.output / "pytorch_lora_weights.safetensors");
-  core::write_json_file(options.output / "lora.json",
-                        {{"prompt_template", options.prompt_template},
-                         {"identity_word", options.identity_word},
-                         {"resolution", options.resolution},
-                         {"identity_adapter", options.identity.empty() ? nlohmann::json(nullptr) : nlohmann::json(fs::absolute(options.identity).string())},
-                         {"base_model", options.base_model.string()},
-                         {"step", result.train.step},
-                         {"steps", options.steps},
-                         {"captions", task.captions()}});
+  core::write_json_file(
+      options.output / "lora.json",
+      {{"prompt_template", options.prompt_template},
+       {"identity_word", options.identity_word},
+       {"resolution", options.resolution},
+       {"identity_adapter",
+        options.identity.empty() ? nlohmann::json(nullptr) : nlohmann::json(fs::absolute(options.identity).string())},
+       {"base_model", options.base_model.string()},
+       {"step", result.train.step},
+       {"steps", options.steps},
+       {"captions", task.captions()}});
   return result;
 }
 
@@ -88,19 +90,16 @@ LoraPlan plan_lora(const LoraTrainOptions& options) {
   plan.faces = data.size();
   plan.steps = settings.steps;
   plan.steps_per_epoch = settings.steps_per_epoch;
-  for (std::size_t i = 0; i < data.size(); ++i) plan.captions.emplace_back(data.ids()[i], caption_of(options, data.captions()[i]));
+  for (std::size_t i = 0; i < data.size(); ++i)
+    plan.captions.emplace_back(data.ids()[i], caption_of(options, data.captions()[i]));
   return plan;
 }
 
 nlohmann::json to_json(const LoraPlan& plan) {
   nlohmann::json captions = nlohmann::json::array();
   for (const auto& [id, caption] : plan.captions) captions.push_back({{"id", id}, {"caption", caption}});
-  return {{"layers", plan.layers},
-          {"trainable_parameters", plan.trainable_parameters},
-          {"faces", plan.faces},
-          {"steps", plan.steps},
-          {"steps_per_epoch", plan.steps_per_epoch},
-          {"captions", captions}};
+  return {{"layers", plan.layers}, {"trainable_parameters", plan.trainable_parameters}, {"faces", plan.faces},
+          {"steps", plan.steps},   {"steps_per_epoch", plan.steps_per_epoch},           {"captions", captions}};
 }
 
 void set_captions(const fs::path& dataset, const std::map<std::string, std::string>& captions) {
@@ -108,7 +107,8 @@ void set_captions(const fs::path& dataset, const std::map<std::string, std::stri
   std::set<std::string> ids;
   for (const auto& record : records) ids.insert(record.id);
   for (const auto& [id, text] : captions) {
-    if (!ids.count(id)) throw Error(ErrorCode::invalid_input, "the dataset has no face " + id, dataset, "name faces by their id");
+    if (!ids.count(id))
+      throw Error(ErrorCode::invalid_input, "the dataset has no face " + id, dataset, "name faces by their id");
   }
   for (auto& record : records) {
     if (const auto it = captions.find(record.id); it != captions.end()) record.text = it->second;

@@ -27,7 +27,8 @@ struct LoraTrainResult {
 };
 
 LoraTrainResult train_lora(const LoraTrainOptions& options, core::EventSink* events = nullptr,
-                           const std::atomic<bool>* cancel = nullptr, std::optional<std::int64_t> stop_at = std::nullopt);
+                           const std::atomic<bool>* cancel = nullptr,
+                           std::optional<std::int64_t> stop_at = std::nullopt);
 
 // What training with `options` would do, for the modeler page: the layers the targets reach, the trainable
 // parameters, the steps and every face's caption. Reads the dataset and the base model; trains nothing.
