@@ -18,6 +18,7 @@
 #include "support/error_code.h"
 #include "support/face_media.h"
 #include "support/temp_dir.h"
+#include "support/training_log.h"
 #include "support/tiny_identity_adapter.h"
 #include "support/tiny_stable_diffusion.h"
 #include "train/trainers/identity/identity_task.h"
@@ -62,25 +63,12 @@ IdentityTrainOptions small_training(const fs::path& output) {
   return options;
 }
 
-// fixed_loss of every epoch event (its message is the metrics as JSON), in order, and the sample images.
-class LossLog final : public core::EventSink {
- public:
-  void emit(const core::Event& event) override {
-    if (event.kind == core::EventKind::epoch) losses.push_back(nlohmann::json::parse(event.message).at("fixed_loss"));
-    if (event.kind == core::EventKind::sample) samples.push_back(event.message);
-  }
-  std::vector<double> losses;
-  std::vector<std::string> samples;
-};
-
 TEST(IdentityTraining, TheFixedNoiseLossFallsByHalf) {
   ASSERT_EQ(dataset::read_records(fixture().dataset).size(), 5u);
   test::TempDir out;
-  LossLog log;
+  test::TrainingLog log;
   const IdentityTrainResult result = train_identity(small_training(out / "adapter"), &log);
-  ASSERT_EQ(log.losses.size(), 150u);
-  std::cout << "fixed-noise loss: first step " << log.losses.front() << ", last " << log.losses.back() << "\n";
-  EXPECT_LT(log.losses.back(), 0.5 * log.losses.front());
+  log.expect_loss_halved(150u);
   EXPECT_EQ(result.faces, 5u);
 }
 
@@ -129,7 +117,7 @@ TEST(IdentityTraining, SavesInstantIDsAndDiffusersLayouts) {
   options.epochs = 1;
   options.sample_every = 1;
   options.sample_steps = 2;
-  LossLog log;
+  test::TrainingLog log;
   const IdentityTrainResult result = train_identity(options, &log);
   ASSERT_EQ(result.samples.size(), 1u);
   EXPECT_TRUE(fs::exists(result.samples.front()));

@@ -19,6 +19,7 @@
 #include "support/face_media.h"
 #include "support/synthetic_clip.h"
 #include "support/temp_dir.h"
+#include "support/training_log.h"
 #include "support/tiny_identity_adapter.h"
 #include "support/tiny_stable_diffusion.h"
 #include "train/trainers/lora/lora_task.h"
@@ -76,16 +77,6 @@ LoraTrainOptions small_training(const fs::path& output, nlohmann::json extra = n
   return lora_options_from_json(values);
 }
 
-class LossLog final : public core::EventSink {
- public:
-  void emit(const core::Event& event) override {
-    if (event.kind == core::EventKind::epoch) losses.push_back(nlohmann::json::parse(event.message).at("fixed_loss"));
-    if (event.kind == core::EventKind::sample) samples.push_back(event.message);
-  }
-  std::vector<double> losses;
-  std::vector<std::string> samples;
-};
-
 std::map<std::string, at::Tensor> snapshot(const torch::nn::Module& module) {
   std::map<std::string, at::Tensor> out;
   for (const auto& [key, value] : core::module_state(module)) out[key] = value.clone();
@@ -95,11 +86,9 @@ std::map<std::string, at::Tensor> snapshot(const torch::nn::Module& module) {
 TEST(LoraTraining, TheFixedNoiseLossFallsByHalf) {
   ASSERT_EQ(dataset::read_records(fixture().target).size(), 6u);
   test::TempDir out;
-  LossLog log;
+  test::TrainingLog log;
   const LoraTrainResult result = train_lora(small_training(out / "lora"), &log);
-  ASSERT_EQ(log.losses.size(), 300u);
-  std::cout << "fixed-noise loss: first step " << log.losses.front() << ", last " << log.losses.back() << "\n";
-  EXPECT_LT(log.losses.back(), 0.5 * log.losses.front());
+  log.expect_loss_halved(300u);
   EXPECT_EQ(result.faces, 6u);
   EXPECT_EQ(result.layers, 32u);  // 4 transformers x 2 attention layers x 4 projections
 }
@@ -179,7 +168,7 @@ TEST(LoraTraining, SavesPeftFilesCaptionsAndSamples) {
   fs::copy(fixture().target, out / "target", fs::copy_options::recursive);
   const auto records = dataset::read_records(out / "target");
   set_captions(out / "target", {{records[1].id, "a photo of [identity] person under blue light"}});
-  LossLog log;
+  test::TrainingLog log;
   const LoraTrainOptions options = small_training(out / "lora", {{"dataset", (out / "target").string()},
                                                                  {"steps", 1},
                                                                  {"sample_every", 1},
