@@ -2,7 +2,6 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <sstream>
 
 namespace wf::app {
 namespace {
@@ -20,14 +19,7 @@ std::string describe(const core::OptionSpec& spec) {
     for (std::size_t i = 0; i < spec.choices.size(); ++i) text += (i ? ", " : "") + spec.choices[i];
     text += spec.kind == core::OptionKind::list ? "; comma-separated)" : ")";
   }
-  if (spec.kind != core::OptionKind::list && (spec.min || spec.max)) {
-    auto number = [](double v) {
-      std::ostringstream out;
-      out << v;
-      return out.str();
-    };
-    text += " {" + (spec.min ? number(*spec.min) : "") + ".." + (spec.max ? number(*spec.max) : "") + "}";
-  }
+  if (const std::string range = core::range_text(spec); !range.empty()) text += " " + range;
   if (!spec.default_value.is_null() && spec.kind != core::OptionKind::flag) {
     std::string value =
         spec.default_value.is_string() ? spec.default_value.get<std::string>() : spec.default_value.dump();

@@ -84,6 +84,11 @@ std::string_view to_string(OptionKind kind) {
   return enum_to_string(kKinds, kind);
 }
 
+std::string range_text(const OptionSpec& spec) {
+  if (spec.kind == OptionKind::list || (!spec.min && !spec.max)) return {};
+  return "{" + (spec.min ? number_text(*spec.min) : "") + ".." + (spec.max ? number_text(*spec.max) : "") + "}";
+}
+
 nlohmann::json schema_json(const OptionSchema& schema) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& spec : schema) {

@@ -37,6 +37,9 @@ nlohmann::json schema_json(const OptionSchema& schema);
 // or not among the choices.
 nlohmann::json resolve_options(const OptionSchema& schema, const nlohmann::json& values);
 
+// "{1..256}" for a number with bounds ("{0..}" with a lower one only), "" otherwise: for help texts.
+std::string range_text(const OptionSpec& spec);
+
 // The JSON value of an option given as text (a CLI flag): numbers parsed, lists split at commas, flags
 // "true"/"false". Throws invalid_input naming the option.
 nlohmann::json parse_option_text(const OptionSpec& spec, const std::string& text);

@@ -43,12 +43,6 @@ DType to_dtype(at::ScalarType type, const std::string& name) {
   }
 }
 
-std::string shape_text(at::IntArrayRef shape) {
-  std::string text = "[";
-  for (std::size_t i = 0; i < shape.size(); ++i) text += (i ? "," : "") + std::to_string(shape[i]);
-  return text + "]";
-}
-
 template <typename Names>
 std::string first_ten(const char* label, const Names& names) {
   if (names.empty()) return {};
@@ -59,6 +53,12 @@ std::string first_ten(const char* label, const Names& names) {
 }
 
 }  // namespace
+
+std::string shape_text(at::IntArrayRef shape) {
+  std::string text = "[";
+  for (std::size_t i = 0; i < shape.size(); ++i) text += (i ? "," : "") + std::to_string(shape[i]);
+  return text + "]";
+}
 
 StateDict load_safetensors(const std::filesystem::path& path) {
   const SafetensorsFile file(path);

@@ -26,6 +26,9 @@ StateDict load_safetensors(const std::filesystem::path& path);
 void save_safetensors(const std::filesystem::path& path, const StateDict& tensors,
                       const SafetensorsMetadata& metadata = {});
 
+// "[4,32,3,3]": a shape as load reports and other messages name it.
+std::string shape_text(at::IntArrayRef shape);
+
 // named_parameters() + named_buffers(), the C++ counterpart of Python's state_dict().
 StateDict module_state(const torch::nn::Module& module);
 

@@ -22,9 +22,7 @@ namespace {
 constexpr const char* kAdapterName = "lora";
 
 bool ends_with_module(const std::string& path, const std::string& target) {
-  return path == target ||
-         (path.size() > target.size() && path.compare(path.size() - target.size(), target.size(), target) == 0 &&
-          path[path.size() - target.size() - 1] == '.');
+  return path == target || path.ends_with("." + target);
 }
 
 std::map<std::string, std::shared_ptr<AdaptableLayer>> adaptable_layers(torch::nn::Module& model) {
@@ -33,12 +31,6 @@ std::map<std::string, std::shared_ptr<AdaptableLayer>> adaptable_layers(torch::n
     if (auto layer = std::dynamic_pointer_cast<AdaptableLayer>(item.value())) out.emplace(item.key(), layer);
   }
   return out;
-}
-
-std::string shape_text(const at::Tensor& t) {
-  std::string text;
-  for (const int64_t d : t.sizes()) text += (text.empty() ? "" : "x") + std::to_string(d);
-  return text;
 }
 
 // A file's A and B shaped for `base`: a 1x1 convolution's LoRA may be stored as a linear one and back, and a
@@ -148,7 +140,7 @@ LoraSet LoraSet::load(torch::nn::Module& unet, const fs::path& file, torch::nn::
     log::warn("lora", "{}: {} text-encoder keys are not applied (UNet only)", file.string(),
               weights.skipped_text_encoder_keys);
   }
-  LoraSet set;
+  std::vector<Layer> loaded;
   std::vector<std::string> bad;
   std::set<std::string> unet_targets, text_targets;
   for (auto& [component, layers] : weights.components) {
@@ -163,11 +155,10 @@ LoraSet LoraSet::load(torch::nn::Module& unet, const fs::path& file, torch::nn::
       bool fits = pair.down.size(1) == w.size(1) && pair.up.size(0) == w.size(0);
       for (int64_t d = 2; d < w.dim(); ++d) fits = fits && pair.down.size(d) == w.size(d);
       if (!fits) {
-        std::vector<int64_t> made_for{pair.up.size(0), pair.down.size(1)};
-        for (int64_t d = 2; d < w.dim(); ++d) made_for.push_back(pair.down.size(d));
         bad.push_back(name + " (made for a " + std::to_string(pair.down.size(1)) + " -> " +
                       std::to_string(pair.up.size(0)) + " layer, the model's is " + std::to_string(w.size(1)) + " -> " +
-                      std::to_string(w.size(0)) + (w.dim() == 4 ? ", weight " + shape_text(w) : "") + ")");
+                      std::to_string(w.size(0)) + (w.dim() == 4 ? ", weight " + core::shape_text(w.sizes()) : "") +
+                      ")");
         continue;
       }
       const int64_t rank = pair.down.size(0);
@@ -180,18 +171,17 @@ LoraSet LoraSet::load(torch::nn::Module& unet, const fs::path& file, torch::nn::
       }
       const auto last = path.rfind('.');
       std::string target = last == std::string::npos ? path : path.substr(last + 1);
-      if (target == "0" && path.size() > 9 && path.compare(path.size() - 9, 9, ".to_out.0") == 0) target = "to_out.0";
+      if (path.ends_with(".to_out.0")) target = "to_out.0";
       (component == "unet" ? unet_targets : text_targets).insert(target);
-      set.layers_.push_back({component, path, base, lora});
+      loaded.push_back({component, path, base, lora});
     }
   }
   if (!bad.empty()) {
     throw Error(ErrorCode::invalid_input, "LoRA layers that do not fit this model: " + first_keys(bad), file,
                 "use a LoRA made for this base model (Stable Diffusion 1.x)");
   }
-  std::vector<Layer> layers = std::move(set.layers_);
-  set.layers_.clear();
-  for (auto& layer : layers) {
+  LoraSet set;
+  for (auto& layer : loaded) {
     layer.base->add_adapter(kAdapterName, layer.lora);
     set.add(std::move(layer));
   }

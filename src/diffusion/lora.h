@@ -21,20 +21,20 @@
 
 namespace wf::diffusion {
 
+// The UNet's usual choice and the text encoder's.
+inline const std::vector<std::string> kUnetAttentionModules{"to_q", "to_k", "to_v", "to_out.0"};
+inline const std::vector<std::string> kTextEncoderAttentionModules{"q_proj", "k_proj", "v_proj", "out_proj"};
+
 struct LoraConfig {
   int64_t rank = 16;
   double alpha = 16;
   double dropout = 0;
   // Module names a UNet layer's path must end with (peft's target_modules); conv1, conv2, conv_shortcut,
   // proj_in, proj_out, time_emb_proj reach the ResNet and projection layers too.
-  std::vector<std::string> target_modules{"to_q", "to_k", "to_v", "to_out.0"};
+  std::vector<std::string> target_modules = kUnetAttentionModules;
   // The same for the text encoder (CLIP's q_proj, k_proj, v_proj, out_proj, fc1, fc2); empty: not adapted.
   std::vector<std::string> text_encoder_target_modules{};
 };
-
-// The UNet's usual choice and the text encoder's.
-inline const std::vector<std::string> kUnetAttentionModules{"to_q", "to_k", "to_v", "to_out.0"};
-inline const std::vector<std::string> kTextEncoderAttentionModules{"q_proj", "k_proj", "v_proj", "out_proj"};
 
 class LoraLayerImpl : public LayerAdapter {
  public:

@@ -16,10 +16,6 @@ namespace {
 
 constexpr const char* kMetadataKey = "lora_adapter_metadata";
 
-bool ends_with(const std::string& text, const std::string& suffix) {
-  return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 struct SavedAlphas {
   std::map<std::string, double> component;                         // "unet" -> lora_alpha
   std::map<std::string, std::map<std::string, double>> per_layer;  // "unet" -> alpha_pattern
@@ -119,11 +115,11 @@ LoraFile read_lora_file(const fs::path& file, const std::map<std::string, std::s
     const auto dot = key.find('.');
     const std::string component = dot == std::string::npos ? "" : key.substr(0, dot);
     const std::string rest = dot == std::string::npos ? key : key.substr(dot + 1);
-    if (ends_with(key, ".lora_magnitude_vector") || ends_with(key, ".lora_magnitude_vector.weight")) {
+    if (key.ends_with(".lora_magnitude_vector") || key.ends_with(".lora_magnitude_vector.weight")) {
       variants.push_back(key);
-    } else if (ends_with(rest, ".lora_A.weight")) {
+    } else if (rest.ends_with(".lora_A.weight")) {
       take(key, component, rest.substr(0, rest.size() - 14), "down", tensor);
-    } else if (ends_with(rest, ".lora_B.weight")) {
+    } else if (rest.ends_with(".lora_B.weight")) {
       take(key, component, rest.substr(0, rest.size() - 14), "up", tensor);
     } else {
       unmatched.push_back(key);

@@ -13,19 +13,13 @@
 namespace wf::extract {
 namespace {
 
-bool is_image(const std::filesystem::path& path) {
-  std::string ext = path.extension().string();
-  for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".webp" || ext == ".bmp";
-}
-
 std::vector<std::filesystem::path> expand(const std::vector<std::filesystem::path>& inputs) {
   std::vector<std::filesystem::path> files;
   for (const auto& input : inputs) {
     if (std::filesystem::is_directory(input)) {
       std::vector<std::filesystem::path> found;
       for (const auto& entry : std::filesystem::directory_iterator(input)) {
-        if (entry.is_regular_file() && is_image(entry.path())) found.push_back(entry.path());
+        if (entry.is_regular_file() && media::is_image_file(entry.path())) found.push_back(entry.path());
       }
       std::sort(found.begin(), found.end());
       files.insert(files.end(), found.begin(), found.end());
@@ -181,7 +175,7 @@ SourceSummary extract_source(const SourceOptions& options, FaceAnalysers& analys
   const auto files = expand(options.inputs);
   std::optional<std::int64_t> expected = 0;
   for (const auto& file : files) {
-    if (is_image(file)) {
+    if (media::is_image_file(file)) {
       *expected += 1;
       continue;
     }
@@ -197,7 +191,7 @@ SourceSummary extract_source(const SourceOptions& options, FaceAnalysers& analys
   bool any_read = false;
   for (const auto& file : files) {
     try {
-      if (is_image(file)) {
+      if (media::is_image_file(file)) {
         cv::Mat image;
         {
           const StageTimer timer(extractor.times().decode);

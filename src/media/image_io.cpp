@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <cctype>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -89,6 +90,17 @@ void write_bytes(const std::filesystem::path& path, const std::vector<unsigned c
 }
 
 }  // namespace
+
+std::string lowercase_extension(const std::filesystem::path& path) {
+  std::string extension = path.extension().string();
+  for (auto& c : extension) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return extension;
+}
+
+bool is_image_file(const std::filesystem::path& path) {
+  const std::string e = lowercase_extension(path);
+  return e == ".png" || e == ".jpg" || e == ".jpeg" || e == ".webp" || e == ".bmp";
+}
 
 void write_image(const std::filesystem::path& path, const cv::Mat& image) { write_bytes(path, encode(path, image)); }
 

@@ -1,10 +1,10 @@
 #include "media/video_writer.h"
 
-#include <algorithm>
 #include <set>
 
 #include "core/error.h"
 #include "core/subprocess.h"
+#include "media/image_io.h"
 
 namespace wf::media {
 namespace fs = std::filesystem;
@@ -35,9 +35,7 @@ VideoWriter::VideoWriter(VideoWriterOptions options) : options_(std::move(option
   if (o.width <= 0 || o.height <= 0 || o.frame_rate.empty()) {
     throw Error(ErrorCode::invalid_input, "a video needs a size and a frame rate", o.output);
   }
-  std::string extension = o.output.extension().string();
-  std::transform(extension.begin(), extension.end(), extension.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
+  const std::string extension = lowercase_extension(o.output);
   if (extension != ".mp4" && extension != ".mov" && extension != ".mkv") {
     throw Error(ErrorCode::invalid_input, "the output must be .mp4, .mov or .mkv", o.output, "name it output.mp4");
   }

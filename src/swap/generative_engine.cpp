@@ -9,9 +9,8 @@
 #include "diffusion/lora.h"
 #include "diffusion/pipeline.h"
 #include "diffusion/stable_diffusion.h"
-#include "face/face_mesh_image.h"
-#include "face/keypoint_image.h"
 #include "nn/image_tensor.h"
+#include "train/trainers/denoising/face_training_data.h"
 #include "train/trainers/identity/identity_adapter.h"
 #include "train/trainers/lora/lora_options.h"
 
@@ -65,17 +64,8 @@ GenerativeEngine::GenerativeEngine(const SourceFaces& source, GenerativeOptions 
   load.tokenizer_dir = o.tokenizer;
   m.sd = diffusion::StableDiffusion::load(o.base_model, load);
   m.info = identity::read_identity_adapter_info(o.identity);
-  if (m.info.resampler.embedding_dim != static_cast<int64_t>(source.mean_embedding.size())) {
-    throw Error(ErrorCode::invalid_input,
-                "the identity adapter takes " + std::to_string(m.info.resampler.embedding_dim) +
-                    "-wide face embeddings; the source dataset's are " + std::to_string(source.mean_embedding.size()) +
-                    " wide",
-                o.identity, "extract the source with the embedder the adapter was trained with");
-  }
-  m.adapter = identity::IdentityAdapter(m.sd.unet, m.info.resampler);
-  identity::load_identity_adapter(o.identity, *m.adapter);
-  m.adapter->to(load.device);
-  m.adapter->eval();
+  m.adapter = identity::load_frozen_identity_adapter(
+      o.identity, m.info, m.sd.unet, static_cast<int64_t>(source.mean_embedding.size()), "source", load.device);
   m.adapter->ip_adapter->set_scale(o.identity_scale);
   std::string prompt = o.prompt;
   if (!o.lora.empty()) {
@@ -101,23 +91,16 @@ SwappedFace GenerativeEngine::swap(const SwapFace& face) {
   cv::Mat crop, mask;
   cv::resize(face.crop, crop, {r, r}, 0, 0, scale < 1 ? cv::INTER_AREA : cv::INTER_CUBIC);
   cv::resize(face.mask, mask, {r, r}, 0, 0, cv::INTER_NEAREST);
-  cv::Mat control;
-  if (m.info.control == "face_mesh" && face.landmarks_478.size() == 478) {
-    std::vector<cv::Point3f> points = face.landmarks_478;
-    for (auto& p : points) p *= scale;
-    control = face::draw_face_mesh({r, r}, points);
-  } else {
-    std::array<cv::Point2f, 5> points = face.keypoints_5;
-    for (auto& p : points) p *= scale;
-    control = face::draw_keypoints_5({r, r}, points);
-  }
-  cv::cvtColor(control, control, cv::COLOR_RGB2BGR);  // the drawings are RGB; rgb_tensor reads BGR
+  // The adapter's control, or its five keypoints when the mesh model saw no face.
+  const denoising::ControlImage kind = face.landmarks_478.size() == 478 ? denoising::parse_control_image(m.info.control)
+                                                                        : denoising::ControlImage::keypoints_5;
+  const at::Tensor control = denoising::draw_control_image(kind, r, scale, face.keypoints_5, face.landmarks_478);
   diffusion::GenerationRequest request;
   request.image = nn::rgb_tensor(crop).unsqueeze(0);
   request.mask = at::from_blob(mask.data, {1, 1, r, r}, at::kByte).gt(127).to(at::kFloat);  // 1 = repaint
   {
     torch::NoGradGuard no_grad;
-    m.adapter->condition(request, m.embedding, m.text, m.negative_text, nn::rgb_tensor(control).unsqueeze(0));
+    m.adapter->condition(request, m.embedding, m.text, m.negative_text, control.unsqueeze(0));
   }
   request.steps = options_.steps;
   request.strength = options_.strength;

@@ -40,7 +40,6 @@ class GenerativeEngine final : public SwapEngine {
   // an identity adapter; invalid_input when the source's embeddings are not the width the adapter takes.
   GenerativeEngine(const SourceFaces& source, GenerativeOptions options);
   ~GenerativeEngine() override;
-  std::string name() const override { return "generative"; }
   SwappedFace swap(const SwapFace& face) override;
 
  private:

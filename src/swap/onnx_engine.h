@@ -19,7 +19,6 @@ class OnnxSwapEngine final : public SwapEngine {
   // the source embeddings are not as wide as the model's embedding map.
   OnnxSwapEngine(const SourceFaces& source, const std::filesystem::path& model);
   ~OnnxSwapEngine() override;
-  std::string name() const override { return "onnx"; }
   SwappedFace swap(const SwapFace& face) override;
 
   // The model on one 128x128 ArcFace-aligned BGR crop.

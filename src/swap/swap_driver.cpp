@@ -1,6 +1,5 @@
 #include "swap/swap_driver.h"
 
-#include <algorithm>
 #include <chrono>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -92,8 +91,7 @@ class FrameSwapper {
     if (record.mask_origin) {
       face.mask = media::read_mask(options_.target / record.mask_file_name());
     } else {
-      std::vector<cv::Point2f> hull = record.landmarks_68;
-      face.mask = face::hull_mask(face.crop.size(), hull, 0.f);
+      face.mask = face::hull_mask(face.crop.size(), record.landmarks_68, 0.f);
     }
     const SwappedFace swapped = engine_->swap(face);
     report.push_back(
@@ -104,8 +102,6 @@ class FrameSwapper {
     return paste_back(frame, swapped.crop, swapped.mask, matrix64, feather_);
   }
 
-  std::size_t faces() const { return records_.size(); }
-
  private:
   const SwapOptions& options_;
   SourceFaces source_;
@@ -115,24 +111,19 @@ class FrameSwapper {
   int feather_ = 0;
 };
 
-}  // namespace
-
-std::map<std::string, std::string> provenance_tags() {
-  return {{"comment", "Made with WatserFace: a face in it was swapped by AI"}, {"encoded_by", "WatserFace"}};
-}
-
-std::map<std::string, std::string> provenance_text() {
-  return {{"Comment", provenance_tags().at("comment")}, {"Software", "WatserFace"}};
-}
-
-namespace {
-
-bool is_image(const fs::path& path) {
-  std::string extension = path.extension().string();
-  std::transform(extension.begin(), extension.end(), extension.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
-  return extension == ".png" || extension == ".jpg" || extension == ".jpeg" || extension == ".webp" ||
-         extension == ".bmp";
+// The target video's streams, refused when its frames are not evenly spaced: checked before any engine loads.
+media::MediaInfo probe_constant_rate(const fs::path& video) {
+  media::MediaInfo info = media::probe_media(video);
+  if (info.variable_frame_rate()) {
+    throw Error(ErrorCode::unsupported,
+                "the video has a variable frame rate (" + std::to_string(info.irregular_intervals) + " of " +
+                    std::to_string(info.intervals) + " frame intervals are not 1/" + info.frame_rate +
+                    " s): a swapped copy would lose its timing",
+                video,
+                "convert it to a constant rate first: ffmpeg -i IN -vf fps=" + info.frame_rate +
+                    " OUT.mp4, then extract again");
+  }
+  return info;
 }
 
 void write_report(const SwapOptions& options, const fs::path& video, const SwapSummary& summary,
@@ -164,18 +155,9 @@ void swap_image(const SwapOptions& options, const fs::path& photo, FrameSwapper&
   summary.video_codec = "image";
 }
 
-void swap_frames(const SwapOptions& options, const fs::path& video, FrameSwapper& swapper, SwapSummary& summary,
-                 nlohmann::json& swapped, core::EventSink* events, const std::atomic<bool>* cancel) {
-  const media::MediaInfo info = media::probe_media(video);
-  if (info.variable_frame_rate()) {
-    throw Error(ErrorCode::unsupported,
-                "the video has a variable frame rate (" + std::to_string(info.irregular_intervals) + " of " +
-                    std::to_string(info.intervals) + " frame intervals are not 1/" + info.frame_rate +
-                    " s): a swapped copy would lose its timing",
-                video,
-                "convert it to a constant rate first: ffmpeg -i IN -vf fps=" + info.frame_rate +
-                    " OUT.mp4, then extract again");
-  }
+void swap_frames(const SwapOptions& options, const fs::path& video, const media::MediaInfo& info, FrameSwapper& swapper,
+                 SwapSummary& summary, nlohmann::json& swapped, core::EventSink* events,
+                 const std::atomic<bool>* cancel) {
   media::VideoReader reader(video);
   const std::optional<std::int64_t> expected = reader.expected_frames();
   media::FramePrefetcher frames(std::move(reader));
@@ -212,9 +194,20 @@ void swap_frames(const SwapOptions& options, const fs::path& video, FrameSwapper
 
 }  // namespace
 
+std::map<std::string, std::string> provenance_tags() {
+  return {{"comment", "Made with WatserFace: a face in it was swapped by AI"}, {"encoded_by", "WatserFace"}};
+}
+
+std::map<std::string, std::string> provenance_text() {
+  return {{"Comment", provenance_tags().at("comment")}, {"Software", "WatserFace"}};
+}
+
 SwapSummary swap_video(const SwapOptions& options, core::EventSink* events, const std::atomic<bool>* cancel) {
   const auto start = std::chrono::steady_clock::now();
   const fs::path video = target_video(options.target);
+  const bool photo_output = media::is_image_file(options.output);
+  const std::optional<media::MediaInfo> info =
+      photo_output ? std::nullopt : std::optional<media::MediaInfo>(probe_constant_rate(video));
   FrameSwapper swapper(options);
   auto emit = [&](core::EventKind kind, std::optional<std::int64_t> step, std::string message) {
     if (!events) return;
@@ -230,10 +223,10 @@ SwapSummary swap_video(const SwapOptions& options, core::EventSink* events, cons
   summary.output = options.output;
   summary.report = options.output.parent_path() / (options.output.stem().string() + ".swap.json");
   nlohmann::json swapped = nlohmann::json::array();
-  if (is_image(options.output)) {
+  if (photo_output) {
     swap_image(options, video, swapper, summary, swapped);
   } else {
-    swap_frames(options, video, swapper, summary, swapped, events, cancel);
+    swap_frames(options, video, *info, swapper, summary, swapped, events, cancel);
   }
   summary.swapped = static_cast<std::int64_t>(swapped.size());
   write_report(options, video, summary, swapped);

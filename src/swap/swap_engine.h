@@ -29,7 +29,6 @@ struct SwappedFace {
 class SwapEngine {
  public:
   virtual ~SwapEngine() = default;
-  virtual std::string name() const = 0;
   virtual SwappedFace swap(const SwapFace& face) = 0;
 };
 

@@ -21,7 +21,6 @@ struct WarpOptions {
 class WarpEngine final : public SwapEngine {
  public:
   WarpEngine(const SourceFaces& source, WarpOptions options);
-  std::string name() const override { return "offline"; }
   SwappedFace swap(const SwapFace& face) override;
 
  private:

@@ -6,7 +6,9 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <array>
 #include <filesystem>
+#include <opencv2/core/types.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -18,6 +20,12 @@ namespace wf::denoising {
 enum class ControlImage { keypoints_5, face_mesh };
 std::string_view to_string(ControlImage control);
 ControlImage parse_control_image(std::string_view text);  // "keypoints_5" | "face_mesh"; else invalid_input
+
+// The image an IdentityNet sees for a face: [3, R, R] RGB in [0, 1], InstantID's keypoint drawing or the mesh's
+// contours, from points in crop pixels scaled by `scale` to the R-pixel control (the mesh needs 478 landmarks).
+at::Tensor draw_control_image(ControlImage control, int resolution, float scale,
+                              const std::array<cv::Point2f, 5>& keypoints,
+                              const std::vector<cv::Point3f>& landmarks_478);
 
 struct FaceDataRequest {
   std::string kind{};     // the dataset kind the phase learns from: "source" or "target"

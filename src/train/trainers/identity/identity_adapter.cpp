@@ -6,6 +6,7 @@
 #include "core/json_io.h"
 #include "core/state_dict.h"
 #include "diffusion/diffusers_folder.h"
+#include "train/trainers/denoising/denoising_task.h"
 
 namespace wf::identity {
 namespace fs = std::filesystem;
@@ -101,6 +102,24 @@ void load_identity_adapter(const fs::path& folder, IdentityAdapterImpl& adapter)
                     : "give an identity adapter folder");
   }
   diffusion::load_weights(*adapter.ip_adapter, ip);
+}
+
+IdentityAdapter load_frozen_identity_adapter(const fs::path& folder, const IdentityAdapterInfo& info,
+                                             diffusion::UNet2DConditionModel& unet, int64_t embedding_dim,
+                                             const std::string& dataset, c10::Device device) {
+  if (info.resampler.embedding_dim != embedding_dim) {
+    throw Error(ErrorCode::invalid_input,
+                "the identity adapter takes " + std::to_string(info.resampler.embedding_dim) +
+                    "-wide face embeddings; the " + dataset + " dataset's are " + std::to_string(embedding_dim) +
+                    " wide",
+                folder, "extract the " + dataset + " with the embedder the identity adapter was trained with");
+  }
+  IdentityAdapter adapter(unet, info.resampler);
+  load_identity_adapter(folder, *adapter);
+  denoising::freeze(*adapter);
+  adapter->to(device);
+  adapter->eval();
+  return adapter;
 }
 
 }  // namespace wf::identity

@@ -9,6 +9,7 @@
 // A folder in InstantID's release layout loads too (ControlNetModel/ instead of controlnet/, its ip-adapter
 // converted to safetensors once; no pickles are read) when it was made for this base model's width.
 
+#include <c10/core/Device.h>
 #include <torch/nn/module.h>
 
 #include <filesystem>
@@ -53,5 +54,11 @@ void save_identity_adapter(const std::filesystem::path& folder, IdentityAdapterI
 IdentityAdapterInfo read_identity_adapter_info(const std::filesystem::path& folder);
 // Loads the weights of `folder` into `adapter` (strict; mismatches are named with the file).
 void load_identity_adapter(const std::filesystem::path& folder, IdentityAdapterImpl& adapter);
+// An adapter folder for use rather than training (a LoRA's forward pass, the swap): built for `unet` with its
+// IP-Adapter attached, loaded, frozen and in eval mode on `device`. Throws invalid_input naming the folder when it
+// takes embeddings of another width than the `dataset` ("source", "target") has.
+IdentityAdapter load_frozen_identity_adapter(const std::filesystem::path& folder, const IdentityAdapterInfo& info,
+                                             diffusion::UNet2DConditionModel& unet, int64_t embedding_dim,
+                                             const std::string& dataset, c10::Device device);
 
 }  // namespace wf::identity

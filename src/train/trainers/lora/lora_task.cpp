@@ -40,19 +40,9 @@ LoraTask::LoraTask(const LoraTrainOptions& options, const denoising::FaceTrainin
     contexts_ = sd_.text_encoder->forward(token_ids_).to(at::kFloat);
   }
   if (!options.identity.empty()) {
-    const identity::IdentityAdapterInfo info = identity::read_identity_adapter_info(options.identity);
-    if (info.resampler.embedding_dim != data.embedding_dim()) {
-      throw Error(ErrorCode::invalid_input,
-                  "the identity adapter takes " + std::to_string(info.resampler.embedding_dim) +
-                      "-wide face embeddings; the target dataset's are " + std::to_string(data.embedding_dim()) +
-                      " wide",
-                  options.identity, "extract the target with the embedder the identity adapter was trained with");
-    }
-    identity_ = identity::IdentityAdapter(sd_.unet, info.resampler);
-    identity::load_identity_adapter(options.identity, *identity_);
-    denoising::freeze(*identity_);
-    identity_->to(device_);
-    identity_->eval();
+    identity_ =
+        identity::load_frozen_identity_adapter(options.identity, identity::read_identity_adapter_info(options.identity),
+                                               sd_.unet, data.embedding_dim(), "target", device_);
     diffusion::set_gradient_checkpointing(*identity_->controlnet, options.gradient_checkpointing);
   }
   torch::manual_seed(train::step_seed(seed, -1, -1));  // the same initial weights in every run with this seed
