@@ -4,7 +4,9 @@
 // ratio is what the engine adds. Also the generative engine with the tiny model set the tests use (SD folder and
 // identity adapter at 64 pixels), in seconds per frame per sampling step; at the full SD 1.5 sizes a step is the
 // ControlNet-inpaint step wf_bench_diffusion_step measures. The clip, datasets and models are made once, outside
-// the timed loops.
+// the timed loops. Review (step 5) on the offline engine's lossless swap of the same clip: the scan alone (every
+// frame's face found again, its landmarks and embedding, the temporal check) against the frames decoded with no
+// scan, and a review that repairs every frame with one ladder step.
 // Run: build/dev/bench/wf_bench_swap [--benchmark_format=json].
 
 #include <benchmark/benchmark.h>
@@ -16,6 +18,7 @@
 #include "media/media_probe.h"
 #include "media/video_reader.h"
 #include "media/video_writer.h"
+#include "review/review.h"
 #include "support/synthetic_clip.h"
 #include "support/temp_dir.h"
 #include "support/tiny_identity_adapter.h"
@@ -25,12 +28,16 @@
 namespace wf::swap {
 namespace {
 
+extract::FaceAnalysers& analysers() {
+  static extract::FaceAnalysers instance = extract::load_face_analysers(core::AppConfig::defaults());
+  return instance;
+}
+
 struct Clip {
   test::TempDir dir;
   std::filesystem::path sd = dir / "sd", identity = dir / "identity";
   Clip() {
     core::set_torch_threads(0);
-    extract::FaceAnalysers analysers = extract::load_face_analysers(core::AppConfig::defaults());
     test::PanningClip clip = test::group_photo_clip(30);
     clip.scale = 1280.0 / 1920.0;
     clip.crop = cv::Rect(0, 80, 1280, 720);
@@ -38,15 +45,22 @@ struct Clip {
     extract::TargetOptions target;
     target.video = dir / "clip.mkv";
     target.output = dir / "target";
-    extract::extract_target(target, analysers);
+    extract::extract_target(target, analysers());
     extract::SourceOptions source;
     source.inputs = {"/usr/share/matplotlib/mpl-data/sample_data/grace_hopper.jpg"};
     source.output = dir / "source";
-    extract::extract_source(source, analysers);
+    extract::extract_source(source, analysers());
     test::write_tiny_stable_diffusion(sd);
     test::train_tiny_identity_adapter(source.output, sd, identity, 1);
+    SwapOptions options;
+    options.source = source.output;
+    options.target = target.output;
+    options.output = dir / "swapped.mkv";
+    options.lossless = true;
+    swap_video(options);
   }
 };
+
 
 const Clip& clip() {
   static const Clip instance;
@@ -102,9 +116,46 @@ void BM_GenerativeSwapTiny720p(benchmark::State& state) {
   state.counters["s_per_frame_per_step"] = seconds / static_cast<double>(frames) / static_cast<double>(steps);
 }
 
+void BM_DecodeOnly720p(benchmark::State& state) {
+  std::int64_t frames = 0;
+  for (auto _ : state) {
+    media::VideoReader reader(clip().dir / "swapped.mkv");
+    while (reader.next()) ++frames;
+  }
+  state.counters["frames/s"] = benchmark::Counter(static_cast<double>(frames), benchmark::Counter::kIsRate);
+}
+
+void BM_ReviewScan720p(benchmark::State& state) {
+  review::ReviewOptions options;
+  options.input = clip().dir / "swapped.mkv";
+  std::int64_t frames = 0, scanned = 0;
+  for (auto _ : state) {
+    const review::ReviewSummary summary = review::review_video(options, analysers());
+    frames += summary.video_frames;
+    scanned += static_cast<std::int64_t>(summary.frames.size());
+  }
+  state.counters["frames/s"] = benchmark::Counter(static_cast<double>(frames), benchmark::Counter::kIsRate);
+  state.counters["scanned_share"] = static_cast<double>(scanned) / static_cast<double>(frames);
+}
+
+// Every frame flagged (an unreachable similarity) and swapped again once: the repair's cost per frame.
+void BM_ReviewRepairEveryFrame720p(benchmark::State& state) {
+  review::ReviewOptions options;
+  options.input = clip().dir / "swapped.mkv";
+  options.output = clip().dir / "reviewed.mp4";
+  options.thresholds.min_similarity = 0.99;
+  options.attempts = 1;
+  std::int64_t frames = 0;
+  for (auto _ : state) frames += review::review_video(options, analysers()).video_frames;
+  state.counters["frames/s"] = benchmark::Counter(static_cast<double>(frames), benchmark::Counter::kIsRate);
+}
+
 BENCHMARK(BM_DecodeEncodeOnly720p)->Unit(benchmark::kMillisecond)->Iterations(3)->UseRealTime();
 BENCHMARK(BM_OfflineSwap720p)->Unit(benchmark::kMillisecond)->Iterations(3)->UseRealTime();
 BENCHMARK(BM_GenerativeSwapTiny720p)->Unit(benchmark::kMillisecond)->Iterations(1)->UseRealTime();
+BENCHMARK(BM_DecodeOnly720p)->Unit(benchmark::kMillisecond)->Iterations(3)->UseRealTime();
+BENCHMARK(BM_ReviewScan720p)->Unit(benchmark::kMillisecond)->Iterations(3)->UseRealTime();
+BENCHMARK(BM_ReviewRepairEveryFrame720p)->Unit(benchmark::kMillisecond)->Iterations(1)->UseRealTime();
 
 }  // namespace
 }  // namespace wf::swap

@@ -1,5 +1,5 @@
-// The verbs whose work later milestones bring. They exist so --help shows the whole tool, and they
-// say plainly that they are not available yet (exit status 2) instead of pretending.
+// The verb whose work a later milestone brings. It exists so --help shows the whole tool, and it says
+// plainly that it is not available yet (exit status 2) instead of pretending.
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -16,7 +16,6 @@ struct PendingVerb {
 };
 
 constexpr PendingVerb kPending[] = {
-    {"review", "Scan a swapped video for weak frames and repair them", "the review and repair milestone"},
     {"bench", "Measure extraction, training and swap speed on this machine", "the performance milestone"},
 };
 

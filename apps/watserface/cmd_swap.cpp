@@ -18,7 +18,7 @@ struct SwapFlags {
   std::string source, target, output, engine = "offline", colour = "lab", events;
   std::string model, tokenizer, identity, lora, prompt, negative_prompt, sampler = "dpmpp_2m", onnx_model;
   int landmarks = 478, feather = -1, resolution = 0, steps = 20;
-  double lora_scale = 1.0, strength = 1.0, guidance = 5.0, identity_scale = 0.8, control_scale = 0.8;
+  double mask_grow = 0, lora_scale = 1.0, strength = 1.0, guidance = 5.0, identity_scale = 0.8, control_scale = 0.8;
   std::uint64_t seed = 0;
   long long preview = -1;
   bool no_seamless = false, no_provenance = false, lossless = false, no_smoothing = false;
@@ -34,6 +34,7 @@ int run_swap(const GlobalOptions& global, const SwapFlags& flags) {
   options.warp = {
       .landmarks = flags.landmarks, .colour = swap::parse_colour_mode(flags.colour), .seamless = !flags.no_seamless};
   options.feather = flags.feather;
+  options.mask_grow = flags.mask_grow;
   options.provenance = !flags.no_provenance;
   options.lossless = flags.lossless;
   options.smooth_landmarks = !flags.no_smoothing;
@@ -95,6 +96,9 @@ void add_swap_command(CLI::App& app, const GlobalOptions& global, int& status) {
   command->add_option("--colour", flags->colour, "colour matching: lab (mean/std in Lab), histogram or none");
   command->add_flag("--no-seamless", flags->no_seamless, "paste the recoloured warp without Poisson blending");
   command->add_option("--feather", flags->feather, "paste-back feathering in crop pixels (default: crop size / 32)");
+  command->add_option("--mask-grow", flags->mask_grow,
+                      "grow the face mask by this share of the crop side before swapping (negative: shrink)")
+      ->check(CLI::Range(-0.25, 0.25));
   command->add_option("--preview", flags->preview, "swap only this frame and write it as an image to --output");
   command->add_option("--model", flags->model,
                       "generative: Stable Diffusion 1.5 (default: the one in the models folder)");

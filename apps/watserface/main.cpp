@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   wf::app::add_version_command(app, status);
   wf::app::add_train_commands(app, global, status);
   wf::app::add_swap_command(app, global, status);
+  wf::app::add_review_command(app, global, status);
   wf::app::add_generate_command(app, global, status);
   wf::app::add_pending_commands(app, status);
 

@@ -67,18 +67,35 @@ GenerativeEngine::GenerativeEngine(const SourceFaces& source, GenerativeOptions 
   m.adapter = identity::load_frozen_identity_adapter(
       o.identity, m.info, m.sd.unet, static_cast<int64_t>(source.mean_embedding.size()), "source", load.device);
   m.adapter->ip_adapter->set_scale(o.identity_scale);
-  std::string prompt = o.prompt;
   if (!o.lora.empty()) {
-    const auto [file, lora_prompt] = lora_file_and_prompt(o.lora);
-    m.lora = diffusion::LoraSet::load(*m.sd.unet, file, m.sd.text_encoder.get());
+    m.lora = diffusion::LoraSet::load(*m.sd.unet, lora_file_and_prompt(o.lora).first, m.sd.text_encoder.get());
     m.lora->set_scale(o.lora_scale);
-    if (prompt.empty()) prompt = lora_prompt;
   }
+  encode_prompts();
+  m.embedding = at::tensor(source.mean_embedding, at::kFloat).unsqueeze(0).to(load.device);
+}
+
+void GenerativeEngine::encode_prompts() {
+  Models& m = *models_;
+  std::string prompt = options_.prompt;
+  if (prompt.empty() && !options_.lora.empty()) prompt = lora_file_and_prompt(options_.lora).second;
   if (prompt.empty()) prompt = m.info.prompt;
   torch::NoGradGuard no_grad;
   m.text = diffusion::encode_prompt(m.sd, prompt).to(at::kFloat);
-  m.negative_text = diffusion::encode_prompt(m.sd, o.negative_prompt).to(at::kFloat);
-  m.embedding = at::tensor(source.mean_embedding, at::kFloat).unsqueeze(0).to(load.device);
+  m.negative_text = diffusion::encode_prompt(m.sd, options_.negative_prompt).to(at::kFloat);
+}
+
+void GenerativeEngine::set_options(const GenerativeOptions& options) {
+  if (options.base_model != options_.base_model || options.tokenizer != options_.tokenizer ||
+      options.identity != options_.identity || options.lora != options_.lora || options.device != options_.device) {
+    throw Error(ErrorCode::invalid_input, "new generative settings may not change the models or the device",
+                options.base_model, "start a new swap for other models");
+  }
+  const bool prompts_changed = options.prompt != options_.prompt || options.negative_prompt != options_.negative_prompt;
+  options_ = options;
+  models_->adapter->ip_adapter->set_scale(options_.identity_scale);
+  if (models_->lora) models_->lora->set_scale(options_.lora_scale);
+  if (prompts_changed) encode_prompts();
 }
 
 GenerativeEngine::~GenerativeEngine() = default;

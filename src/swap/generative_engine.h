@@ -41,8 +41,13 @@ class GenerativeEngine final : public SwapEngine {
   GenerativeEngine(const SourceFaces& source, GenerativeOptions options);
   ~GenerativeEngine() override;
   SwappedFace swap(const SwapFace& face) override;
+  // The sampling settings changed for the models already loaded (review's repairs); the prompt is encoded again
+  // when it changed. Throws wf::Error(invalid_input) when `options` names other model files.
+  void set_options(const GenerativeOptions& options);
 
  private:
+  void encode_prompts();
+
   struct Models;
   std::unique_ptr<Models> models_;
   GenerativeOptions options_;

@@ -6,18 +6,15 @@
 #include <opencv2/imgproc.hpp>
 
 #include "core/error.h"
-#include "core/json_io.h"
 #include "core/progress.h"
 #include "dataset/imagefolder.h"
-#include "face/hull_mask.h"
 #include "media/frame_prefetcher.h"
 #include "media/image_io.h"
 #include "media/media_probe.h"
 #include "media/video_reader.h"
 #include "media/video_writer.h"
-#include "swap/onnx_engine.h"
-#include "swap/paste_back.h"
-#include "swap/track_smoothing.h"
+#include "swap/frame_swapper.h"
+#include "swap/swap_report.h"
 
 namespace wf::swap {
 namespace fs = std::filesystem;
@@ -42,75 +39,6 @@ fs::path target_video(const fs::path& target) {
   return card.video->path;
 }
 
-// Everything a frame needs: the engine, the tracked faces by frame index, the paste-back settings.
-class FrameSwapper {
- public:
-  explicit FrameSwapper(const SwapOptions& options) : options_(options), source_(load_source_faces(options.source)) {
-    if (options.engine == "offline") {
-      engine_ = std::make_unique<WarpEngine>(source_, options.warp);
-    } else if (options.engine == "generative") {
-      engine_ = std::make_unique<GenerativeEngine>(source_, options.generative);
-    } else if (options.engine == "onnx") {
-      engine_ = std::make_unique<OnnxSwapEngine>(source_, options.onnx_model);
-    } else {
-      throw Error(ErrorCode::invalid_input, "unknown swap engine '" + options.engine + "'", {},
-                  "use offline, generative or onnx");
-    }
-    std::vector<dataset::FaceRecord> records = dataset::read_records(options.target);
-    if (options.smooth_landmarks) smooth_track(records);
-    for (auto& record : records) {
-      if (!record.crop_matrix) {
-        throw Error(ErrorCode::invalid_input, "face " + record.id + " has no crop matrix", options.target,
-                    "extract the target again with this version");
-      }
-      if (crop_size_ == 0) crop_size_ = media::read_image(options.target / record.file_name()).cols;
-      const std::int64_t index = record.frame_index;
-      records_.emplace(index, std::move(record));
-    }
-    if (records_.empty()) {
-      throw Error(ErrorCode::invalid_input, "the target dataset has no faces: there is nothing to swap", options.target,
-                  "extract the target with a reference photo of the face to replace (--reference)");
-    }
-    feather_ = options.feather >= 0 ? options.feather : std::max(1, crop_size_ / 32);
-  }
-
-  // The frame with its face swapped, or as it is when the dataset has no face for it.
-  cv::Mat swap(const cv::Mat& frame, std::int64_t index, nlohmann::json& report) {
-    const auto it = records_.find(index);
-    if (it == records_.end()) return frame;
-    const dataset::FaceRecord& record = it->second;
-    const cv::Mat matrix(*record.crop_matrix);
-    cv::Mat matrix64;
-    matrix.convertTo(matrix64, CV_64F);
-    SwapFace face;
-    cv::warpAffine(frame, face.crop, matrix64, {crop_size_, crop_size_}, cv::INTER_LINEAR, cv::BORDER_REPLICATE);
-    face.landmarks_68 = record.landmarks_68;
-    face.landmarks_478 = record.landmarks_478;
-    face.keypoints_5 = record.keypoints_5;
-    face.frame_index = index;
-    if (record.mask_origin) {
-      face.mask = media::read_mask(options_.target / record.mask_file_name());
-    } else {
-      face.mask = face::hull_mask(face.crop.size(), record.landmarks_68, 0.f);
-    }
-    const SwappedFace swapped = engine_->swap(face);
-    report.push_back(
-        {{"frame", index},
-         {"face", record.id},
-         {"source_face", swapped.source_id},
-         {"mask", record.mask_origin ? std::string(dataset::to_string(*record.mask_origin)) : std::string("hull")}});
-    return paste_back(frame, swapped.crop, swapped.mask, matrix64, feather_);
-  }
-
- private:
-  const SwapOptions& options_;
-  SourceFaces source_;
-  std::unique_ptr<SwapEngine> engine_;
-  std::map<std::int64_t, dataset::FaceRecord> records_;
-  int crop_size_ = 0;
-  int feather_ = 0;
-};
-
 // The target video's streams, refused when its frames are not evenly spaced: checked before any engine loads.
 media::MediaInfo probe_constant_rate(const fs::path& video) {
   media::MediaInfo info = media::probe_media(video);
@@ -126,20 +54,6 @@ media::MediaInfo probe_constant_rate(const fs::path& video) {
   return info;
 }
 
-void write_report(const SwapOptions& options, const fs::path& video, const SwapSummary& summary,
-                  const nlohmann::json& swapped) {
-  core::write_json_file(summary.report, {{"version", 1},
-                                         {"engine", options.engine},
-                                         {"source", fs::absolute(options.source).string()},
-                                         {"target", fs::absolute(options.target).string()},
-                                         {"video", video.string()},
-                                         {"output", fs::absolute(options.output).string()},
-                                         {"frames", summary.frames},
-                                         {"video_codec", summary.video_codec},
-                                         {"audio_streams", summary.audio_streams},
-                                         {"swapped", swapped}});
-}
-
 // A photo target: its one frame swapped into an image, the provenance mark as PNG text or a JPEG comment.
 void swap_image(const SwapOptions& options, const fs::path& photo, FrameSwapper& swapper, SwapSummary& summary,
                 nlohmann::json& swapped) {
@@ -149,7 +63,7 @@ void swap_image(const SwapOptions& options, const fs::path& photo, FrameSwapper&
     throw Error(ErrorCode::invalid_input, "an image output needs a photo as the target, and this target is a video",
                 options.output, "name the output .mp4");
   }
-  media::write_image(options.output, swapper.swap(frame->image, frame->index, swapped),
+  media::write_image(options.output, swapper.swap(frame->image, frame->index, &swapped),
                      options.provenance ? provenance_text() : std::map<std::string, std::string>{});
   summary.frames = 1;
   summary.video_codec = "image";
@@ -170,17 +84,10 @@ void swap_frames(const SwapOptions& options, const fs::path& video, const media:
       throw Error(ErrorCode::cancelled, "the swap was stopped; nothing was written", options.output, "run it again");
     }
     if (!writer) {
-      writer.emplace(media::VideoWriterOptions{
-          .output = options.output,
-          .width = frame->image.cols,
-          .height = frame->image.rows,
-          .frame_rate = info.frame_rate,
-          .audio_from = video,
-          .audio = info.audio,
-          .tags = options.provenance ? provenance_tags() : std::map<std::string, std::string>{},
-          .lossless = options.lossless});
+      writer.emplace(
+          swapped_video_options(options.output, frame->image, info, video, options.provenance, options.lossless));
     }
-    writer->write(swapper.swap(frame->image, frame->index, swapped));
+    writer->write(swapper.swap(frame->image, frame->index, &swapped));
     ++summary.frames;
     core::Event step = meter.step(summary.frames);
     step.step = summary.frames;
@@ -193,6 +100,19 @@ void swap_frames(const SwapOptions& options, const fs::path& video, const media:
 }
 
 }  // namespace
+
+media::VideoWriterOptions swapped_video_options(const fs::path& output, const cv::Mat& first_frame,
+                                                const media::MediaInfo& info, const fs::path& audio_from,
+                                                bool provenance, bool lossless) {
+  return {.output = output,
+          .width = first_frame.cols,
+          .height = first_frame.rows,
+          .frame_rate = info.frame_rate,
+          .audio_from = audio_from,
+          .audio = info.audio,
+          .tags = provenance ? provenance_tags() : std::map<std::string, std::string>{},
+          .lossless = lossless};
+}
 
 std::map<std::string, std::string> provenance_tags() {
   return {{"comment", "Made with WatserFace: a face in it was swapped by AI"}, {"encoded_by", "WatserFace"}};
@@ -221,7 +141,7 @@ SwapSummary swap_video(const SwapOptions& options, core::EventSink* events, cons
   emit(core::EventKind::phase_start, std::nullopt, options.engine);
   SwapSummary summary;
   summary.output = options.output;
-  summary.report = options.output.parent_path() / (options.output.stem().string() + ".swap.json");
+  summary.report = swap_report_path(options.output);
   nlohmann::json swapped = nlohmann::json::array();
   if (photo_output) {
     swap_image(options, video, swapper, summary, swapped);
@@ -229,7 +149,12 @@ SwapSummary swap_video(const SwapOptions& options, core::EventSink* events, cons
     swap_frames(options, video, *info, swapper, summary, swapped, events, cancel);
   }
   summary.swapped = static_cast<std::int64_t>(swapped.size());
-  write_report(options, video, summary, swapped);
+  write_swap_report({.options = options,
+                     .video = video,
+                     .frames = summary.frames,
+                     .video_codec = summary.video_codec,
+                     .audio_streams = summary.audio_streams,
+                     .swapped = swapped});
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   emit(core::EventKind::phase_end, summary.frames, summary.report.string());
   return summary;
@@ -240,8 +165,7 @@ cv::Mat swap_frame(const SwapOptions& options, std::int64_t frame_index) {
   media::VideoReader reader(target_video(options.target));
   while (auto frame = reader.next()) {
     if (frame->index != frame_index) continue;
-    nlohmann::json report = nlohmann::json::array();
-    return swapper.swap(frame->image, frame_index, report);
+    return swapper.swap(frame->image, frame_index);
   }
   throw Error(ErrorCode::invalid_input, "the video has no frame " + std::to_string(frame_index), options.target,
               "choose a frame between 0 and the last one");

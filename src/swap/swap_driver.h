@@ -13,24 +13,10 @@
 #include <vector>
 
 #include "core/events.h"
-#include "swap/generative_engine.h"
-#include "swap/warp_engine.h"
+#include "media/video_writer.h"
+#include "swap/swap_options.h"
 
 namespace wf::swap {
-
-struct SwapOptions {
-  std::filesystem::path source;      // the source dataset (watserface extract --source)
-  std::filesystem::path target;      // the target dataset (watserface extract --target); its card names the video
-  std::filesystem::path output;      // .mp4 (H.264), .mov or .mkv
-  std::string engine = "offline";    // offline | generative | onnx
-  WarpOptions warp;                  // the offline engine's
-  GenerativeOptions generative;      // the generative engine's
-  std::filesystem::path onnx_model;  // the ONNX engine's inswapper_128-style file
-  int feather = -1;                  // paste-back ramp in crop pixels; < 0: crop size / 32
-  bool provenance = true;            // the "made with WatserFace" metadata
-  bool lossless = false;             // FFV1 in .mkv: an intermediate that decodes bit for bit (review repairs from it)
-  bool smooth_landmarks = true;      // One Euro over the track (track_smoothing.h): steadier faces, less flicker
-};
 
 struct SwapSummary {
   std::int64_t frames = 0, swapped = 0;
@@ -46,6 +32,12 @@ SwapSummary swap_video(const SwapOptions& options, core::EventSink* events = nul
 // One frame, swapped as the whole run would swap it (frames without the face come back as they are): the
 // wizard's preview.
 cv::Mat swap_frame(const SwapOptions& options, std::int64_t frame_index);
+
+// How a swapped video is written: the size of its first decoded frame, the rate and audio streams of `audio_from`
+// (probed as `info`), the provenance tags unless turned off, FFV1 when lossless.
+media::VideoWriterOptions swapped_video_options(const std::filesystem::path& output, const cv::Mat& first_frame,
+                                                const media::MediaInfo& info, const std::filesystem::path& audio_from,
+                                                bool provenance, bool lossless);
 
 // The metadata every output carries unless the user turns it off: container tags of a video, and the text of a
 // photo (PNG tEXt / JPEG comment).

@@ -55,7 +55,7 @@ TEST_F(Cli, EveryVerbHasHelp) {
 }
 
 TEST_F(Cli, VerbsOfLaterMilestonesSaySoWithStatusTwo) {
-  for (const char* verb : {"review", "bench"}) {
+  for (const char* verb : {"bench"}) {
     const auto result = run({verb, "--source", "x.mp4"});
     EXPECT_EQ(result.status, 2) << verb;
     EXPECT_NE(result.output.find("not available yet"), std::string::npos) << result.output;
@@ -377,17 +377,34 @@ TEST_F(Cli, TrainLoraPlansTrainsAndChecksItsOptionsAsTheApiDoes) {
   EXPECT_EQ(generated.status, 0) << generated.output;
 }
 
-TEST_F(Cli, SwapWritesThePlayableVideoAPreviewAndExplainsAMissingEngine) {
+TEST_F(Cli, SwapWritesThePlayableVideoAPreviewReviewRepairsItAndAMissingEngineIsExplained) {
   test::group_photo_clip(4).write(home_ / "party.mkv");
   const std::string target = (home_ / "target").string(), source = (home_ / "source").string();
   ASSERT_EQ(run({"extract", "--target", (home_ / "party.mkv").string(), "--output", target, "--crop", "128"}).status, 0);
   ASSERT_EQ(run({"extract", "--source", "/usr/share/matplotlib/mpl-data/sample_data/grace_hopper.jpg", "--output", source})
                 .status,
             0);
-  const auto swapped = run({"swap", "--source", source, "--target", target, "--output", (home_ / "out.mp4").string()});
+  const auto swapped = run({"swap", "--source", source, "--target", target, "--output", (home_ / "out.mkv").string(),
+                            "--lossless"});
   ASSERT_EQ(swapped.status, 0) << swapped.output;
   EXPECT_NE(swapped.output.find("4 of 4 frames swapped"), std::string::npos) << swapped.output;
   EXPECT_TRUE(std::filesystem::exists(home_ / "out.swap.json"));
+  // Step 5 on it: the scan, then the repair of a frame picked by hand into the final MP4.
+  const auto scanned = run({"review", (home_ / "out.mkv").string(), "--scan-only", "--min-similarity", "0.3"});
+  ASSERT_EQ(scanned.status, 0) << scanned.output;
+  EXPECT_NE(scanned.output.find("4 swapped frames of 4 scanned: 0 flagged"), std::string::npos) << scanned.output;
+  EXPECT_TRUE(std::filesystem::exists(home_ / "out.review.json"));
+  const auto reviewed = run({"review", (home_ / "out.mkv").string(), "--output", (home_ / "final.mp4").string(),
+                             "--min-similarity", "0.3", "--frames", "1", "--attempts", "2"});
+  ASSERT_EQ(reviewed.status, 0) << reviewed.output;
+  EXPECT_NE(reviewed.output.find("1 flagged (requested 1)"), std::string::npos) << reviewed.output;
+  EXPECT_NE(reviewed.output.find("frame 1: requested"), std::string::npos) << reviewed.output;
+  EXPECT_TRUE(std::filesystem::exists(home_ / "final.mp4"));
+  EXPECT_TRUE(std::filesystem::exists(home_ / "final.review.json"));
+  EXPECT_EQ(run({"review", (home_ / "out.mkv").string()}).status, 2) << "no --output and no --scan-only";
+  const auto bare = run({"review", (home_ / "party.mkv").string(), "--scan-only"});
+  EXPECT_EQ(bare.status, 4) << bare.output;
+  EXPECT_NE(bare.output.find("no swap report"), std::string::npos) << bare.output;
   const auto preview = run({"swap", "--source", source, "--target", target, "--output", (home_ / "frame.png").string(),
                             "--preview", "2", "--landmarks", "68", "--colour", "histogram"});
   ASSERT_EQ(preview.status, 0) << preview.output;

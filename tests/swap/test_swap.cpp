@@ -130,6 +130,23 @@ TEST(Swap, TheSwappedFaceLooksMoreLikeTheSourceThanTheTarget) {
   EXPECT_GT(share, 0.5);
 }
 
+TEST(Swap, AGrownMaskChangesMoreOfTheFrameAndAShrunkOneLess) {
+  test::TempDir out;
+  const cv::Mat original = decode(media().video).at(2);
+  auto changed_pixels = [&](double grow) {
+    SwapOptions options = options_for(out / "x.mkv");
+    options.mask_grow = grow;
+    cv::Mat difference;
+    cv::absdiff(swap_frame(options, 2), original, difference);
+    cv::cvtColor(difference, difference, cv::COLOR_BGR2GRAY);
+    return cv::countNonZero(difference);
+  };
+  const int shrunk = changed_pixels(-0.04), plain = changed_pixels(0), grown = changed_pixels(0.04);
+  std::cout << "changed pixels: shrunk " << shrunk << ", as extracted " << plain << ", grown " << grown << "\n";
+  EXPECT_LT(shrunk, 0.95 * plain);
+  EXPECT_GT(grown, 1.05 * plain);
+}
+
 TEST(Swap, SmoothingTheTrackTakesOutJitterWithoutLaggingBehind) {
   const auto raw = dataset::read_records(media().target);
   auto smoothed = raw;

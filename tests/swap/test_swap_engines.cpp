@@ -18,6 +18,7 @@
 #include "support/temp_dir.h"
 #include "support/tiny_identity_adapter.h"
 #include "support/tiny_stable_diffusion.h"
+#include "swap/frame_swapper.h"
 #include "swap/onnx_engine.h"
 #include "swap/onnx_initializer.h"
 #include "swap/swap_driver.h"
@@ -87,6 +88,30 @@ TEST(GenerativeEngine, SwapsTheClipEndToEndAndTheSameSeedGivesTheSameVideo) {
   other.generative.seed = 8;
   swap_video(other);
   EXPECT_GT(cv::norm(decode(out / "other.mkv")[0], a[0], cv::NORM_INF), 0);
+}
+
+// What review's repairs rely on: new sampling settings on the loaded models give exactly the frame a swap started
+// with them gives, and settings that would need other models are refused.
+TEST(GenerativeEngine, NewSettingsOnLoadedModelsGiveWhatAFreshSwapWithThemGives) {
+  test::TempDir out;
+  const cv::Mat frame = decode(media().video).at(0);
+  FrameSwapper swapper(generative(out / "a.mkv"));
+  const cv::Mat first = swapper.swap(frame, 0);
+  SwapOptions changed = generative(out / "a.mkv");
+  changed.generative.seed = 8;
+  changed.generative.steps = 3;
+  changed.generative.identity_scale = 1.0;
+  changed.mask_grow = 0.03;
+  swapper.set_options(changed);
+  const cv::Mat again = swapper.swap(frame, 0);
+  FrameSwapper fresh(changed);
+  EXPECT_EQ(cv::norm(again, fresh.swap(frame, 0), cv::NORM_INF), 0);
+  EXPECT_GT(cv::norm(again, first, cv::NORM_INF), 0);
+  SwapOptions other_model = changed;
+  other_model.generative.lora.clear();
+  std::string message;
+  EXPECT_EQ(test::error_code([&] { swapper.set_options(other_model); }, &message), ErrorCode::invalid_input);
+  EXPECT_NE(message.find("may not change the models"), std::string::npos) << message;
 }
 
 TEST(GenerativeEngine, MissingModelsAndMismatchedEmbeddingsAreExplained) {

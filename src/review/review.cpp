@@ -1,0 +1,386 @@
+#include "review/review.h"
+
+#include <array>
+#include <chrono>
+#include <map>
+#include <opencv2/imgproc.hpp>
+
+#include "core/atomic_file.h"
+#include "core/enum_names.h"
+#include "core/error.h"
+#include "core/json_io.h"
+#include "core/progress.h"
+#include "dataset/imagefolder.h"
+#include "media/frame_prefetcher.h"
+#include "media/image_io.h"
+#include "media/media_probe.h"
+#include "media/video_reader.h"
+#include "media/video_writer.h"
+#include "review/face_check.h"
+#include "review/repair_ladder.h"
+#include "review/review_report.h"
+#include "review/temporal_jump.h"
+#include "swap/frame_swapper.h"
+#include "swap/swap_driver.h"
+#include "swap/swap_report.h"
+
+namespace wf::review {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr std::array<core::EnumName<FrameStatus>, 5> kStatuses{{{FrameStatus::passed, "passed"},
+                                                                {FrameStatus::flagged, "flagged"},
+                                                                {FrameStatus::repaired, "repaired"},
+                                                                {FrameStatus::improved, "improved"},
+                                                                {FrameStatus::unrepaired, "unrepaired"}}};
+
+// Everything a review reads before it looks at a frame, checked.
+struct ReviewInputs {
+  swap::SwapReport swap{};
+  std::vector<float> identity{};
+  swap::TargetTrack track{};
+  std::map<std::int64_t, std::string> swapped{};  // frame index -> target face id
+};
+
+ReviewInputs load_inputs(const ReviewOptions& options, const extract::FaceAnalysers& analysers) {
+  std::error_code ec;
+  if (!fs::is_regular_file(options.input, ec)) {
+    throw Error(ErrorCode::not_found, "the video to review is not there", options.input,
+                "give the video watserface swap wrote");
+  }
+  if (!options.output.empty() && fs::weakly_canonical(options.output) == fs::weakly_canonical(options.input)) {
+    throw Error(ErrorCode::invalid_input, "the reviewed video would overwrite the video being reviewed", options.output,
+                "write it to another file");
+  }
+  ReviewInputs in{.swap = swap::read_swap_report(options.input)};
+  const fs::path& source = in.swap.options.source;
+  if (!fs::is_directory(source, ec)) {
+    throw Error(ErrorCode::not_found, "the source dataset this video was swapped from is gone", source,
+                "put it back, or extract the source again and swap again");
+  }
+  const dataset::DatasetCard card = dataset::read_card(source);
+  const auto embedder = card.models.find("face_embedder");
+  if (embedder != card.models.end() && embedder->second != analysers.embedder_name) {
+    throw Error(ErrorCode::invalid_input,
+                "the source's embeddings were made by " + embedder->second + " and this review measures with " +
+                    analysers.embedder_name + ": the two cannot be compared",
+                source, "install the embedder the source was extracted with (watserface doctor), or extract it again");
+  }
+  in.identity = swap::load_source_faces(source).mean_embedding;
+  if (in.identity.empty()) {
+    throw Error(ErrorCode::invalid_input, "the source's identity embedding is gone: its faces carry no embeddings",
+                source, "extract the source again (watserface extract --source) with a face embedder installed");
+  }
+  in.track = swap::load_target_track(in.swap.options);
+  for (const auto& entry : in.swap.swapped) {
+    const auto frame = entry.at("frame").get<std::int64_t>();
+    if (!in.track.contains(frame)) {
+      throw Error(
+          ErrorCode::invalid_input,
+          "the target dataset has no face for swapped frame " + std::to_string(frame) + ": it changed since the swap",
+          in.swap.options.target, "swap the video again");
+    }
+    in.swapped[frame] = entry.value("face", "");
+  }
+  for (const std::int64_t frame : options.frames) {
+    if (!in.swapped.contains(frame)) {
+      throw Error(ErrorCode::invalid_input,
+                  "frame " + std::to_string(frame) + " was not swapped, so there is nothing to repair", options.input,
+                  "pick a frame the swap report lists");
+    }
+  }
+  return in;
+}
+
+void check_cancel(const std::atomic<bool>* cancel, const fs::path& file) {
+  if (cancel && cancel->load()) {
+    throw Error(ErrorCode::cancelled, "the review was stopped; nothing was written", file, "run it again");
+  }
+}
+
+class Progress {
+ public:
+  Progress(core::EventSink* events, std::optional<std::int64_t> frames) : events_(events), frames_(frames) {}
+  void pass(std::string name) {
+    name_ = std::move(name);
+    meter_.emplace(core::PhaseRef{"review", 1, 1}, frames_);
+  }
+  void frame(std::int64_t done) {
+    if (!events_) return;
+    core::Event event = meter_->step(done, name_);
+    event.step = done;
+    events_->emit(event);
+  }
+  void mark(core::EventKind kind, std::string message) {
+    if (!events_) return;
+    core::Event event;
+    event.phase = {"review", 1, 1};
+    event.kind = kind;
+    event.message = std::move(message);
+    events_->emit(event);
+  }
+
+ private:
+  core::EventSink* events_;
+  std::optional<std::int64_t> frames_;
+  std::optional<core::ProgressMeter> meter_;
+  std::string name_;
+};
+
+// The first pass: every swapped frame's face found and scored, then judged against its neighbours.
+struct Scan {
+  std::vector<FrameReview> frames;
+  std::map<std::int64_t, TrackedFace> faces;
+  std::int64_t video_frames = 0;
+};
+
+TrackedFace tracked_face(const FrameScore& score, const dataset::FaceRecord& record) {
+  return {score.landmarks, track_landmarks(record), record.bbox.width};
+}
+
+Scan scan(const ReviewOptions& options, const ReviewInputs& in, FaceChecker& checker, Progress& progress,
+          const std::atomic<bool>* cancel) {
+  Scan out;
+  media::FramePrefetcher frames{media::VideoReader(options.input)};
+  progress.pass("scan");
+  while (auto frame = frames.next()) {
+    check_cancel(cancel, options.input);
+    ++out.video_frames;
+    const auto swapped = in.swapped.find(frame->index);
+    if (swapped != in.swapped.end()) {
+      const dataset::FaceRecord& record = in.track.at(frame->index);
+      FrameReview review{.frame = frame->index, .face = swapped->second, .before = checker.check(frame->image, record)};
+      out.faces.emplace(frame->index, tracked_face(review.before, record));
+      out.frames.push_back(std::move(review));
+    }
+    progress.frame(out.video_frames);
+  }
+  if (out.video_frames != in.swap.frames) {
+    throw Error(ErrorCode::corrupt_file,
+                "the video has " + std::to_string(out.video_frames) + " frames and its swap report " +
+                    std::to_string(in.swap.frames) + ": it was changed after the swap",
+                options.input, "review the video as watserface swap wrote it, or swap again");
+  }
+  for (FrameReview& review : out.frames) {
+    review.before.jump = jump_of(out.faces.at(review.frame), review.frame, out.faces);
+    review.reasons = flag_reasons(review.before, options.thresholds);
+    const bool requested =
+        std::find(options.frames.begin(), options.frames.end(), review.frame) != options.frames.end();
+    if (requested) review.reasons.push_back(FlagReason::requested);
+  }
+  return out;
+}
+
+// A flagged frame swapped again from the target frame along the ladder; the result that scores best if it
+// beats the frame as it is, else the frame as it is.
+cv::Mat repair(FrameReview& review, const cv::Mat& as_is, const cv::Mat& target_frame,
+               const std::vector<RepairStep>& ladder, const ReviewOptions& options, const ReviewInputs& in,
+               const Scan& scanned, swap::FrameSwapper& swapper, FaceChecker& checker) {
+  const dataset::FaceRecord& record = in.track.at(review.frame);
+  cv::Mat best = as_is;
+  double best_margin = margin(review.before, options.thresholds);
+  const std::size_t attempts = std::min(ladder.size(), static_cast<std::size_t>(std::max(0, options.attempts)));
+  for (std::size_t k = 0; k < attempts; ++k) {
+    swapper.set_options(ladder[k].options);
+    cv::Mat candidate = swapper.swap(target_frame, review.frame);
+    // A result identical to the frame (the swap's own settings on an exact input) scores what the frame scored.
+    FrameScore score = review.before;
+    if (cv::norm(candidate, as_is, cv::NORM_INF) != 0) {
+      score = checker.check(candidate, record);
+      score.jump = jump_of(tracked_face(score, record), review.frame, scanned.faces);
+    }
+    const bool passes = flag_reasons(score, options.thresholds).empty();
+    const double candidate_margin = margin(score, options.thresholds);
+    review.attempts.push_back({ladder[k].name, ladder[k].settings, std::move(score), passes});
+    const bool better = candidate_margin > best_margin;
+    if (better) {
+      best_margin = candidate_margin;
+      best = std::move(candidate);
+      review.chosen = k;
+    }
+    if (passes && better) break;  // a frame the user picked although it passed goes on to a better result
+  }
+  review.status = !review.chosen                           ? FrameStatus::unrepaired
+                  : review.attempts[*review.chosen].passes ? FrameStatus::repaired
+                                                           : FrameStatus::improved;
+  return best;
+}
+
+// The face's neighbourhood, square, at the thumbnail size.
+cv::Mat thumbnail(const cv::Mat& frame, const cv::Rect2f& box, int size) {
+  const float side = 1.6f * std::max(box.width, box.height);
+  cv::Mat patch;
+  cv::getRectSubPix(frame, {cvRound(side), cvRound(side)}, {box.x + box.width / 2, box.y + box.height / 2}, patch);
+  cv::Mat out;
+  cv::resize(patch, out, {size, size}, 0, 0, side > static_cast<float>(size) ? cv::INTER_AREA : cv::INTER_CUBIC);
+  return out;
+}
+
+void copy_atomically(const fs::path& from, const fs::path& to) {
+  const fs::path partial = to.parent_path() / ("." + to.filename().string() + ".partial");
+  fs::copy_file(from, partial, fs::copy_options::overwrite_existing);
+  fs::rename(partial, to);
+  core::sync_directory(to.parent_path().empty() ? fs::path(".") : to.parent_path());
+}
+
+fs::path review_report_path(const fs::path& video) {
+  return video.parent_path() / (video.stem().string() + ".review.json");
+}
+
+// The second pass: the output written, flagged frames repaired on the way, untouched ones as they decode. Returns
+// the encoder used, or "" when the input was copied as it is.
+std::string write_output(const ReviewOptions& options, const ReviewInputs& in, Scan& scanned, FaceChecker& checker,
+                         Progress& progress, const std::atomic<bool>* cancel) {
+  std::map<std::int64_t, FrameReview*> flagged;
+  for (auto& review : scanned.frames) {
+    if (!review.reasons.empty()) flagged.emplace(review.frame, &review);
+  }
+  fs::create_directories(fs::absolute(options.output).parent_path());
+  if (flagged.empty() && !options.lossless && options.output.extension() == options.input.extension()) {
+    copy_atomically(options.input, options.output);  // nothing to change: no second encode
+    return "";
+  }
+  std::optional<swap::FrameSwapper> swapper;
+  std::optional<media::VideoReader> target;
+  if (!flagged.empty()) {
+    swapper.emplace(in.swap.options);
+    target.emplace(in.swap.video);
+  }
+  const std::vector<RepairStep> ladder = repair_ladder(in.swap.options);
+  const media::MediaInfo info = media::probe_media(options.input);
+  const fs::path thumbnails = options.output.stem().string() + ".review";
+  const fs::path report_folder = fs::absolute(options.output).parent_path();
+  media::FramePrefetcher frames{media::VideoReader(options.input)};
+  std::optional<media::VideoWriter> writer;
+  progress.pass("repair");
+  std::int64_t written = 0;
+  while (auto frame = frames.next()) {
+    check_cancel(cancel, options.input);
+    std::optional<media::Frame> target_frame = target ? target->next() : std::nullopt;
+    if (target && (!target_frame || target_frame->index != frame->index)) {
+      throw Error(ErrorCode::corrupt_file, "the target video ends before the swapped one", in.swap.video,
+                  "review against the target video the swap was made from");
+    }
+    if (!writer) {
+      writer.emplace(swap::swapped_video_options(options.output, frame->image, info, options.input,
+                                                 in.swap.options.provenance, options.lossless));
+    }
+    const auto it = flagged.find(frame->index);
+    if (it == flagged.end()) {
+      writer->write(frame->image);
+    } else {
+      FrameReview& review = *it->second;
+      const cv::Mat image =
+          repair(review, frame->image, target_frame->image, ladder, options, in, scanned, *swapper, checker);
+      writer->write(image);
+      if (options.thumbnail_size > 0) {
+        const cv::Rect2f box = in.track.at(review.frame).bbox;
+        char name[32];
+        std::snprintf(name, sizeof(name), "%06lld", static_cast<long long>(review.frame));
+        review.thumbnail_before = thumbnails / (std::string(name) + "_before.jpg");
+        review.thumbnail_after = thumbnails / (std::string(name) + "_after.jpg");
+        media::write_image(report_folder / review.thumbnail_before,
+                           thumbnail(frame->image, box, options.thumbnail_size));
+        media::write_image(report_folder / review.thumbnail_after, thumbnail(image, box, options.thumbnail_size));
+      }
+    }
+    progress.frame(++written);
+  }
+  if (!writer)
+    throw Error(ErrorCode::invalid_input, "the video has no frame to decode", options.input, "check it plays");
+  writer->finish();
+  return writer->video_codec();
+}
+
+// The output's own swap report: the input's, with the output's file and encode, and each repaired frame's step.
+void write_output_swap_report(const ReviewOptions& options, const ReviewInputs& in, const ReviewSummary& summary,
+                              const std::string& codec) {
+  swap::SwapReport report = in.swap;
+  report.options.output = fs::absolute(options.output);
+  if (summary.reencoded) {
+    report.options.lossless = options.lossless;
+    report.video_codec = codec;
+  }
+  std::map<std::int64_t, const FrameReview*> chosen;
+  for (const auto& review : summary.frames) {
+    if (review.chosen) chosen.emplace(review.frame, &review);
+  }
+  for (auto& entry : report.swapped) {
+    const auto it = chosen.find(entry.at("frame").get<std::int64_t>());
+    if (it == chosen.end()) continue;
+    const RepairAttempt& attempt = it->second->attempts[*it->second->chosen];
+    entry["repair"] = {{"step", attempt.step}, {"settings", attempt.settings}};
+  }
+  swap::write_swap_report(report);
+}
+
+}  // namespace
+
+std::string_view to_string(FrameStatus status) {
+  return core::enum_to_string(kStatuses, status);
+}
+
+std::int64_t ReviewSummary::count(FrameStatus status) const {
+  return std::count_if(frames.begin(), frames.end(), [&](const FrameReview& r) { return r.status == status; });
+}
+
+std::int64_t ReviewSummary::flagged() const {
+  return std::count_if(frames.begin(), frames.end(), [](const FrameReview& r) { return !r.reasons.empty(); });
+}
+
+std::string ReviewSummary::line() const {
+  std::map<std::string_view, int> reasons;
+  for (const auto& review : frames) {
+    for (const FlagReason reason : review.reasons) ++reasons[to_string(reason)];
+  }
+  std::string why;
+  for (const auto& [reason, n] : reasons)
+    why += (why.empty() ? "" : ", ") + std::string(reason) + " " + std::to_string(n);
+  std::string text = std::to_string(frames.size()) + " swapped frames of " + std::to_string(video_frames) +
+                     " scanned: " + std::to_string(flagged()) + " flagged" + (why.empty() ? "" : " (" + why + ")");
+  if (!output.empty()) {
+    text += "; " + std::to_string(count(FrameStatus::repaired)) + " repaired, " +
+            std::to_string(count(FrameStatus::improved)) + " improved, " +
+            std::to_string(count(FrameStatus::unrepaired)) + " left as they were; " + output.string() +
+            (!reencoded        ? " (copied: nothing changed)"
+             : output_lossless ? " (lossless)"
+             : input_lossless  ? " (one encode)"
+                               : " (encoded again: swap with --lossless for one encode)");
+  }
+  char seconds_text[32];
+  std::snprintf(seconds_text, sizeof(seconds_text), " in %.1f s", seconds);
+  return text + seconds_text + "; report " + report.string();
+}
+
+ReviewSummary review_video(const ReviewOptions& options, extract::FaceAnalysers& analysers, core::EventSink* events,
+                           const std::atomic<bool>* cancel) {
+  const auto start = std::chrono::steady_clock::now();
+  const ReviewInputs in = load_inputs(options, analysers);
+  FaceChecker checker(analysers, in.identity);
+  Progress progress(events, in.swap.frames);
+  progress.mark(core::EventKind::phase_start, options.output.empty() ? "scan" : "scan and repair");
+  Scan scanned = scan(options, in, checker, progress, cancel);
+  ReviewSummary summary;
+  summary.video_frames = scanned.video_frames;
+  summary.embedder = analysers.embedder_name;
+  summary.input_lossless = in.swap.options.lossless;
+  summary.output_lossless = options.lossless;
+  summary.output = options.output;
+  summary.report = review_report_path(options.output.empty() ? options.input : options.output);
+  std::string codec;
+  if (!options.output.empty()) {
+    codec = write_output(options, in, scanned, checker, progress, cancel);
+    summary.reencoded = !codec.empty();
+  }
+  summary.frames = std::move(scanned.frames);
+  for (auto& review : summary.frames) {
+    if (!review.reasons.empty() && options.output.empty()) review.status = FrameStatus::flagged;
+  }
+  if (!options.output.empty()) write_output_swap_report(options, in, summary, codec);
+  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  core::write_json_file(summary.report, review_report_json(options, summary, in.swap));
+  progress.mark(core::EventKind::phase_end, summary.report.string());
+  return summary;
+}
+
+}  // namespace wf::review

@@ -1,0 +1,101 @@
+#include "swap/frame_swapper.h"
+
+#include <nlohmann/json.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "core/error.h"
+#include "dataset/imagefolder.h"
+#include "face/hull_mask.h"
+#include "media/image_io.h"
+#include "swap/onnx_engine.h"
+#include "swap/paste_back.h"
+#include "swap/track_smoothing.h"
+
+namespace wf::swap {
+
+TargetTrack load_target_track(const SwapOptions& options) {
+  std::vector<dataset::FaceRecord> records = dataset::read_records(options.target);
+  if (options.smooth_landmarks) smooth_track(records);
+  TargetTrack track;
+  for (auto& record : records) {
+    if (!record.crop_matrix) {
+      throw Error(ErrorCode::invalid_input, "face " + record.id + " has no crop matrix", options.target,
+                  "extract the target again with this version");
+    }
+    const std::int64_t index = record.frame_index;
+    track.emplace(index, std::move(record));
+  }
+  if (track.empty()) {
+    throw Error(ErrorCode::invalid_input, "the target dataset has no faces: there is nothing to swap", options.target,
+                "extract the target with a reference photo of the face to replace (--reference)");
+  }
+  return track;
+}
+
+FrameSwapper::FrameSwapper(SwapOptions options)
+    : options_(std::move(options)), source_(load_source_faces(options_.source)), track_(load_target_track(options_)) {
+  crop_size_ = media::read_image(options_.target / track_.begin()->second.file_name()).cols;
+  engine_ = make_engine();
+}
+
+FrameSwapper::~FrameSwapper() = default;
+
+std::unique_ptr<SwapEngine> FrameSwapper::make_engine() const {
+  if (options_.engine == "offline") return std::make_unique<WarpEngine>(source_, options_.warp);
+  if (options_.engine == "generative") return std::make_unique<GenerativeEngine>(source_, options_.generative);
+  if (options_.engine == "onnx") return std::make_unique<OnnxSwapEngine>(source_, options_.onnx_model);
+  throw Error(ErrorCode::invalid_input, "unknown swap engine '" + options_.engine + "'", {},
+              "use offline, generative or onnx");
+}
+
+void FrameSwapper::set_options(const SwapOptions& options) {
+  if (options.engine != options_.engine || options.source != options_.source || options.target != options_.target ||
+      options.smooth_landmarks != options_.smooth_landmarks || options.onnx_model != options_.onnx_model) {
+    throw Error(ErrorCode::invalid_input, "new settings for a loaded swap may not change its engine, data or models",
+                options.target, "start a new swap for other inputs");
+  }
+  if (options.engine == "generative") {
+    dynamic_cast<GenerativeEngine&>(*engine_).set_options(options.generative);
+    options_ = options;
+    return;
+  }
+  options_ = options;
+  if (options.engine == "offline") engine_ = make_engine();
+}
+
+cv::Mat FrameSwapper::swap(const cv::Mat& frame, std::int64_t index, nlohmann::json* report) {
+  const auto it = track_.find(index);
+  if (it == track_.end()) return frame;
+  const dataset::FaceRecord& record = it->second;
+  cv::Mat matrix;
+  cv::Mat(*record.crop_matrix).convertTo(matrix, CV_64F);
+  SwapFace face;
+  cv::warpAffine(frame, face.crop, matrix, {crop_size_, crop_size_}, cv::INTER_LINEAR, cv::BORDER_REPLICATE);
+  face.landmarks_68 = record.landmarks_68;
+  face.landmarks_478 = record.landmarks_478;
+  face.keypoints_5 = record.keypoints_5;
+  face.frame_index = index;
+  face.mask = record.mask_origin ? media::read_mask(options_.target / record.mask_file_name())
+                                 : face::hull_mask(face.crop.size(), record.landmarks_68, 0.f);
+  const int grow = static_cast<int>(std::lround(options_.mask_grow * crop_size_));
+  if (grow != 0) {
+    const cv::Mat disc = cv::getStructuringElement(cv::MORPH_ELLIPSE, {2 * std::abs(grow) + 1, 2 * std::abs(grow) + 1});
+    if (grow > 0) {
+      cv::dilate(face.mask, face.mask, disc);
+    } else {
+      cv::erode(face.mask, face.mask, disc);
+    }
+  }
+  const SwappedFace swapped = engine_->swap(face);
+  if (report) {
+    report->push_back(
+        {{"frame", index},
+         {"face", record.id},
+         {"source_face", swapped.source_id},
+         {"mask", record.mask_origin ? std::string(dataset::to_string(*record.mask_origin)) : std::string("hull")}});
+  }
+  const int feather = options_.feather >= 0 ? options_.feather : std::max(1, crop_size_ / 32);
+  return paste_back(frame, swapped.crop, swapped.mask, matrix, feather);
+}
+
+}  // namespace wf::swap
