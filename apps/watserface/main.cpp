@@ -26,6 +26,8 @@ int main(int argc, char** argv) {
   wf::app::add_train_commands(app, global, status);
   wf::app::add_swap_command(app, global, status);
   wf::app::add_review_command(app, global, status);
+  wf::app::add_run_command(app, global, status);
+  wf::app::add_jobs_command(app, global, status);
   wf::app::add_generate_command(app, global, status);
   wf::app::add_pending_commands(app, status);
 

@@ -52,6 +52,13 @@ void ExtractionProgress::frame_done(std::int64_t frames_seen, const std::string&
   if (events_) events_->emit(meter_.step(frames_seen, message));
 }
 
+void stop_if_cancelled(const std::atomic<bool>* cancel, const std::filesystem::path& dataset) {
+  if (cancel && cancel->load()) {
+    throw Error(ErrorCode::cancelled, "the extraction was stopped; the faces so far are kept", dataset,
+                "run it again to continue");
+  }
+}
+
 std::string FrameOrigin::id() const {
   char text[512];
   std::snprintf(text, sizeof(text), "%s_%06lld", source.stem().string().c_str(), static_cast<long long>(index));

@@ -2,6 +2,7 @@
 // What both extractions do with a face in a frame: analyse it (landmarks, keypoints, embedding), add it to
 // a dataset (aligned crop, hull mask, record), and list the frames they leave out.
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <map>
@@ -72,6 +73,9 @@ struct FrameOrigin {
 // FFHQ-aligned crop of `crop_size`, landmarks moved into the crop's pixels, a feathered hull mask.
 dataset::FaceRecord add_face(dataset::DatasetWriter& writer, const AnalysedFace& face, const cv::Mat& frame,
                              const FrameOrigin& origin, int crop_size);
+
+// Throws wf::Error(cancelled) naming the dataset when `cancel` is set: an extraction stops between frames.
+void stop_if_cancelled(const std::atomic<bool>* cancel, const std::filesystem::path& dataset);
 
 // skipped.jsonl of a dataset folder: frames left out and why, kept across resumed runs.
 class SkipList {

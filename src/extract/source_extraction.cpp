@@ -171,7 +171,8 @@ class SourceExtractor {
 
 }  // namespace
 
-SourceSummary extract_source(const SourceOptions& options, FaceAnalysers& analysers, core::EventSink* events) {
+SourceSummary extract_source(const SourceOptions& options, FaceAnalysers& analysers, core::EventSink* events,
+                    const std::atomic<bool>* cancel) {
   const auto files = expand(options.inputs);
   std::optional<std::int64_t> expected = 0;
   for (const auto& file : files) {
@@ -192,6 +193,7 @@ SourceSummary extract_source(const SourceOptions& options, FaceAnalysers& analys
   for (const auto& file : files) {
     try {
       if (media::is_image_file(file)) {
+        stop_if_cancelled(cancel, options.output);
         cv::Mat image;
         {
           const StageTimer timer(extractor.times().decode);
@@ -210,6 +212,7 @@ SourceSummary extract_source(const SourceOptions& options, FaceAnalysers& analys
           frame = video.next();
         }
         if (!frame) break;
+        stop_if_cancelled(cancel, options.output);
         extractor.frame(frame->image, file, frame->index, frame->timestamp);
       }
     } catch (const Error& e) {

@@ -3,6 +3,7 @@
 // identity.json (the person's mean embedding with outlier faces left out) and skipped.jsonl (frames left
 // out, with the reason). Running it again on the same folder continues where it stopped.
 
+#include <atomic>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -37,6 +38,8 @@ struct SourceSummary {
   StageTimes times;
 };
 
-SourceSummary extract_source(const SourceOptions& options, FaceAnalysers& analysers, core::EventSink* events = nullptr);
+// `cancel` turning true stops it between frames with wf::Error(cancelled); what was written stays for a resume.
+SourceSummary extract_source(const SourceOptions& options, FaceAnalysers& analysers, core::EventSink* events = nullptr,
+                    const std::atomic<bool>* cancel = nullptr);
 
 }  // namespace wf::extract

@@ -63,7 +63,8 @@ class TargetFollower {
 
 }  // namespace
 
-TargetSummary extract_target(const TargetOptions& options, FaceAnalysers& analysers, core::EventSink* events) {
+TargetSummary extract_target(const TargetOptions& options, FaceAnalysers& analysers, core::EventSink* events,
+                    const std::atomic<bool>* cancel) {
   media::VideoReader video(options.video, options.sampling);  // a bad video fails here, before any folder is made
   dataset::DatasetCard card = extraction_card("target", analysers);
   card.video = video_reference(options.video, video.info());
@@ -81,6 +82,7 @@ TargetSummary extract_target(const TargetOptions& options, FaceAnalysers& analys
       frame = video.next();
     }
     if (!frame) break;
+    stop_if_cancelled(cancel, options.output);
     ++summary.frames;
     const FrameOrigin origin{options.video, frame->index, frame->timestamp};
     const std::string id = origin.id();

@@ -4,6 +4,7 @@
 // found are listed in skipped.jsonl, not dropped. Frames stay in the video: dataset.json references it and
 // each record keeps its frame index and crop matrix (docs/formats/dataset.md).
 
+#include <atomic>
 #include <filesystem>
 #include <optional>
 #include <vector>
@@ -33,6 +34,8 @@ struct TargetSummary {
   StageTimes times;
 };
 
-TargetSummary extract_target(const TargetOptions& options, FaceAnalysers& analysers, core::EventSink* events = nullptr);
+// `cancel` turning true stops it between frames with wf::Error(cancelled); what was written stays for a resume.
+TargetSummary extract_target(const TargetOptions& options, FaceAnalysers& analysers, core::EventSink* events = nullptr,
+                    const std::atomic<bool>* cancel = nullptr);
 
 }  // namespace wf::extract

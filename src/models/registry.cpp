@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "core/enum_names.h"
+#include "core/error.h"
 
 namespace wf::models {
 namespace {
@@ -145,6 +146,22 @@ std::vector<RoleStatus> check_models(const core::AppConfig& config) {
     statuses.push_back(std::move(status));
   }
   return statuses;
+}
+
+std::filesystem::path base_diffusion_path(const core::AppConfig& config, const std::string& flag) {
+  if (!flag.empty()) return flag;
+  for (const RoleStatus& role : check_models(config)) {
+    if (role.spec->id != "base_diffusion") continue;
+    for (const BackendStatus& backend : role.backends) {
+      if (!backend.available) continue;
+      const std::filesystem::path& file = backend.found.front();
+      return file.filename() == "model_index.json" ? file.parent_path() : file;
+    }
+    throw Error(ErrorCode::missing_model, "no Stable Diffusion 1.5 model is installed",
+                role.backends.front().missing.front().parent_path(),
+                "put a diffusers SD 1.5 folder there (or one .safetensors checkpoint in base_diffusion/), or pass --model");
+  }
+  throw Error(ErrorCode::internal, "the model registry has no base_diffusion role");
 }
 
 }  // namespace wf::models

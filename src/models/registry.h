@@ -56,4 +56,8 @@ struct RoleStatus {
 std::filesystem::path root_path(Root root, const core::AppConfig& config);
 std::vector<RoleStatus> check_models(const core::AppConfig& config);
 
+// `flag` when given, else the Stable Diffusion 1.5 found under the models folder (a diffusers folder or one
+// .safetensors file); none there throws wf::Error(missing_model) naming where it goes.
+std::filesystem::path base_diffusion_path(const core::AppConfig& config, const std::string& flag = {});
+
 }  // namespace wf::models

@@ -18,6 +18,15 @@ nlohmann::json to_json(const diffusion::ResamplerConfig& c) {
           {"output_dim", c.output_dim}, {"ff_mult", c.ff_mult}};
 }
 
+fs::path controlnet_dir(const fs::path& folder) {
+  if (fs::is_directory(folder / "controlnet")) return folder / "controlnet";
+  if (fs::is_directory(folder / "ControlNetModel")) return folder / "ControlNetModel";  // InstantID's release
+  throw Error(ErrorCode::not_found, "no controlnet/ (or InstantID's ControlNetModel/) folder", folder,
+              "give an identity adapter folder (watserface train identity --output) or InstantID's release");
+}
+
+}  // namespace
+
 diffusion::ResamplerConfig resampler_from_json(const nlohmann::json& v) {
   diffusion::ResamplerConfig c;
   c.dim = v.value("dim", c.dim);
@@ -30,15 +39,6 @@ diffusion::ResamplerConfig resampler_from_json(const nlohmann::json& v) {
   c.ff_mult = v.value("ff_mult", c.ff_mult);
   return c;
 }
-
-fs::path controlnet_dir(const fs::path& folder) {
-  if (fs::is_directory(folder / "controlnet")) return folder / "controlnet";
-  if (fs::is_directory(folder / "ControlNetModel")) return folder / "ControlNetModel";  // InstantID's release
-  throw Error(ErrorCode::not_found, "no controlnet/ (or InstantID's ControlNetModel/) folder", folder,
-              "give an identity adapter folder (watserface train identity --output) or InstantID's release");
-}
-
-}  // namespace
 
 IdentityAdapterImpl::IdentityAdapterImpl(diffusion::UNet2DConditionModel& unet, const diffusion::ResamplerConfig& resampler) {
   controlnet = register_module("controlnet", diffusion::controlnet_from_unet(unet));

@@ -13,6 +13,7 @@
 #include <torch/nn/module.h>
 
 #include <filesystem>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 
 #include "diffusion/controlnet.h"
@@ -52,6 +53,9 @@ TORCH_MODULE(IdentityAdapter);
 void save_identity_adapter(const std::filesystem::path& folder, IdentityAdapterImpl& adapter, const IdentityAdapterInfo& info);
 // Reads an adapter folder's identity.json (or InstantID's defaults when absent).
 IdentityAdapterInfo read_identity_adapter_info(const std::filesystem::path& folder);
+
+// A Resampler configuration from identity.json's "resampler" object (missing keys keep InstantID's values).
+diffusion::ResamplerConfig resampler_from_json(const nlohmann::json& value);
 // Loads the weights of `folder` into `adapter` (strict; mismatches are named with the file).
 void load_identity_adapter(const std::filesystem::path& folder, IdentityAdapterImpl& adapter);
 // An adapter folder for use rather than training (a LoRA's forward pass, the swap): built for `unet` with its

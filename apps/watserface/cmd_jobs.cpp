@@ -1,0 +1,256 @@
+// watserface run: the whole pipeline (extract, identity, XSeg, LoRA, swap, review) as one job of a project, with
+// the two-level progress in the terminal. watserface jobs: the queue — list, show (and the event log), cancel,
+// pause, resume, and work through what is queued (jobs a killed process left running resume first).
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <thread>
+
+#include "cli_context.h"
+#include "core/error.h"
+#include "core/json_io.h"
+#include "interrupt.h"
+#include "jobs/job_queue.h"
+#include "jobs/orchestrator.h"
+#include "jobs/phases.h"
+#include "jobs/pipeline_settings.h"
+#include "jobs/progress_text.h"
+#include "jobs/project.h"
+
+namespace wf::app {
+namespace {
+namespace fs = std::filesystem;
+
+fs::path database(const core::AppConfig& config) {
+  return config.workspace_dir / "watserface.db";
+}
+
+// The pipeline runner of this process's queue, printing the global bar and the phase line.
+jobs::JobRunner pipeline_runner(const core::AppConfig& config) {
+  return [config](const jobs::JobRecord& job, const std::atomic<bool>& cancel) {
+    jobs::JobStore store(database(config));
+    std::string last_phase;
+    auto show = [&](const jobs::JobProgress& p) {
+      const std::string phase = jobs::phase_line(p);
+      if (phase != last_phase) {
+        std::fprintf(stderr, "\n%s\n", phase.c_str());
+        last_phase = phase;
+      }
+      const core::Event& e = *p.event;
+      if (e.kind == core::EventKind::step) {
+        const auto filled = static_cast<int>(20 * p.progress);
+        std::fprintf(stderr, "\r[%s%s] %3d%% | %s   ", std::string(static_cast<std::size_t>(filled), '#').c_str(),
+                     std::string(static_cast<std::size_t>(20 - filled), '.').c_str(),
+                     static_cast<int>(100 * p.progress), jobs::step_line(e).c_str());
+      } else if (e.kind != core::EventKind::phase_start) {
+        std::fprintf(stderr, "\n%s: %s\n", std::string(core::to_string(e.kind)).c_str(), e.message.c_str());
+      }
+      std::fflush(stderr);
+    };
+    return jobs::run_pipeline(store, job, config.workspace_dir, config, cancel, show);
+  };
+}
+
+// Works the queue in this process until job `id` stops; Ctrl-C pauses it at a checkpoint.
+int follow(const core::AppConfig& config, std::int64_t id) {
+  jobs::JobQueue queue(database(config), {{"pipeline", pipeline_runner(config)}});
+  queue.start();
+  const std::atomic<bool>& interrupted = interrupt_flag();
+  bool asked = false;
+  while (!queue.wait(id, std::chrono::milliseconds(200))) {
+    if (interrupted && !asked) {
+      queue.pause(id);
+      asked = true;
+    }
+  }
+  queue.stop();
+  const auto job = jobs::JobStore(database(config)).job(id);
+  std::fprintf(stderr, "\n");
+  switch (job->state) {
+    case jobs::JobState::done:
+      std::printf("job %lld done: %s\n", static_cast<long long>(id),
+                  jobs::project_paths(config.workspace_dir, job->spec.project).final_video().c_str());
+      return 0;
+    case jobs::JobState::paused:
+      std::printf("job %lld paused at a checkpoint; continue with: watserface jobs resume %lld\n",
+                  static_cast<long long>(id), static_cast<long long>(id));
+      return 130;
+    case jobs::JobState::cancelled: std::printf("job %lld cancelled\n", static_cast<long long>(id)); return 130;
+    default:
+      std::fprintf(stderr, "job %lld %s: %s\n", static_cast<long long>(id), std::string(to_string(job->state)).c_str(),
+                   job->error.c_str());
+      return 1;
+  }
+}
+
+struct RunFlags {
+  std::string project, target, preset = "standard", settings_file;
+  std::vector<std::string> source, set;
+  bool detach = false;
+};
+
+// "xseg.epochs=10" as a merge patch; the value is JSON when it parses, else a string.
+nlohmann::json override_of(const std::string& assignment) {
+  const auto equals = assignment.find('=');
+  if (equals == std::string::npos || equals == 0) {
+    throw Error(ErrorCode::invalid_input, "--set needs key=value, not '" + assignment + "'", {},
+                "e.g. --set xseg.epochs=10");
+  }
+  const std::string key = assignment.substr(0, equals), text = assignment.substr(equals + 1);
+  nlohmann::json value = nlohmann::json::parse(text, nullptr, false);
+  if (value.is_discarded()) value = text;
+  nlohmann::json patch = value;
+  std::size_t end = key.size();
+  while (true) {
+    const auto dot = key.rfind('.', end - 1);
+    const std::string part =
+        key.substr(dot == std::string::npos ? 0 : dot + 1, end - (dot == std::string::npos ? 0 : dot + 1));
+    patch = nlohmann::json{{part, patch}};
+    if (dot == std::string::npos) break;
+    end = dot;
+  }
+  return patch;
+}
+
+int run_pipeline_command(const GlobalOptions& global, const RunFlags& flags) {
+  const core::AppConfig config = resolve_config(global);
+  nlohmann::json overrides =
+      flags.settings_file.empty() ? nlohmann::json::object() : core::read_json_file(flags.settings_file);
+  for (const auto& assignment : flags.set) overrides.merge_patch(override_of(assignment));
+  const nlohmann::json settings = jobs::resolve_pipeline_settings(flags.preset, overrides);
+  const auto phases = jobs::plan_pipeline(settings, config);  // a missing model is said before anything is copied
+  std::vector<fs::path> source(flags.source.begin(), flags.source.end());
+  jobs::create_project(config.workspace_dir, flags.project, source, flags.target);
+  jobs::JobStore store(database(config));
+  store.add_project(flags.project, settings);
+  const std::int64_t id =
+      store.submit({.project = flags.project, .kind = "pipeline", .heavy = true, .settings = settings});
+  std::string plan;
+  for (std::size_t i = 0; i < phases.size(); ++i) plan += (i ? " -> " : "") + phases[i]->title();
+  std::printf("job %lld: %s\n", static_cast<long long>(id), plan.c_str());
+  std::fflush(stdout);
+  if (flags.detach) return 0;
+  return follow(config, id);
+}
+
+std::string job_row(const jobs::JobRecord& job) {
+  char text[512];
+  std::snprintf(text, sizeof(text), "%5lld  %-16s %-10s %d/%d %-10s %3d%%  %s", static_cast<long long>(job.id),
+                job.spec.project.c_str(), std::string(to_string(job.state)).c_str(), job.phase_index, job.phase_count,
+                job.phase.c_str(), static_cast<int>(100 * job.progress), job.error.c_str());
+  return text;
+}
+
+struct JobsFlags {
+  std::int64_t id = 0;
+  bool json = false, events = false;
+};
+
+jobs::JobRecord existing(jobs::JobStore& store, std::int64_t id) {
+  const auto job = store.job(id);
+  if (!job) {
+    throw Error(ErrorCode::not_found, "there is no job " + std::to_string(id), store.file(),
+                "list them with watserface jobs list");
+  }
+  return *job;
+}
+
+}  // namespace
+
+void add_run_command(CLI::App& app, const GlobalOptions& global, int& status) {
+  auto flags = std::make_shared<RunFlags>();
+  auto* command = app.add_subcommand(
+      "run", "Run the whole pipeline for a project: extract, train (identity, XSeg, LoRA), swap, review");
+  command->add_option("--project", flags->project, "the project's name (created in the workspace if new)")->required();
+  command->add_option("--source", flags->source, "photos and clips of the source face (added to the project)");
+  command->add_option("--target", flags->target, "the target video (replaces the project's)");
+  command->add_option("--preset", flags->preset, "standard, or quick: a first try that finishes in minutes")
+      ->capture_default_str();
+  command->add_option("--settings", flags->settings_file, "a JSON file of pipeline settings over the preset");
+  command->add_option("--set", flags->set, "one setting, e.g. --set xseg.epochs=10 --set lora.enabled=true");
+  command->add_flag("--detach", flags->detach, "only queue the job (watserface jobs work runs it)");
+  command->callback([&global, &status, flags] { status = run_pipeline_command(global, *flags); });
+}
+
+void add_jobs_command(CLI::App& app, const GlobalOptions& global, int& status) {
+  auto flags = std::make_shared<JobsFlags>();
+  auto* command = app.add_subcommand("jobs", "The job queue: list, show, cancel, pause, resume, work");
+  command->require_subcommand(1);
+  auto* list = command->add_subcommand("list", "every job, oldest first");
+  list->add_flag("--json", flags->json, "as JSON");
+  list->callback([&global, &status, flags] {
+    const core::AppConfig config = resolve_config(global);
+    jobs::JobStore store(database(config));
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& job : store.jobs()) {
+      if (flags->json) {
+        out.push_back({{"id", job.id},
+                       {"project", job.spec.project},
+                       {"state", to_string(job.state)},
+                       {"phase", job.phase},
+                       {"phase_index", job.phase_index},
+                       {"phase_count", job.phase_count},
+                       {"progress", job.progress},
+                       {"error", job.error}});
+      } else {
+        std::printf("%s\n", job_row(job).c_str());
+      }
+    }
+    if (flags->json) std::printf("%s\n", out.dump(2).c_str());
+    status = 0;
+  });
+  auto* show = command->add_subcommand("show", "one job; --events prints its event log");
+  show->add_option("id", flags->id)->required();
+  show->add_flag("--events", flags->events, "print the job's events.jsonl as text");
+  show->callback([&global, &status, flags] {
+    const core::AppConfig config = resolve_config(global);
+    jobs::JobStore store(database(config));
+    const jobs::JobRecord job = existing(store, flags->id);
+    std::printf("%s\n", job_row(job).c_str());
+    if (flags->events) {
+      const fs::path log = jobs::project_paths(config.workspace_dir, job.spec.project).events(job.id);
+      for (const auto& e : core::read_events(log).events) {
+        std::printf("%s %d/%d %-8s %-11s %s%s\n", e.job.c_str(), e.phase.index, e.phase.count, e.phase.name.c_str(),
+                    std::string(core::to_string(e.kind)).c_str(), jobs::step_line(e).c_str(),
+                    e.message.empty() ? "" : ("  " + e.message).c_str());
+      }
+    }
+    status = 0;
+  });
+  for (const char* verb : {"cancel", "pause", "resume"}) {
+    auto* sub = command->add_subcommand(verb, std::string(verb) + " a job");
+    sub->add_option("id", flags->id)->required();
+    const std::string name = verb;
+    sub->callback([&global, &status, flags, name] {
+      const core::AppConfig config = resolve_config(global);
+      jobs::JobQueue queue(database(config), {});
+      if (name == "cancel") queue.cancel(flags->id);
+      if (name == "pause") queue.pause(flags->id);
+      if (name == "resume") {
+        queue.resume(flags->id);
+        status = follow(config, flags->id);
+        return;
+      }
+      std::printf("job %lld: %s asked\n", static_cast<long long>(flags->id), name.c_str());
+      status = 0;
+    });
+  }
+  auto* work =
+      command->add_subcommand("work", "run queued jobs (and ones a killed process left running) until none is left");
+  work->callback([&global, &status] {
+    const core::AppConfig config = resolve_config(global);
+    jobs::JobStore store(database(config));
+    store.recover_orphans();
+    status = 0;
+    for (const auto& job : store.jobs()) {
+      if (job.state != jobs::JobState::queued) continue;
+      const int result = follow(config, job.id);
+      if (result != 0) status = result;
+      if (interrupt_flag()) break;
+    }
+  });
+}
+
+}  // namespace wf::app

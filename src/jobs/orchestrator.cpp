@@ -1,0 +1,214 @@
+#include "jobs/orchestrator.h"
+
+#include <chrono>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "core/json_io.h"
+#include "core/jsonl.h"
+#include "jobs/phases.h"
+#include "jobs/project.h"
+
+namespace wf::jobs {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr double kStepTimeSmoothing = 0.1;  // the moving average's weight of the newest step
+
+double now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// The job's events.jsonl made ready to append to: a line cut short by a killed process is removed (its event is
+// lost, the lines before it stay readable). Returns the lines it holds.
+std::int64_t prepare_log(const fs::path& log) {
+  const core::CompleteLines complete = core::read_complete_lines(log);
+  std::error_code ec;
+  if (fs::is_regular_file(log, ec) && fs::file_size(log) != complete.length) fs::resize_file(log, complete.length);
+  return static_cast<std::int64_t>(complete.lines.size());
+}
+
+// Phase events labelled, timed and written: the job's one writer of events.jsonl.
+class JobEvents {
+ public:
+  JobEvents(JobStore& store, const JobRecord& job, const fs::path& log, double total_weight,
+            const ProgressCallback& progress)
+      : store_(store),
+        job_(job),
+        lines_(prepare_log(log)),
+        log_(log),
+        total_weight_(total_weight),
+        progress_(progress),
+        started_(now()) {}
+
+  void enter(const core::PhaseRef& phase, std::string title, double weight_before, double weight) {
+    phase_ = phase;
+    title_ = std::move(title);
+    weight_before_ = weight_before;
+    weight_ = weight;
+    fraction_ = 0;
+    pass(1, 1);
+  }
+
+  // Sub-pass `index` of `count` of the phase: its steps fill that share of the phase.
+  void pass(int index, int count) {
+    pass_index_ = index;
+    pass_count_ = count;
+    seconds_per_step_.reset();
+    last_step_.reset();
+    phase_eta_.reset();
+  }
+
+  void emit(core::Event event) {
+    event.job = std::to_string(job_.id);
+    event.phase = phase_;
+    if (event.time == 0) event.time = now();
+    double fraction = 0;
+    if (event.kind == core::EventKind::step && event.step && event.steps && *event.steps > 0) {
+      const double within = std::min(1.0, static_cast<double>(*event.step) / static_cast<double>(*event.steps));
+      fraction = (pass_index_ - 1 + within) / pass_count_;
+      if (last_step_ && *event.step > last_step_->first) {
+        const double per_step =
+            (event.time - last_step_->second) / static_cast<double>(*event.step - last_step_->first);
+        seconds_per_step_ = seconds_per_step_
+                                ? (1 - kStepTimeSmoothing) * *seconds_per_step_ + kStepTimeSmoothing * per_step
+                                : per_step;
+      }
+      if (!last_step_ || *event.step != last_step_->first) last_step_ = {{*event.step, event.time}};
+      event.eta_s = seconds_per_step_
+                        ? std::optional<double>(static_cast<double>(*event.steps - *event.step) * *seconds_per_step_)
+                        : std::nullopt;
+      phase_eta_ = event.eta_s;
+      fraction_ = std::max(fraction_, fraction);  // a pass that counts again from 0 does not move the bar back
+    }
+    if (event.kind == core::EventKind::phase_end) fraction_ = 1;
+    log_.emit(event);
+    const std::int64_t line = lines_++;
+    if (event.kind != core::EventKind::step) store_.index_event(job_.id, line, event);
+    const double progress = (weight_before_ + weight_ * fraction_) / total_weight_;
+    // The rest of the job at the pace the finished part went, this phase by its own ETA.
+    std::optional<double> job_eta;
+    const double done_weight = weight_before_ + weight_ * fraction_;
+    if (phase_eta_ && done_weight > 0) {
+      job_eta = *phase_eta_ + (total_weight_ - weight_before_ - weight_) * (event.time - started_) / done_weight;
+    }
+    if (event.kind != core::EventKind::step || event.time - last_saved_ > 0.5) {
+      store_.set_progress(job_.id, phase_, progress, job_eta);
+      last_saved_ = event.time;
+    }
+    if (progress_) progress_({title_, phase_.index, phase_.count, progress, job_eta, &event});
+  }
+
+ private:
+  JobStore& store_;
+  const JobRecord& job_;
+  std::int64_t lines_;
+  core::EventLog log_;
+  double total_weight_;
+  const ProgressCallback& progress_;
+  double started_, last_saved_ = 0;
+  core::PhaseRef phase_;
+  std::string title_;
+  double weight_before_ = 0, weight_ = 0, fraction_ = 0;
+  int pass_index_ = 1, pass_count_ = 1;
+  std::optional<double> seconds_per_step_, phase_eta_;
+  std::optional<std::pair<std::int64_t, double>> last_step_;
+};
+
+// A phase's own start and end events are replaced by the orchestrator's; the rest pass through labelled.
+class PhaseSink final : public core::EventSink {
+ public:
+  explicit PhaseSink(JobEvents& events) : events_(events) {}
+  void emit(const core::Event& event) override {
+    if (event.kind == core::EventKind::phase_start) return;
+    if (event.kind == core::EventKind::phase_end) {
+      end_message_ = event.message;
+      return;
+    }
+    events_.emit(event);
+  }
+  const std::string& end_message() const { return end_message_; }
+
+ private:
+  JobEvents& events_;
+  std::string end_message_;
+};
+
+core::Event marker(core::EventKind kind, std::string message) {
+  core::Event event;
+  event.kind = kind;
+  event.message = std::move(message);
+  return event;
+}
+
+fs::path stamp_path(const ProjectPaths& project, const Phase& phase) {
+  return project.phase_stamps() / (phase.name() + ".json");
+}
+
+bool finished_before(const ProjectPaths& project, const Phase& phase, const nlohmann::json& settings) {
+  const fs::path stamp = stamp_path(project, phase);
+  if (!fs::is_regular_file(stamp)) return false;
+  try {
+    return core::read_json_file(stamp).at("settings") == phase.settings(settings);
+  } catch (const std::exception&) {
+    return false;  // an unreadable stamp: run the phase again
+  }
+}
+
+}  // namespace
+
+bool run_pipeline(JobStore& store, const JobRecord& job, const fs::path& workspace, const core::AppConfig& config,
+                  const std::atomic<bool>& cancel, const ProgressCallback& progress) {
+  const ProjectPaths project = project_paths(workspace, job.spec.project);
+  const nlohmann::json& settings = job.spec.settings;
+  const std::vector<std::unique_ptr<Phase>> phases = plan_pipeline(settings, config);
+  double total_weight = 0;
+  for (const auto& phase : phases) total_weight += phase->weight();
+  fs::create_directories(project.job_folder(job.id));
+  JobEvents events(store, job, project.events(job.id), total_weight, progress);
+  std::optional<extract::FaceAnalysers> analysers;
+  double weight_before = 0;
+  bool rerun_rest = false;  // once a phase runs, every later one runs too: its inputs changed
+  const int count = static_cast<int>(phases.size());
+  for (int i = 0; i < count; ++i) {
+    const Phase& phase = *phases[static_cast<std::size_t>(i)];
+    events.enter({phase.name(), i + 1, count}, phase.title(), weight_before, phase.weight());
+    if (!rerun_rest && finished_before(project, phase, settings)) {
+      events.emit(marker(core::EventKind::phase_end, R"({"skipped":"finished before with these settings"})"));
+      weight_before += phase.weight();
+      continue;
+    }
+    if (!rerun_rest) {
+      for (int later = i; later < count; ++later)
+        fs::remove(stamp_path(project, *phases[static_cast<std::size_t>(later)]));
+      rerun_rest = true;
+    }
+    events.emit(marker(core::EventKind::phase_start, phase.title()));
+    PhaseSink sink(events);
+    PhaseContext context{project,
+                         settings,
+                         config,
+                         sink,
+                         cancel,
+                         analysers,
+                         [&events](int pass, int passes) { events.pass(pass, passes); }};
+    bool finished = false;
+    try {
+      finished = phases[static_cast<std::size_t>(i)]->run(context);
+    } catch (const Error& e) {
+      events.emit(marker(core::EventKind::error, e.what()));
+      throw;
+    }
+    if (!finished) {
+      events.emit(marker(core::EventKind::warning, "stopped; the work so far is checkpointed and resumes"));
+      return false;
+    }
+    core::write_json_file(stamp_path(project, phase),
+                          {{"settings", phase.settings(settings)}, {"job", job.id}, {"finished", now()}});
+    events.emit(marker(core::EventKind::phase_end, sink.end_message()));
+    weight_before += phase.weight();
+  }
+  return true;
+}
+
+}  // namespace wf::jobs

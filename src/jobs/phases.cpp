@@ -1,0 +1,251 @@
+#include "jobs/phases.h"
+
+#include "core/device.h"
+#include "core/error.h"
+#include "extract/source_extraction.h"
+#include "extract/target_extraction.h"
+#include "jobs/pipeline_settings.h"
+#include "models/registry.h"
+#include "review/review.h"
+#include "swap/swap_driver.h"
+#include "train/trainers/identity/identity_adapter.h"
+#include "train/trainers/identity/identity_trainer.h"
+#include "train/trainers/lora/lora_trainer.h"
+#include "train/trainers/xseg/xseg_apply.h"
+#include "train/trainers/xseg/xseg_trainer.h"
+
+namespace wf::jobs {
+namespace fs = std::filesystem;
+namespace {
+
+// Runs `work`; a wf::Error(cancelled) from it (extraction stops that way) is a stop, not a failure.
+template <typename Work>
+bool unless_cancelled(Work work) {
+  try {
+    return work();
+  } catch (const Error& e) {
+    if (e.code() == ErrorCode::cancelled) return false;
+    throw;
+  }
+}
+
+struct Compute {
+  std::string device;
+  core::Precision precision;
+  bool cuda;
+};
+
+Compute compute_of(const core::AppConfig& config) {
+  const core::ComputeChoice choice = core::choose_compute(config.device, config.precision, config.threads);
+  const bool cuda = choice.device == core::DeviceKind::cuda;
+  return {cuda ? "cuda" : "cpu", choice.precision, cuda};
+}
+
+fs::path base_model(const PhaseContext& context) {
+  return models::base_diffusion_path(context.config, context.settings.value("base_model", ""));
+}
+
+class ExtractPhase final : public Phase {
+ public:
+  std::string name() const override { return "extract"; }
+  std::string title() const override { return "Extracting Faces"; }
+  double weight() const override { return 1; }
+  bool run(PhaseContext& c) override {
+    const int crop = c.settings.at("extract").at("crop").get<int>();
+    return unless_cancelled([&] {
+      extract::SourceOptions source;
+      source.inputs = source_media(c.project);
+      source.output = c.project.source_dataset();
+      source.crop_size = crop;
+      c.pass(1, 2);
+      extract::extract_source(source, c.face_analysers(), &c.events, &c.cancel);
+      c.pass(2, 2);
+      extract::TargetOptions target;
+      target.video = target_media(c.project);
+      target.output = c.project.target_dataset();
+      target.crop_size = crop;
+      extract::extract_target(target, c.face_analysers(), &c.events, &c.cancel);
+      return true;
+    });
+  }
+};
+
+class IdentityPhase final : public Phase {
+ public:
+  std::string name() const override { return "identity"; }
+  std::string title() const override { return "Training Identity Adapter"; }
+  double weight() const override { return 4; }
+  bool run(PhaseContext& c) override {
+    const nlohmann::json& s = c.settings.at("identity");
+    const Compute compute = compute_of(c.config);
+    identity::IdentityTrainOptions o;
+    o.dataset = c.project.source_dataset();
+    o.output = c.project.identity_model();
+    o.base_model = base_model(c);
+    o.tokenizer = c.settings.value("tokenizer", "");
+    o.epochs = s.at("epochs").get<int>();
+    o.resolution = s.at("resolution").get<int>();
+    o.sample_every = s.at("sample_every").get<std::int64_t>();
+    o.snr_gamma = 5;
+    o.device = compute.device;
+    if (s.contains("resampler") && !s.at("resampler").is_null()) {
+      o.resampler = identity::resampler_from_json(s.at("resampler"));
+    }
+    o.train.batch_size = auto_batch(s.at("batch"), 6.0, 2);
+    o.train.auto_batch = compute.cuda && s.at("batch") == "auto";
+    o.train.checkpoint_every = s.at("checkpoint_every").get<std::int64_t>();
+    o.train.lr = {.lr = s.at("lr").get<double>(), .schedule = train::LrSchedule::constant, .warmup_steps = 0};
+    o.train.max_grad_norm = 1.0;
+    o.train.seed = s.at("seed").get<std::uint64_t>();
+    o.train.precision = compute.precision;
+    return !identity::train_identity(o, &c.events, &c.cancel).train.cancelled;
+  }
+};
+
+class XSegPhase final : public Phase {
+ public:
+  std::string name() const override { return "xseg"; }
+  std::string title() const override { return "Training XSeg Occlusion Mask"; }
+  double weight() const override { return 2; }
+  bool run(PhaseContext& c) override {
+    const nlohmann::json& s = c.settings.at("xseg");
+    const Compute compute = compute_of(c.config);
+    xseg::XSegTrainOptions o;
+    o.dataset = c.project.target_dataset();
+    o.output = c.project.xseg_model();
+    o.epochs = s.at("epochs").get<int>();
+    o.resolution = s.at("resolution").get<int>();
+    o.device = compute.device;
+    o.train.batch_size = auto_batch(s.at("batch"), 0.5, 8);
+    o.train.auto_batch = compute.cuda && s.at("batch") == "auto";
+    o.train.checkpoint_every = s.at("checkpoint_every").get<std::int64_t>();
+    o.train.lr = {.lr = s.at("lr").get<double>(), .schedule = train::LrSchedule::cosine, .warmup_steps = 0};
+    o.train.seed = s.at("seed").get<std::uint64_t>();
+    o.train.precision = compute.precision;
+    c.pass(1, 2);
+    if (xseg::train_xseg(o, &c.events, &c.cancel).train.cancelled) return false;
+    c.pass(2, 2);
+    xseg::apply_xseg({.dataset = o.dataset, .model = o.output, .device = compute.device}, &c.events);
+    return true;
+  }
+};
+
+class LoraPhase final : public Phase {
+ public:
+  std::string name() const override { return "lora"; }
+  std::string title() const override { return "Training Style LoRA"; }
+  double weight() const override { return 3; }
+  bool run(PhaseContext& c) override {
+    nlohmann::json values = c.settings.at("lora");
+    values.erase("enabled");
+    values["dataset"] = c.project.target_dataset().string();
+    values["output"] = c.project.lora_model().string();
+    values["model"] = base_model(c).string();
+    if (fs::exists(c.project.identity_model())) values["identity"] = c.project.identity_model().string();
+    lora::LoraTrainOptions o = lora::lora_options_from_json(values);
+    const Compute compute = compute_of(c.config);
+    o.device = compute.device;
+    o.train.precision = compute.precision;
+    return !lora::train_lora(o, &c.events, &c.cancel).train.cancelled;
+  }
+};
+
+class SwapPhase final : public Phase {
+ public:
+  explicit SwapPhase(bool lora) : lora_(lora) {}
+  std::string name() const override { return "swap"; }
+  std::string title() const override { return "Swapping Faces"; }
+  double weight() const override { return 2; }
+  nlohmann::json settings(const nlohmann::json& all) const override {
+    return {{"swap", all.at("swap")}, {"lora", lora_}};
+  }
+  bool run(PhaseContext& c) override {
+    const nlohmann::json& s = c.settings.at("swap");
+    swap::SwapOptions o;
+    o.source = c.project.source_dataset();
+    o.target = c.project.target_dataset();
+    o.output = c.project.swapped();
+    o.lossless = true;  // review makes the one lossy encode
+    o.engine = s.at("engine").get<std::string>();
+    o.warp.landmarks = s.at("landmarks").get<int>();
+    o.warp.colour = swap::parse_colour_mode(s.at("colour").get<std::string>());
+    if (o.engine == "generative") {
+      o.generative.base_model = base_model(c);
+      o.generative.tokenizer = c.settings.value("tokenizer", "");
+      o.generative.identity = c.project.identity_model();
+      if (lora_) o.generative.lora = c.project.lora_model();
+      o.generative.device = compute_of(c.config).device;
+    }
+    return unless_cancelled([&] {
+      swap::swap_video(o, &c.events, &c.cancel);
+      return true;
+    });
+  }
+
+ private:
+  bool lora_;
+};
+
+class ReviewPhase final : public Phase {
+ public:
+  std::string name() const override { return "review"; }
+  std::string title() const override { return "Reviewing and Repairing"; }
+  double weight() const override { return 1; }
+  bool run(PhaseContext& c) override {
+    const nlohmann::json& s = c.settings.at("review");
+    review::ReviewOptions o;
+    o.input = c.project.swapped();
+    o.output = c.project.final_video();
+    o.thresholds = {.min_confidence = s.at("min_confidence").get<double>(),
+                    .min_similarity = s.at("min_similarity").get<double>(),
+                    .max_jump = s.at("max_jump").get<double>()};
+    o.attempts = s.at("attempts").get<int>();
+    return unless_cancelled([&] {
+      review::review_video(o, c.face_analysers(), &c.events, &c.cancel);
+      return true;
+    });
+  }
+};
+
+bool sd_installed(const nlohmann::json& settings, const core::AppConfig& config) {
+  try {
+    return fs::exists(models::base_diffusion_path(config, settings.value("base_model", "")));
+  } catch (const Error&) {
+    return false;
+  }
+}
+
+bool enabled(const nlohmann::json& value, bool automatic) {
+  return value == "auto" ? automatic : value == true;
+}
+
+}  // namespace
+
+extract::FaceAnalysers& PhaseContext::face_analysers() {
+  if (!analysers) analysers.emplace(extract::load_face_analysers(config));
+  return *analysers;
+}
+
+std::vector<std::unique_ptr<Phase>> plan_pipeline(const nlohmann::json& settings, const core::AppConfig& config) {
+  const bool generative = settings.at("swap").at("engine") == "generative";
+  const bool have_sd = sd_installed(settings, config);
+  const bool identity = enabled(settings.at("identity").at("enabled"), have_sd || generative);
+  const bool lora = enabled(settings.at("lora").at("enabled"), false);
+  if ((identity || lora || generative) && !have_sd) {
+    models::base_diffusion_path(config, settings.value("base_model", ""));  // throws missing_model, naming where
+  }
+  if (generative && !identity) {
+    throw Error(ErrorCode::invalid_input, "the generative engine needs the identity phase", {},
+                "turn identity training on, or swap with the offline engine");
+  }
+  std::vector<std::unique_ptr<Phase>> phases;
+  phases.push_back(std::make_unique<ExtractPhase>());
+  if (identity) phases.push_back(std::make_unique<IdentityPhase>());
+  if (enabled(settings.at("xseg").at("enabled"), true)) phases.push_back(std::make_unique<XSegPhase>());
+  if (lora) phases.push_back(std::make_unique<LoraPhase>());
+  phases.push_back(std::make_unique<SwapPhase>(lora));
+  phases.push_back(std::make_unique<ReviewPhase>());
+  return phases;
+}
+
+}  // namespace wf::jobs

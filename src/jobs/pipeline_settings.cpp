@@ -1,0 +1,106 @@
+#include "jobs/pipeline_settings.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/error.h"
+#include "core/machine.h"
+
+namespace wf::jobs {
+namespace {
+
+// Keys whose values are free-form (checked by the code that reads them).
+bool free_form(const std::string& path) {
+  return path == "/identity/resampler" || path.starts_with("/lora/");
+}
+
+void check_keys(const nlohmann::json& value, const nlohmann::json& reference, const std::string& path) {
+  for (const auto& [key, item] : value.items()) {
+    const std::string here = path + "/" + key;
+    if (free_form(here)) continue;
+    if (!reference.contains(key)) {
+      throw Error(ErrorCode::invalid_input, "unknown pipeline setting '" + here.substr(1) + "'", {},
+                  "see the settings pipeline_settings.h lists (watserface run --help)");
+    }
+    const nlohmann::json& expected = reference.at(key);
+    if (expected.is_object()) {
+      if (!item.is_object()) {
+        throw Error(ErrorCode::invalid_input, "pipeline setting '" + here.substr(1) + "' must be an object", {}, "");
+      }
+      check_keys(item, expected, here);
+    } else if (const bool automatic = expected == "auto",
+               same = expected.type() == item.type() || (expected.is_number() && item.is_number());
+               !expected.is_null() && !same && !(automatic && item.is_primitive())) {
+      throw Error(ErrorCode::invalid_input,
+                  "pipeline setting '" + here.substr(1) + "' must be a " + std::string(expected.type_name()) +
+                      ", not a " + std::string(item.type_name()),
+                  {}, "");
+    }
+  }
+}
+
+}  // namespace
+
+nlohmann::json pipeline_defaults() {
+  return {
+      {"base_model", ""},
+      {"tokenizer", ""},
+      {"extract", {{"crop", 512}}},
+      {"identity",
+       {{"enabled", "auto"},
+        {"epochs", 100},
+        {"resolution", 512},
+        {"batch", "auto"},
+        {"lr", 1e-5},
+        {"checkpoint_every", 50},
+        {"sample_every", 0},
+        {"seed", 0},
+        {"resampler", nullptr}}},
+      {"xseg",
+       {{"enabled", true},
+        {"epochs", 50},
+        {"resolution", 256},
+        {"batch", "auto"},
+        {"lr", 1e-3},
+        {"checkpoint_every", 50},
+        {"seed", 0}}},
+      {"lora", {{"enabled", false}, {"rank", 16}}},
+      {"swap", {{"engine", "offline"}, {"landmarks", 478}, {"colour", "lab"}}},
+      {"review",
+       {{"enabled", true}, {"min_confidence", 0.7}, {"min_similarity", 0.6}, {"max_jump", 0.1}, {"attempts", 4}}},
+  };
+}
+
+nlohmann::json quick_preset() {
+  return {{"extract", {{"crop", 256}}},
+          {"identity", {{"epochs", 10}, {"resolution", 256}}},
+          {"xseg", {{"epochs", 5}, {"resolution", 128}}},
+          {"lora", {{"enabled", false}}},
+          {"review", {{"attempts", 2}}}};
+}
+
+nlohmann::json resolve_pipeline_settings(std::string_view preset, const nlohmann::json& overrides) {
+  nlohmann::json settings = pipeline_defaults();
+  if (preset == "quick") {
+    settings.merge_patch(quick_preset());
+  } else if (preset != "standard") {
+    throw Error(ErrorCode::invalid_input, "unknown preset '" + std::string(preset) + "'", {}, "use standard or quick");
+  }
+  if (!overrides.is_null() && !overrides.is_object()) {
+    throw Error(ErrorCode::invalid_input, "pipeline settings must be a JSON object", {}, "");
+  }
+  if (overrides.is_object()) {
+    check_keys(overrides, settings, "");
+    settings.merge_patch(overrides);
+  }
+  settings["preset"] = preset;
+  return settings;
+}
+
+std::int64_t auto_batch(const nlohmann::json& value, double per_sample_gib, std::int64_t most) {
+  if (value.is_number_integer()) return std::max<std::int64_t>(1, value.get<std::int64_t>());
+  const double available = static_cast<double>(core::read_machine_info().available_memory) / double(1ull << 30);
+  return std::clamp<std::int64_t>(static_cast<std::int64_t>(std::floor(available / per_sample_gib)), 1, most);
+}
+
+}  // namespace wf::jobs

@@ -1,0 +1,209 @@
+// The job database and the queue without media: schema migrations keep data, every transition is persisted and
+// the illegal ones refused, a dead process's running job is queued again, two heavy jobs run one after the
+// other, a cancelled queued job never starts, and a running one stops within a few seconds.
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "core/error.h"
+#include "jobs/job_queue.h"
+#include "jobs/job_store.h"
+#include "jobs/pipeline_settings.h"
+#include "jobs/progress_text.h"
+#include "support/error_code.h"
+#include "support/temp_dir.h"
+
+namespace wf::jobs {
+namespace {
+using namespace std::chrono_literals;
+
+double now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+TEST(JobStore, TransitionsArePersistedAndIllegalOnesRefused) {
+  test::TempDir dir;
+  std::int64_t id = 0;
+  {
+    JobStore store(dir / "w.db");
+    store.add_project("party", {{"preset", "quick"}});
+    id = store.submit({.project = "party"});
+    store.transition(id, JobState::running);
+    store.set_progress(id, {"xseg", 3, 5}, 0.5, 42.0);
+    core::Event event;
+    event.kind = core::EventKind::checkpoint;
+    event.phase = {"xseg", 3, 5};
+    event.step = 7;
+    event.time = 1;
+    store.index_event(id, 12, event);
+  }
+  JobStore store(dir / "w.db");  // a new connection (another process) sees it all
+  const auto job = store.job(id);
+  ASSERT_TRUE(job);
+  EXPECT_EQ(job->state, JobState::running);
+  EXPECT_EQ(job->pid, 0);
+  EXPECT_EQ(job->phase, "xseg");
+  EXPECT_EQ(job->phase_index, 3);
+  EXPECT_DOUBLE_EQ(job->progress, 0.5);
+  EXPECT_EQ(job->eta_s, 42.0);
+  EXPECT_EQ(store.project("party")->at("preset"), "quick");
+  const auto index = store.event_index(id);
+  ASSERT_EQ(index.size(), 1u);
+  EXPECT_EQ(index[0].line, 12);
+  EXPECT_EQ(index[0].kind, "checkpoint");
+  EXPECT_EQ(index[0].step, 7);
+  store.transition(id, JobState::done);
+  std::string message;
+  EXPECT_EQ(test::error_code([&] { store.transition(id, JobState::running); }, &message), ErrorCode::invalid_input);
+  EXPECT_NE(message.find("is done and cannot become running"), std::string::npos) << message;
+  EXPECT_EQ(test::error_code([&] { store.submit({.project = "nobody"}); }, &message), ErrorCode::not_found);
+  EXPECT_GT(store.job(id)->finished, 0);
+}
+
+TEST(JobStore, AVersionOneDatabaseIsMigratedWithItsDataAndANewerOneRefused) {
+  test::TempDir dir;
+  {
+    SqliteDb db(dir / "old.db");
+    db.exec(
+        "CREATE TABLE projects (name TEXT PRIMARY KEY, created REAL NOT NULL, settings TEXT NOT NULL);"
+        "CREATE TABLE jobs (id INTEGER PRIMARY KEY AUTOINCREMENT, project TEXT NOT NULL REFERENCES projects(name),"
+        " kind TEXT NOT NULL, heavy INTEGER NOT NULL, state TEXT NOT NULL, settings TEXT NOT NULL,"
+        " created REAL NOT NULL, started REAL, finished REAL, error TEXT NOT NULL DEFAULT '',"
+        " pid INTEGER NOT NULL DEFAULT 0, request TEXT NOT NULL DEFAULT '', phase TEXT NOT NULL DEFAULT '',"
+        " phase_index INTEGER NOT NULL DEFAULT 0, phase_count INTEGER NOT NULL DEFAULT 0,"
+        " progress REAL NOT NULL DEFAULT 0, eta REAL);"
+        "CREATE INDEX jobs_by_state ON jobs(state, heavy, id);"
+        "INSERT INTO projects VALUES ('old', 1, '{}');"
+        "INSERT INTO jobs(project, kind, heavy, state, settings, created) VALUES ('old', 'pipeline', 1, 'paused', "
+        "'{}', 1);"
+        "PRAGMA user_version = 1;");
+  }
+  JobStore store(dir / "old.db");
+  ASSERT_EQ(store.jobs().size(), 1u);
+  EXPECT_EQ(store.jobs()[0].state, JobState::paused);
+  store.set_setting("theme", "dark");
+  EXPECT_EQ(store.setting("theme"), "dark");
+  EXPECT_TRUE(store.event_index(1).empty());
+  SqliteDb(dir / "old.db").exec("PRAGMA user_version = 99");
+  std::string message;
+  EXPECT_EQ(test::error_code([&] { JobStore newer(dir / "old.db"); }, &message), ErrorCode::unsupported);
+  EXPECT_NE(message.find("newer"), std::string::npos) << message;
+}
+
+TEST(JobStore, AJobADeadProcessLeftRunningIsQueuedAgain) {
+  test::TempDir dir;
+  JobStore store(dir / "w.db");
+  store.add_project("p", {});
+  const pid_t child = fork();
+  if (child == 0) _exit(0);
+  waitpid(child, nullptr, 0);  // a pid that is certainly gone
+  const std::int64_t orphan = store.submit({.project = "p"}), alive = store.submit({.project = "p", .heavy = false});
+  ASSERT_EQ(store.claim_next(true, child)->id, orphan);
+  ASSERT_EQ(store.claim_next(false, getpid())->id, alive);
+  EXPECT_EQ(store.recover_orphans(), std::vector<std::int64_t>{orphan});
+  EXPECT_EQ(store.job(orphan)->state, JobState::queued);
+  EXPECT_NE(store.job(orphan)->error.find("resumed"), std::string::npos);
+  EXPECT_EQ(store.job(alive)->state, JobState::running);
+}
+
+// A job that counts to settings.steps, a step every 50 ms, stopping when asked.
+bool counting(const JobRecord& job, const std::atomic<bool>& cancel) {
+  for (int i = 0; i < job.spec.settings.value("steps", 10); ++i) {
+    if (cancel) return false;
+    std::this_thread::sleep_for(50ms);
+  }
+  return true;
+}
+
+TEST(JobQueue, HeavyJobsRunOneAfterTheOtherAndCancelStopsThem) {
+  test::TempDir dir;
+  JobStore store(dir / "w.db");
+  store.add_project("p", {});
+  const auto first = store.submit({.project = "p", .kind = "count", .settings = {{"steps", 10}}});
+  const auto second = store.submit({.project = "p", .kind = "count", .settings = {{"steps", 10}}});
+  const auto never = store.submit({.project = "p", .kind = "count", .settings = {{"steps", 10}}});
+  const auto stopped = store.submit({.project = "p", .kind = "count", .settings = {{"steps", 100000}}});
+  JobQueue queue(dir / "w.db", {{"count", counting}});
+  queue.cancel(never);  // queued: it must never start
+  queue.start();
+  ASSERT_TRUE(queue.wait(first, 20s));
+  ASSERT_TRUE(queue.wait(second, 20s));
+  const auto a = *store.job(first), b = *store.job(second);
+  EXPECT_EQ(a.state, JobState::done);
+  EXPECT_EQ(b.state, JobState::done);
+  EXPECT_GE(b.started, a.finished) << "two heavy jobs ran at once";
+  EXPECT_EQ(store.job(never)->state, JobState::cancelled);
+  EXPECT_EQ(store.job(never)->started, 0) << "a cancelled queued job started";
+  while (store.job(stopped)->state != JobState::running) std::this_thread::sleep_for(20ms);
+  const double asked = now();
+  queue.cancel(stopped);
+  ASSERT_TRUE(queue.wait(stopped, 5s));
+  EXPECT_EQ(store.job(stopped)->state, JobState::cancelled);
+  EXPECT_LT(store.job(stopped)->finished - asked, 3.0);
+  // Pause and resume.
+  const auto held = store.submit({.project = "p", .kind = "count", .settings = {{"steps", 100000}}});
+  while (store.job(held)->state != JobState::running) std::this_thread::sleep_for(20ms);
+  queue.pause(held);
+  ASSERT_TRUE(queue.wait(held, 5s));
+  EXPECT_EQ(store.job(held)->state, JobState::paused);
+  queue.resume(held);
+  while (store.job(held)->state != JobState::running) std::this_thread::sleep_for(20ms);
+  queue.cancel(held);
+  ASSERT_TRUE(queue.wait(held, 5s));
+  queue.stop();
+}
+
+TEST(PipelineSettings, PresetsAndOverridesResolveAndUnknownKeysAreNamed) {
+  const auto standard = resolve_pipeline_settings("standard", {});
+  EXPECT_EQ(standard.at("identity").at("epochs"), 100);
+  EXPECT_EQ(standard.at("xseg").at("epochs"), 50);
+  EXPECT_EQ(standard.at("lora").at("rank"), 16);
+  EXPECT_EQ(standard.at("xseg").at("batch"), "auto");
+  const auto quick = resolve_pipeline_settings("quick", {{"xseg", {{"epochs", 3}, {"batch", 2}}}});
+  EXPECT_EQ(quick.at("xseg").at("epochs"), 3);
+  EXPECT_EQ(quick.at("xseg").at("batch"), 2);
+  EXPECT_EQ(quick.at("identity").at("epochs"), 10);
+  std::string message;
+  EXPECT_EQ(test::error_code(
+                [&] {
+                  resolve_pipeline_settings("quick", {{"xseg", {{"epoch", 3}}}});
+                },
+                &message),
+            ErrorCode::invalid_input);
+  EXPECT_NE(message.find("xseg/epoch"), std::string::npos) << message;
+  EXPECT_EQ(test::error_code(
+                [&] {
+                  resolve_pipeline_settings("quick", {{"xseg", {{"epochs", "many"}}}});
+                },
+                &message),
+            ErrorCode::invalid_input);
+  EXPECT_EQ(test::error_code([&] { resolve_pipeline_settings("fast", {}); }), ErrorCode::invalid_input);
+  EXPECT_EQ(auto_batch(4, 1, 8), 4);
+  EXPECT_GE(auto_batch("auto", 0.5, 8), 1);
+}
+
+TEST(ProgressText, TheLinesReadAsThePrdShowsThem) {
+  const JobProgress progress{
+      .title = "Training Identity Adapter", .phase_index = 2, .phase_count = 5, .job_eta_s = {}, .event = nullptr};
+  EXPECT_EQ(phase_line(progress), "Phase 2/5: Training Identity Adapter");
+  core::Event event;
+  event.phase = {"identity", 2, 5};
+  event.epoch = 47;
+  event.epochs = 100;
+  event.loss = 0.0234;
+  event.eta_s = 754;
+  EXPECT_EQ(step_line(event), "Epoch 47/100 | Loss: 0.0234 | ETA: 12m 34s");
+  event.epoch.reset();
+  event.step = 30;
+  event.steps = 240;
+  event.loss.reset();
+  event.phase.name = "swap";
+  event.eta_s = 3700;
+  EXPECT_EQ(step_line(event), "Frame 30/240 | ETA: 1h 01m");
+}
+
+}  // namespace
+}  // namespace wf::jobs

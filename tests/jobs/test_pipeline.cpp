@@ -1,0 +1,228 @@
+// The whole pipeline on the test media (the panning group-photo clip as the target, Grace Hopper as the source)
+// with the offline engine and the tiny generative models: one call runs Extract -> Identity -> XSeg -> LoRA ->
+// Swap -> Review and the events file tells the story in order; a second call finds every phase done; the phase's
+// ETA after 10% is checked against the time it really took; and a `watserface run` killed with SIGKILL in the
+// middle of identity training resumes from its last checkpoint to the same models as an uninterrupted run.
+
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <thread>
+
+#include "core/events.h"
+#include "core/json_io.h"
+#include "core/state_dict.h"
+#include "jobs/job_store.h"
+#include "jobs/orchestrator.h"
+#include "jobs/pipeline_settings.h"
+#include "jobs/project.h"
+#include "support/run_command.h"
+#include "support/synthetic_clip.h"
+#include "support/temp_dir.h"
+#include "support/tiny_stable_diffusion.h"
+
+namespace wf::jobs {
+namespace {
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+const fs::path kSource = "/usr/share/matplotlib/mpl-data/sample_data/grace_hopper.jpg";
+
+// The clip and the tiny SD folder, made once.
+struct Media {
+  test::TempDir dir;
+  fs::path clip = dir / "party.mkv", sd = dir / "sd";
+  Media() {
+    test::group_photo_clip(10).write(clip);
+    test::write_tiny_stable_diffusion(sd);
+  }
+};
+
+const Media& media() {
+  static const Media instance;
+  return instance;
+}
+
+// The quick preset sized for the tiny models; identity trains 40 steps with a checkpoint every 10.
+nlohmann::json tiny_settings() {
+  return {
+      {"base_model", media().sd.string()},
+      {"extract", {{"crop", 128}}},
+      {"identity",
+       {{"epochs", 40},
+        {"resolution", 64},
+        {"batch", 1},
+        {"lr", 1e-3},
+        {"checkpoint_every", 10},
+        {"resampler", {{"dim", 32}, {"depth", 1}, {"dim_head", 8}, {"heads", 4}, {"num_queries", 4}, {"ff_mult", 2}}}}},
+      {"xseg", {{"epochs", 2}, {"resolution", 64}, {"batch", 4}, {"checkpoint_every", 5}}},
+      {"lora",
+       {{"enabled", true},
+        {"rank", 4},
+        {"steps", 2},
+        {"resolution", 64},
+        {"batch", 2},
+        {"accumulation", 1},
+        {"sample_every", 0}}},
+      {"review", {{"min_similarity", 0.3}}}};
+}
+
+std::vector<core::Event> events_of(const fs::path& log) {
+  return core::read_events(log).events;
+}
+
+TEST(Pipeline, OneCallRunsEveryPhaseAndTheEventsTellTheStoryInOrder) {
+  test::TempDir workspace;
+  const ProjectPaths project = create_project(workspace.path(), "party", {kSource}, media().clip);
+  JobStore store(workspace / "watserface.db");
+  const nlohmann::json settings = resolve_pipeline_settings("quick", tiny_settings());
+  store.add_project("party", settings);
+  const std::int64_t id = store.submit({.project = "party", .settings = settings});
+  const JobRecord job = *store.claim_next(true, getpid());
+  const std::atomic<bool> cancel{false};
+  int callbacks = 0;
+  double last_progress = 0;
+  bool monotonic = true;
+  ASSERT_TRUE(
+      run_pipeline(store, job, workspace.path(), core::AppConfig::defaults(), cancel, [&](const JobProgress& p) {
+        ++callbacks;
+        monotonic &= p.progress >= last_progress - 1e-9;
+        last_progress = p.progress;
+      }));
+  EXPECT_TRUE(monotonic) << "the global bar went backwards";
+  EXPECT_NEAR(last_progress, 1.0, 1e-9);
+  EXPECT_GT(callbacks, 40);
+
+  const auto events = events_of(project.events(id));
+  std::vector<std::string> story;
+  for (const auto& e : events) {
+    EXPECT_EQ(e.job, std::to_string(id));
+    EXPECT_EQ(e.phase.count, 6);
+    if (e.kind == core::EventKind::phase_start || e.kind == core::EventKind::phase_end) {
+      story.push_back(std::string(core::to_string(e.kind)) + " " + std::to_string(e.phase.index) + " " + e.phase.name);
+    }
+  }
+  const std::vector<std::string> expected = {"phase_start 1 extract", "phase_end 1 extract",  "phase_start 2 identity",
+                                             "phase_end 2 identity",  "phase_start 3 xseg",   "phase_end 3 xseg",
+                                             "phase_start 4 lora",    "phase_end 4 lora",     "phase_start 5 swap",
+                                             "phase_end 5 swap",      "phase_start 6 review", "phase_end 6 review"};
+  EXPECT_EQ(story, expected);
+  int identity_steps = 0, checkpoints = 0;
+  for (const auto& e : events) {
+    identity_steps += e.phase.name == "identity" && e.kind == core::EventKind::step;
+    checkpoints += e.kind == core::EventKind::checkpoint;
+  }
+  EXPECT_EQ(identity_steps, 40);
+  EXPECT_GE(checkpoints, 4);
+  EXPECT_TRUE(fs::exists(project.final_video()));
+  EXPECT_TRUE(fs::exists(project.root / "outputs" / "final.review.json"));
+  EXPECT_TRUE(fs::exists(project.identity_model() / "ip-adapter.safetensors"));
+  EXPECT_TRUE(fs::exists(project.lora_model() / "pytorch_lora_weights.safetensors"));
+  EXPECT_EQ(store.event_index(id).size(),
+            static_cast<std::size_t>(std::count_if(events.begin(), events.end(),
+                                                   [](const auto& e) { return e.kind != core::EventKind::step; })));
+
+  // The ETA once 10% of identity training is done, against the time the rest really took.
+  const auto end = std::find_if(events.begin(), events.end(), [](const auto& e) {
+    return e.phase.name == "identity" && e.kind == core::EventKind::phase_end;
+  });
+  const auto tenth = std::find_if(events.begin(), events.end(), [](const auto& e) {
+    return e.phase.name == "identity" && e.kind == core::EventKind::step && e.step && e.eta_s && *e.step >= 4;
+  });
+  ASSERT_NE(tenth, events.end());
+  const double real = end->time - tenth->time, predicted = *tenth->eta_s;
+  std::cout << "identity ETA at step " << *tenth->step << "/40: " << predicted << " s predicted, " << real
+            << " s real (ratio " << predicted / real << ")\n";
+  RecordProperty("eta_ratio", std::to_string(predicted / real));
+  EXPECT_NEAR(predicted / real, 1.0, 0.25);
+
+  // The same settings again: every phase is found done.
+  store.transition(id, JobState::done);
+  const std::int64_t again = store.submit({.project = "party", .settings = settings});
+  ASSERT_TRUE(
+      run_pipeline(store, *store.claim_next(true, getpid()), workspace.path(), core::AppConfig::defaults(), cancel));
+  int skipped = 0;
+  for (const auto& e : events_of(project.events(again))) {
+    EXPECT_NE(e.kind, core::EventKind::step) << "a finished phase ran again: " << e.phase.name;
+    skipped += e.kind == core::EventKind::phase_end && e.message.find("skipped") != std::string::npos;
+  }
+  EXPECT_EQ(skipped, 6);
+}
+
+double largest_difference(const fs::path& a, const fs::path& b) {
+  const auto x = core::load_safetensors(a), y = core::load_safetensors(b);
+  EXPECT_EQ(x.size(), y.size());
+  double worst = 0;
+  for (const auto& [name, tensor] : x) {
+    worst = std::max(worst, (tensor.to(at::kFloat) - y.at(name).to(at::kFloat)).abs().max().template item<double>());
+  }
+  return worst;
+}
+
+TEST(Pipeline, AKilledRunResumesFromItsLastCheckpointToTheSameModels) {
+  test::TempDir dir;
+  core::write_json_file(dir / "tiny.json", tiny_settings());
+  auto environment = [&](const std::string& home) {
+    return std::vector<std::string>{"HOME=" + (dir / home).string(), "XDG_DATA_HOME=" + (dir / home / "data").string(),
+                                    "XDG_CONFIG_HOME=" + (dir / home / "config").string()};
+  };
+  const std::vector<std::string> run = {WF_BINARY,  "run",   "--project",  "party",
+                                        "--source", kSource, "--target",   media().clip.string(),
+                                        "--preset", "quick", "--settings", (dir / "tiny.json").string()};
+  const auto whole = test::run_command(run, environment("whole"));
+  ASSERT_EQ(whole.status, 0) << whole.output;
+  const fs::path killed_project = dir / "killed/data/watserface/workspace/projects/party";
+  {
+    test::BackgroundCommand first(run, environment("killed"), dir / "killed.log");
+    // Until identity training is three steps past its second checkpoint, then SIGKILL: no chance to clean up.
+    const fs::path log = killed_project / "jobs/1/events.jsonl";
+    const auto deadline = std::chrono::steady_clock::now() + 300s;
+    bool reached = false;
+    while (!reached && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(50ms);
+      if (!fs::exists(log)) continue;
+      for (const auto& e : events_of(log)) {
+        reached |= e.phase.name == "identity" && e.kind == core::EventKind::step && e.step.value_or(0) >= 23;
+      }
+    }
+    ASSERT_TRUE(reached) << test::read_text(dir / "killed.log");
+    first.send_signal(SIGKILL);
+    first.wait();
+  }
+  const auto before = events_of(killed_project / "jobs/1/events.jsonl");
+  std::int64_t last_checkpoint = 0, last_step = 0;
+  for (const auto& e : before) {
+    if (e.phase.name != "identity") continue;
+    if (e.kind == core::EventKind::checkpoint) last_checkpoint = std::max(last_checkpoint, e.step.value_or(0));
+    if (e.kind == core::EventKind::step) last_step = std::max(last_step, e.step.value_or(0));
+  }
+  ASSERT_LT(last_step, 40) << "the run finished identity before it was killed";
+  const auto resumed = test::run_command({WF_BINARY, "jobs", "work"}, environment("killed"));
+  ASSERT_EQ(resumed.status, 0) << resumed.output;
+  const auto after = events_of(killed_project / "jobs/1/events.jsonl");
+  // The first identity step after the restart follows the last checkpoint: at most one interval was lost.
+  std::optional<std::int64_t> first_again;
+  for (std::size_t i = before.size(); i < after.size(); ++i) {
+    if (after[i].phase.name == "identity" && after[i].kind == core::EventKind::step && !first_again) {
+      first_again = after[i].step;
+    }
+  }
+  ASSERT_TRUE(first_again);
+  std::cout << "killed at identity step " << last_step << " (last checkpoint " << last_checkpoint
+            << "); resumed at step " << *first_again << "\n";
+  EXPECT_EQ(*first_again, last_checkpoint + 1);
+  EXPECT_LE(last_step - last_checkpoint, 10);
+  const fs::path whole_project = dir / "whole/data/watserface/workspace/projects/party";
+  for (const char* model :
+       {"models/identity/ip-adapter.safetensors", "models/identity/controlnet/diffusion_pytorch_model.safetensors",
+        "models/xseg/model.safetensors", "models/lora/pytorch_lora_weights.safetensors"}) {
+    const double difference = largest_difference(whole_project / model, killed_project / model);
+    std::cout << model << ": largest difference to the uninterrupted run " << difference << "\n";
+    EXPECT_LE(difference, 1e-6) << model;
+  }
+  const auto listed = test::run_command({WF_BINARY, "jobs", "list"}, environment("killed"));
+  EXPECT_NE(listed.output.find("done"), std::string::npos) << listed.output;
+}
+
+}  // namespace
+}  // namespace wf::jobs
