@@ -138,13 +138,14 @@ void BM_ReviewScan720p(benchmark::State& state) {
   state.counters["scanned_share"] = static_cast<double>(scanned) / static_cast<double>(frames);
 }
 
-// Every frame flagged (an unreachable similarity) and swapped again once: the repair's cost per frame.
+// Every frame flagged (an unreachable similarity) and swapped again along two ladder steps (the swap's own
+// settings, which give the frame back unchanged, then another colour mode, which is scored): the repair's cost.
 void BM_ReviewRepairEveryFrame720p(benchmark::State& state) {
   review::ReviewOptions options;
   options.input = clip().dir / "swapped.mkv";
   options.output = clip().dir / "reviewed.mp4";
   options.thresholds.min_similarity = 0.99;
-  options.attempts = 1;
+  options.attempts = 2;
   std::int64_t frames = 0;
   for (auto _ : state) frames += review::review_video(options, analysers()).video_frames;
   state.counters["frames/s"] = benchmark::Counter(static_cast<double>(frames), benchmark::Counter::kIsRate);

@@ -55,11 +55,15 @@ void add_review_command(CLI::App& app, const GlobalOptions& global, int& status)
   auto* command = app.add_subcommand(
       "review", "Scan a swapped video for weak frames (no face, low confidence or identity, jumps) and repair them");
   command->add_option("input", flags->input, "a video watserface swap wrote (its .swap.json beside it)")->required();
-  command->add_option("--output", flags->output,
-                      "the reviewed video (.mp4, .mov, .mkv): the final encode; swap with --lossless for one encode");
-  command->add_flag("--scan-only", flags->scan_only, "only scan and write the report beside the input");
-  command->add_option("--min-confidence", o.thresholds.min_confidence, "flag a face the detector is less sure of")
-      ->check(CLI::Range(0.0, 1.0))
+  auto* output = command->add_option(
+      "--output", flags->output,
+      "the reviewed video (.mp4, .mov, .mkv): the final encode; swap with --lossless for one encode");
+  command->add_flag("--scan-only", flags->scan_only, "only scan; the report goes beside the input (INPUT.scan.json)")
+      ->excludes(output);
+  command
+      ->add_option("--min-confidence", o.thresholds.min_confidence,
+                   "flag a face the detector is less sure of (it reports faces from 0.5 up)")
+      ->check(CLI::Range(0.5, 1.0))
       ->capture_default_str();
   command->add_option("--min-similarity", o.thresholds.min_similarity, "flag a face less like the source than this")
       ->check(CLI::Range(-1.0, 1.0))

@@ -29,8 +29,9 @@ std::string_view to_string(FlagReason reason);
 // Empty when the frame passes.
 std::vector<FlagReason> flag_reasons(const FrameScore& score, const ReviewThresholds& thresholds);
 
-// The smallest of the score's margins over its thresholds (confidence, similarity, jump): >= 0 passes, and of
-// two results of one frame the one with the larger margin is the better.
+// The smallest of the score's margins over its thresholds (confidence, similarity, jump): of two results of one
+// frame the one with the larger margin is the better; a frame without its face (or with a non-finite score) is
+// -infinity, below any frame with one. A found face passes exactly when its margin is >= 0.
 double margin(const FrameScore& score, const ReviewThresholds& thresholds);
 
 }  // namespace wf::review

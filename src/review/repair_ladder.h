@@ -1,6 +1,7 @@
 #pragma once
 // What review tries on a flagged frame, in order, for the engine the swap used. Each step is the swap's own
-// settings with one adjustment; the first that passes is kept, else the best-scoring one that beats the frame.
+// settings with one adjustment; the ladder stops at the first result that passes and scores better than the frame,
+// and the best-scoring result replaces the frame only when it beats it.
 //   offline:    as swapped (the engine is deterministic: this undoes damage done after the swap), the other
 //               colour mode, a grown mask, the 68-point warp instead of the mesh, no colour matching, no Poisson
 //               blending

@@ -42,21 +42,75 @@ struct ReviewInputs {
   std::map<std::int64_t, std::string> swapped{};  // frame index -> target face id
 };
 
+fs::path review_report_path(const ReviewOptions& options) {
+  const fs::path& video = options.output.empty() ? options.input : options.output;
+  return video.parent_path() / (video.stem().string() + (options.output.empty() ? ".scan.json" : ".review.json"));
+}
+
+bool same_file(const fs::path& a, const fs::path& b) {
+  return fs::weakly_canonical(a) == fs::weakly_canonical(b);
+}
+
+void check_options(const ReviewOptions& options) {
+  const ReviewThresholds& t = options.thresholds;
+  if (!(t.min_confidence >= 0 && t.min_confidence <= 1) || !(t.min_similarity >= -1 && t.min_similarity <= 1) ||
+      !(t.max_jump > 0) || options.attempts < 0 || options.thumbnail_size < 0) {
+    throw Error(ErrorCode::invalid_input, "review settings out of range", options.input,
+                "confidence 0..1, similarity -1..1, jump > 0, attempts and thumbnail size >= 0");
+  }
+  if (options.output.empty()) return;
+  if (fs::is_directory(options.output)) {
+    throw Error(ErrorCode::invalid_input, "the output is a folder", options.output, "name the video to write");
+  }
+  const std::string extension = media::lowercase_extension(options.output);
+  if (extension != ".mp4" && extension != ".mov" && extension != ".mkv") {
+    throw Error(ErrorCode::invalid_input, "a reviewed video is .mp4, .mov or .mkv", options.output,
+                "name the output with one of them");
+  }
+  if (options.lossless && extension != ".mkv") {
+    throw Error(ErrorCode::invalid_input, "a lossless output is FFV1, which only .mkv holds", options.output,
+                "name the output .mkv");
+  }
+  // The output and what is written beside it (its swap report, review report, thumbnails) must not land on the
+  // input's.
+  if (same_file(options.output, options.input) ||
+      same_file(swap::swap_report_path(options.output), swap::swap_report_path(options.input))) {
+    throw Error(ErrorCode::invalid_input, "the reviewed video would overwrite the video being reviewed or its report",
+                options.output, "write it to another name");
+  }
+}
+
 ReviewInputs load_inputs(const ReviewOptions& options, const extract::FaceAnalysers& analysers) {
   std::error_code ec;
   if (!fs::is_regular_file(options.input, ec)) {
     throw Error(ErrorCode::not_found, "the video to review is not there", options.input,
                 "give the video watserface swap wrote");
   }
-  if (!options.output.empty() && fs::weakly_canonical(options.output) == fs::weakly_canonical(options.input)) {
-    throw Error(ErrorCode::invalid_input, "the reviewed video would overwrite the video being reviewed", options.output,
-                "write it to another file");
-  }
+  check_options(options);
   ReviewInputs in{.swap = swap::read_swap_report(options.input)};
+  if (in.swap.video_codec == "image") {
+    throw Error(ErrorCode::unsupported, "review checks videos; this is a swapped photo", options.input,
+                "look at the photo, or swap it again with other settings (watserface swap --preview)");
+  }
   const fs::path& source = in.swap.options.source;
   if (!fs::is_directory(source, ec)) {
     throw Error(ErrorCode::not_found, "the source dataset this video was swapped from is gone", source,
                 "put it back, or extract the source again and swap again");
+  }
+  if (!fs::is_directory(in.swap.options.target, ec)) {
+    throw Error(ErrorCode::not_found, "the target dataset this video was swapped from is gone", in.swap.options.target,
+                "put it back, or extract the target again and swap again");
+  }
+  if (!options.output.empty()) {
+    const fs::path video = swap::target_video(in.swap.options.target);  // there and unchanged, or a clear error
+    if (!same_file(video, in.swap.video)) {
+      throw Error(ErrorCode::invalid_input, "the target dataset now names another video than the swap used",
+                  in.swap.options.target, "swap the video again");
+    }
+    if (same_file(options.output, video)) {
+      throw Error(ErrorCode::invalid_input, "the reviewed video would overwrite the target video", options.output,
+                  "write it to another file");
+    }
   }
   const dataset::DatasetCard card = dataset::read_card(source);
   const auto embedder = card.models.find("face_embedder");
@@ -71,12 +125,18 @@ ReviewInputs load_inputs(const ReviewOptions& options, const extract::FaceAnalys
     throw Error(ErrorCode::invalid_input, "the source's identity embedding is gone: its faces carry no embeddings",
                 source, "extract the source again (watserface extract --source) with a face embedder installed");
   }
+  if (static_cast<int>(in.identity.size()) != analysers.embedder->dimension()) {
+    throw Error(ErrorCode::invalid_input,
+                "the source's embeddings are " + std::to_string(in.identity.size()) +
+                    " wide and this review's embedder " + std::to_string(analysers.embedder->dimension()),
+                source, "install the embedder the source was extracted with, or extract it again");
+  }
   in.track = swap::load_target_track(in.swap.options);
   for (const auto& entry : in.swap.swapped) {
     const auto frame = entry.at("frame").get<std::int64_t>();
     if (!in.track.contains(frame)) {
       throw Error(
-          ErrorCode::invalid_input,
+          ErrorCode::corrupt_file,
           "the target dataset has no face for swapped frame " + std::to_string(frame) + ": it changed since the swap",
           in.swap.options.target, "swap the video again");
     }
@@ -175,12 +235,13 @@ Scan scan(const ReviewOptions& options, const ReviewInputs& in, FaceChecker& che
 // beats the frame as it is, else the frame as it is.
 cv::Mat repair(FrameReview& review, const cv::Mat& as_is, const cv::Mat& target_frame,
                const std::vector<RepairStep>& ladder, const ReviewOptions& options, const ReviewInputs& in,
-               const Scan& scanned, swap::FrameSwapper& swapper, FaceChecker& checker) {
+               Scan& scanned, swap::FrameSwapper& swapper, FaceChecker& checker, const std::atomic<bool>* cancel) {
   const dataset::FaceRecord& record = in.track.at(review.frame);
   cv::Mat best = as_is;
   double best_margin = margin(review.before, options.thresholds);
   const std::size_t attempts = std::min(ladder.size(), static_cast<std::size_t>(std::max(0, options.attempts)));
   for (std::size_t k = 0; k < attempts; ++k) {
+    check_cancel(cancel, options.input);
     swapper.set_options(ladder[k].options);
     cv::Mat candidate = swapper.swap(target_frame, review.frame);
     // A result identical to the frame (the swap's own settings on an exact input) scores what the frame scored.
@@ -203,6 +264,8 @@ cv::Mat repair(FrameReview& review, const cv::Mat& as_is, const cv::Mat& target_
   review.status = !review.chosen                           ? FrameStatus::unrepaired
                   : review.attempts[*review.chosen].passes ? FrameStatus::repaired
                                                            : FrameStatus::improved;
+  // Later repairs judge their jumps against the frame as it is now written.
+  if (review.chosen) scanned.faces[review.frame] = tracked_face(review.attempts[*review.chosen].score, record);
   return best;
 }
 
@@ -218,17 +281,53 @@ cv::Mat thumbnail(const cv::Mat& frame, const cv::Rect2f& box, int size) {
 
 void copy_atomically(const fs::path& from, const fs::path& to) {
   const fs::path partial = to.parent_path() / ("." + to.filename().string() + ".partial");
-  fs::copy_file(from, partial, fs::copy_options::overwrite_existing);
-  fs::rename(partial, to);
+  std::error_code ec;
+  fs::copy_file(from, partial, fs::copy_options::overwrite_existing, ec);
+  if (!ec) fs::rename(partial, to, ec);
+  if (ec) {
+    fs::remove(partial);
+    throw Error(ec == std::errc::no_space_on_device ? ErrorCode::disk_full : ErrorCode::invalid_input,
+                "cannot write the reviewed video: " + ec.message(), to, "check the folder and the free space");
+  }
   core::sync_directory(to.parent_path().empty() ? fs::path(".") : to.parent_path());
 }
 
-fs::path review_report_path(const fs::path& video) {
-  return video.parent_path() / (video.stem().string() + ".review.json");
-}
+// Thumbnails go to a folder beside the report that replaces the last one only when the video is complete.
+class Thumbnails {
+ public:
+  Thumbnails(const ReviewOptions& options)
+      : size_(options.thumbnail_size),
+        folder_(options.output.stem().string() + ".review"),
+        base_(fs::absolute(options.output).parent_path()),
+        partial_(base_ / ("." + folder_.string() + ".partial")) {
+    fs::remove_all(partial_);
+  }
+  ~Thumbnails() {
+    std::error_code ec;
+    fs::remove_all(partial_, ec);
+  }
+  void add(FrameReview& review, const cv::Rect2f& box, const cv::Mat& before, const cv::Mat& after) {
+    if (size_ <= 0) return;
+    char name[32];
+    std::snprintf(name, sizeof(name), "%06lld", static_cast<long long>(review.frame));
+    review.thumbnail_before = folder_ / (std::string(name) + "_before.jpg");
+    review.thumbnail_after = folder_ / (std::string(name) + "_after.jpg");
+    media::write_image(partial_ / review.thumbnail_before.filename(), thumbnail(before, box, size_));
+    media::write_image(partial_ / review.thumbnail_after.filename(), thumbnail(after, box, size_));
+  }
+  void commit() {
+    fs::remove_all(base_ / folder_);
+    if (fs::exists(partial_)) fs::rename(partial_, base_ / folder_);
+  }
 
-// The second pass: the output written, flagged frames repaired on the way, untouched ones as they decode. Returns
-// the encoder used, or "" when the input was copied as it is.
+ private:
+  int size_;
+  fs::path folder_, base_, partial_;
+};
+
+// The second pass: flagged frames repaired, the output written with untouched frames as they decode. When no
+// frame changed and the input is already what was asked for (same container, same lossless-ness), the input is
+// copied instead: no second encode. Returns the encoder used, or "" for a copy.
 std::string write_output(const ReviewOptions& options, const ReviewInputs& in, Scan& scanned, FaceChecker& checker,
                          Progress& progress, const std::atomic<bool>* cancel) {
   std::map<std::int64_t, FrameReview*> flagged;
@@ -236,8 +335,10 @@ std::string write_output(const ReviewOptions& options, const ReviewInputs& in, S
     if (!review.reasons.empty()) flagged.emplace(review.frame, &review);
   }
   fs::create_directories(fs::absolute(options.output).parent_path());
-  if (flagged.empty() && !options.lossless && options.output.extension() == options.input.extension()) {
-    copy_atomically(options.input, options.output);  // nothing to change: no second encode
+  const bool copyable = media::lowercase_extension(options.output) == media::lowercase_extension(options.input) &&
+                        options.lossless == in.swap.options.lossless;
+  if (flagged.empty() && copyable) {
+    copy_atomically(options.input, options.output);
     return "";
   }
   std::optional<swap::FrameSwapper> swapper;
@@ -248,18 +349,24 @@ std::string write_output(const ReviewOptions& options, const ReviewInputs& in, S
   }
   const std::vector<RepairStep> ladder = repair_ladder(in.swap.options);
   const media::MediaInfo info = media::probe_media(options.input);
-  const fs::path thumbnails = options.output.stem().string() + ".review";
-  const fs::path report_folder = fs::absolute(options.output).parent_path();
+  Thumbnails thumbnails(options);
   media::FramePrefetcher frames{media::VideoReader(options.input)};
   std::optional<media::VideoWriter> writer;
   progress.pass("repair");
   std::int64_t written = 0;
+  bool changed = false;
   while (auto frame = frames.next()) {
     check_cancel(cancel, options.input);
     std::optional<media::Frame> target_frame = target ? target->next() : std::nullopt;
-    if (target && (!target_frame || target_frame->index != frame->index)) {
+    if (target && !target_frame) {
       throw Error(ErrorCode::corrupt_file, "the target video ends before the swapped one", in.swap.video,
                   "review against the target video the swap was made from");
+    }
+    if (target && target_frame->index != frame->index) {
+      throw Error(ErrorCode::corrupt_file,
+                  "the target video's frame " + std::to_string(target_frame->index) + " came where the swap had " +
+                      std::to_string(frame->index),
+                  in.swap.video, "review against the target video the swap was made from");
     }
     if (!writer) {
       writer.emplace(swap::swapped_video_options(options.output, frame->image, info, options.input,
@@ -271,23 +378,21 @@ std::string write_output(const ReviewOptions& options, const ReviewInputs& in, S
     } else {
       FrameReview& review = *it->second;
       const cv::Mat image =
-          repair(review, frame->image, target_frame->image, ladder, options, in, scanned, *swapper, checker);
+          repair(review, frame->image, target_frame->image, ladder, options, in, scanned, *swapper, checker, cancel);
+      changed |= review.chosen.has_value();
       writer->write(image);
-      if (options.thumbnail_size > 0) {
-        const cv::Rect2f box = in.track.at(review.frame).bbox;
-        char name[32];
-        std::snprintf(name, sizeof(name), "%06lld", static_cast<long long>(review.frame));
-        review.thumbnail_before = thumbnails / (std::string(name) + "_before.jpg");
-        review.thumbnail_after = thumbnails / (std::string(name) + "_after.jpg");
-        media::write_image(report_folder / review.thumbnail_before,
-                           thumbnail(frame->image, box, options.thumbnail_size));
-        media::write_image(report_folder / review.thumbnail_after, thumbnail(image, box, options.thumbnail_size));
-      }
+      thumbnails.add(review, in.track.at(review.frame).bbox, frame->image, image);
     }
     progress.frame(++written);
   }
   if (!writer)
     throw Error(ErrorCode::invalid_input, "the video has no frame to decode", options.input, "check it plays");
+  thumbnails.commit();
+  if (!changed && copyable) {
+    writer.reset();  // the encode is dropped: the input is the same video, once encoded fewer
+    copy_atomically(options.input, options.output);
+    return "";
+  }
   writer->finish();
   return writer->video_codec();
 }
@@ -366,7 +471,7 @@ ReviewSummary review_video(const ReviewOptions& options, extract::FaceAnalysers&
   summary.input_lossless = in.swap.options.lossless;
   summary.output_lossless = options.lossless;
   summary.output = options.output;
-  summary.report = review_report_path(options.output.empty() ? options.input : options.output);
+  summary.report = review_report_path(options);
   std::string codec;
   if (!options.output.empty()) {
     codec = write_output(options, in, scanned, checker, progress, cancel);

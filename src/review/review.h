@@ -68,10 +68,12 @@ struct ReviewSummary {
   std::string line() const;  // the CLI's summary
 };
 
-// Throws wf::Error: not_found for a missing video or one without a swap report, or a source dataset that is
-// gone; invalid_input for a source without identity embeddings (or from another embedder than `analysers`'), an
-// output that is the input, a requested frame that was not swapped; corrupt_file when the video and its report
-// disagree; cancelled when `cancel` is set (nothing is written).
+// Throws wf::Error, each before the scan where it can be known: not_found for a missing video, one without a swap
+// report, a source or target dataset or target video that is gone; invalid_input for a source without identity
+// embeddings (or from another embedder than `analysers`'), an output that would overwrite the input, its report
+// or the target video, a requested frame that was not swapped, settings out of range; unsupported for a swapped
+// photo; corrupt_file when the video, its report and the target dataset disagree; cancelled when `cancel` is set
+// (no video, report or thumbnails are written).
 ReviewSummary review_video(const ReviewOptions& options, extract::FaceAnalysers& analysers,
                            core::EventSink* events = nullptr, const std::atomic<bool>* cancel = nullptr);
 

@@ -1,5 +1,7 @@
 #include "review/review_report.h"
 
+#include <cmath>
+
 namespace wf::review {
 namespace fs = std::filesystem;
 namespace {
@@ -7,8 +9,9 @@ namespace {
 nlohmann::json score_json(const FrameScore& score) {
   return {{"face_found", score.found},
           {"confidence", score.confidence},
-          {"similarity", score.found ? nlohmann::json(score.similarity) : nlohmann::json()},
-          {"jump", score.jump}};
+          {"similarity",
+           score.found && std::isfinite(score.similarity) ? nlohmann::json(score.similarity) : nlohmann::json()},
+          {"jump", std::isfinite(score.jump) ? score.jump : 0.0}};
 }
 
 nlohmann::json frame_json(const FrameReview& review) {
@@ -52,7 +55,7 @@ nlohmann::json review_report_json(const ReviewOptions& options, const ReviewSumm
            {{"min_confidence", options.thresholds.min_confidence},
             {"min_similarity", options.thresholds.min_similarity},
             {"max_jump", options.thresholds.max_jump}}},
-          {"max_attempts", options.attempts},
+          {"max_attempts", std::max(0, options.attempts)},
           {"video_frames", summary.video_frames},
           {"scanned", summary.frames.size()},
           {"flagged", summary.flagged()},

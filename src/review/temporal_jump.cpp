@@ -9,9 +9,12 @@ double jump_of(const TrackedFace& face, std::int64_t index, const std::map<std::
   std::vector<const TrackedFace*> neighbours;
   for (auto it = frames.lower_bound(index - kJumpNeighbours);
        it != frames.end() && it->first <= index + kJumpNeighbours; ++it) {
-    if (it->first != index && it->second.output.size() == face.output.size()) neighbours.push_back(&it->second);
+    const TrackedFace& other = it->second;
+    if (it->first != index && other.output.size() == face.output.size() && other.track.size() == face.output.size()) {
+      neighbours.push_back(&other);
+    }
   }
-  if (neighbours.size() < 2) return 0;
+  if (neighbours.size() < kMinJumpNeighbours) return 0;
   auto median = [](std::vector<float>& values) {
     const std::size_t half = values.size() / 2;
     std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(half), values.end());

@@ -11,7 +11,8 @@
 
 namespace wf::review {
 
-inline constexpr std::int64_t kJumpNeighbours = 3;  // frames each side
+inline constexpr std::int64_t kJumpNeighbours = 3;    // frames each side
+inline constexpr std::size_t kMinJumpNeighbours = 3;  // fewer: no median that one glitched neighbour cannot move
 
 struct TrackedFace {
   std::vector<cv::Point2f> output;  // the output face's 68 landmarks (empty when none was found)
@@ -20,7 +21,7 @@ struct TrackedFace {
 };
 
 // The jump of `face` at frame `index` against the faces in `frames` within kJumpNeighbours of it (itself and
-// frames without a found face left out); 0 with fewer than two neighbours.
+// frames without a found face left out); 0 with fewer than kMinJumpNeighbours.
 double jump_of(const TrackedFace& face, std::int64_t index, const std::map<std::int64_t, TrackedFace>& frames);
 
 }  // namespace wf::review

@@ -20,24 +20,6 @@ namespace wf::swap {
 namespace fs = std::filesystem;
 namespace {
 
-// The video a target dataset was extracted from, checked to be the same file.
-fs::path target_video(const fs::path& target) {
-  const dataset::DatasetCard card = dataset::read_card(target);
-  if (card.kind != "target" || !card.video) {
-    throw Error(ErrorCode::invalid_input, "this is not a target dataset of a video", target,
-                "give the dataset of watserface extract --target");
-  }
-  std::error_code ec;
-  if (!fs::is_regular_file(card.video->path, ec)) {
-    throw Error(ErrorCode::not_found, "the target video the dataset was made from is gone", card.video->path,
-                "put the video back, or extract the target again");
-  }
-  if (fs::file_size(card.video->path) != card.video->bytes) {
-    throw Error(ErrorCode::invalid_input, "the target video changed since it was extracted", card.video->path,
-                "extract the target again (watserface extract --target)");
-  }
-  return card.video->path;
-}
 
 // The target video's streams, refused when its frames are not evenly spaced: checked before any engine loads.
 media::MediaInfo probe_constant_rate(const fs::path& video) {
@@ -112,6 +94,24 @@ media::VideoWriterOptions swapped_video_options(const fs::path& output, const cv
           .audio = info.audio,
           .tags = provenance ? provenance_tags() : std::map<std::string, std::string>{},
           .lossless = lossless};
+}
+
+fs::path target_video(const fs::path& target) {
+  const dataset::DatasetCard card = dataset::read_card(target);
+  if (card.kind != "target" || !card.video) {
+    throw Error(ErrorCode::invalid_input, "this is not a target dataset of a video", target,
+                "give the dataset of watserface extract --target");
+  }
+  std::error_code ec;
+  if (!fs::is_regular_file(card.video->path, ec)) {
+    throw Error(ErrorCode::not_found, "the target video the dataset was made from is gone", card.video->path,
+                "put the video back, or extract the target again");
+  }
+  if (fs::file_size(card.video->path) != card.video->bytes) {
+    throw Error(ErrorCode::invalid_input, "the target video changed since it was extracted", card.video->path,
+                "extract the target again (watserface extract --target)");
+  }
+  return card.video->path;
 }
 
 std::map<std::string, std::string> provenance_tags() {

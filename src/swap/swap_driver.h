@@ -29,6 +29,10 @@ struct SwapSummary {
 SwapSummary swap_video(const SwapOptions& options, core::EventSink* events = nullptr,
                        const std::atomic<bool>* cancel = nullptr);
 
+// The video a target dataset was extracted from, checked to be there and unchanged (by size); throws wf::Error
+// naming the dataset or the video and the fix.
+std::filesystem::path target_video(const std::filesystem::path& target_dataset);
+
 // One frame, swapped as the whole run would swap it (frames without the face come back as they are): the
 // wizard's preview.
 cv::Mat swap_frame(const SwapOptions& options, std::int64_t frame_index);

@@ -394,7 +394,7 @@ TEST_F(Cli, SwapWritesThePlayableVideoAPreviewReviewRepairsItAndAMissingEngineIs
   const auto scanned = run({"review", (home_ / "out.mkv").string(), "--scan-only", "--min-similarity", "0.3"});
   ASSERT_EQ(scanned.status, 0) << scanned.output;
   EXPECT_NE(scanned.output.find("4 swapped frames of 4 scanned: 0 flagged"), std::string::npos) << scanned.output;
-  EXPECT_TRUE(std::filesystem::exists(home_ / "out.review.json"));
+  EXPECT_TRUE(std::filesystem::exists(home_ / "out.scan.json"));
   const auto reviewed = run({"review", (home_ / "out.mkv").string(), "--output", (home_ / "final.mp4").string(),
                              "--min-similarity", "0.3", "--frames", "1", "--attempts", "2"});
   ASSERT_EQ(reviewed.status, 0) << reviewed.output;

@@ -142,12 +142,23 @@ bool has(const std::vector<FlagReason>& reasons, FlagReason reason) {
   return std::find(reasons.begin(), reasons.end(), reason) != reasons.end();
 }
 
+// python3-jsonschema's verdict on a report: "" when it validates, else what is wrong.
+std::string schema_errors(const fs::path& report) {
+  const auto run = test::run_command({"/usr/bin/python3", "-c",
+                                      "import json, sys, jsonschema\n"
+                                      "jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))",
+                                      report.string(), WF_REVIEW_SCHEMA});
+  return run.status == 0 ? "" : run.output;
+}
+
 TEST(Review, TheScanFlagsExactlyTheDamagedFramesAndTheRepairRestoresThem) {
   test::TempDir out;
   const fs::path damaged = damaged_copy(out);
   const ReviewSummary scan = review_video(lenient(swapped().video), media().analysers);
   EXPECT_TRUE(flags(scan).empty()) << "the clean swap was flagged";
   const ReviewSummary flagged = review_video(lenient(damaged), media().analysers);
+  EXPECT_EQ(flagged.report.filename(), "damaged.scan.json");
+  EXPECT_EQ(schema_errors(flagged.report), "") << "a scan's report, with a frame without its face";
   const auto found = flags(flagged);
   ASSERT_EQ(found.size(), 3u);
   ASSERT_TRUE(found.contains(kPasted) && found.contains(kBlacked) && found.contains(kShifted));
@@ -173,15 +184,6 @@ TEST(Review, TheScanFlagsExactlyTheDamagedFramesAndTheRepairRestoresThem) {
   }
   const ReviewSummary final_scan = review_video(lenient(out / "repaired.mkv"), media().analysers);
   EXPECT_TRUE(flags(final_scan).empty()) << "the reviewed video does not pass the scan";
-}
-
-// python3-jsonschema's verdict on a report: "" when it validates, else what is wrong.
-std::string schema_errors(const fs::path& report) {
-  const auto run = test::run_command({"/usr/bin/python3", "-c",
-                                      "import json, sys, jsonschema\n"
-                                      "jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))",
-                                      report.string(), WF_REVIEW_SCHEMA});
-  return run.status == 0 ? "" : run.output;
 }
 
 TEST(Review, UnderThePrdThresholdsRepairsOnlyEverImproveAFrameAndTheReportFollowsItsSchema) {
@@ -231,10 +233,14 @@ TEST(Review, AFramePickedByHandIsRepairedAgainAndNothingChangedIsCopiedNotEncode
   test::TempDir out;
   fs::copy(swapped().video, out / "swapped.mkv");
   fs::copy(swap::swap_report_path(swapped().video), out / "swapped.swap.json");
-  // Nothing flagged, the same container: the output is the input's bytes.
-  ReviewSummary summary = review_video(lenient(out / "swapped.mkv", out / "same.mkv"), media().analysers);
+  // Nothing flagged, the same container, lossless in and out: the output is the input's bytes.
+  ReviewOptions same = lenient(out / "swapped.mkv", out / "same.mkv");
+  same.lossless = true;
+  ReviewSummary summary = review_video(same, media().analysers);
   EXPECT_FALSE(summary.reencoded);
   EXPECT_EQ(test::read_text(out / "same.mkv"), test::read_text(out / "swapped.mkv"));
+  // Asked for H.264 instead: encoded.
+  EXPECT_TRUE(review_video(lenient(out / "swapped.mkv", out / "h264.mkv"), media().analysers).reencoded);
   // The user picks frame 2: the ladder goes past the swap's own result to one that scores better.
   ReviewOptions pick = lenient(out / "same.mkv", out / "picked.mkv");
   pick.frames = {2};
@@ -246,15 +252,21 @@ TEST(Review, AFramePickedByHandIsRepairedAgainAndNothingChangedIsCopiedNotEncode
   ASSERT_GE(review.attempts.size(), 2u);
   EXPECT_EQ(review.attempts[0].step, "as swapped");
   EXPECT_FALSE(review.chosen == std::optional<std::size_t>(0));
-  if (review.chosen) {
-    EXPECT_EQ(review.status, FrameStatus::repaired);
-  }
   const auto before = decode(out / "same.mkv"), after = decode(out / "picked.mkv");
+  ASSERT_EQ(after.size(), before.size());
   for (std::size_t i = 0; i < after.size(); ++i) {
     if (i != 2) {
       EXPECT_EQ(cv::norm(after[i], before[i], cv::NORM_INF), 0) << i;
     }
   }
+  if (review.chosen) {
+    EXPECT_EQ(review.status, FrameStatus::repaired);
+    EXPECT_GT(cv::norm(after[2], before[2], cv::NORM_INF), 0) << "the chosen result was not written";
+  } else {
+    EXPECT_EQ(review.status, FrameStatus::unrepaired);
+    EXPECT_EQ(cv::norm(after[2], before[2], cv::NORM_INF), 0) << "a frame nothing beat was changed";
+  }
+  EXPECT_EQ(schema_errors(summary.report), "");
 }
 
 TEST(Review, BadInputsAreExplained) {
@@ -294,6 +306,33 @@ TEST(Review, BadInputsAreExplained) {
       test::error_code([&] { review_video(lenient(swapped().video, swapped().video), media().analysers); }, &message),
       ErrorCode::invalid_input);
   EXPECT_NE(message.find("overwrite"), std::string::npos) << message;
+  // Outputs that would overwrite the target video or that cannot hold the video.
+  EXPECT_EQ(
+      test::error_code([&] { review_video(lenient(swapped().video, media().video), media().analysers); }, &message),
+      ErrorCode::invalid_input);
+  EXPECT_NE(message.find("target video"), std::string::npos) << message;
+  EXPECT_EQ(test::error_code([&] { review_video(lenient(swapped().video, out / "x.gif"), media().analysers); }),
+            ErrorCode::invalid_input);
+  ReviewOptions lossless_mp4 = lenient(swapped().video, out / "x.mp4");
+  lossless_mp4.lossless = true;
+  EXPECT_EQ(test::error_code([&] { review_video(lossless_mp4, media().analysers); }, &message),
+            ErrorCode::invalid_input);
+  EXPECT_NE(message.find(".mkv"), std::string::npos) << message;
+  // The target video gone (moved away and back).
+  fs::rename(media().video, out / "moved.mkv");
+  const ErrorCode gone =
+      test::error_code([&] { review_video(lenient(swapped().video, out / "z.mkv"), media().analysers); }, &message);
+  fs::rename(out / "moved.mkv", media().video);
+  EXPECT_EQ(gone, ErrorCode::not_found);
+  EXPECT_NE(message.find("target video"), std::string::npos) << message;
+  // Stopped: no video, no report, no thumbnails.
+  const std::atomic<bool> stop{true};
+  EXPECT_EQ(test::error_code(
+                [&] { review_video(lenient(swapped().video, out / "c.mkv"), media().analysers, nullptr, &stop); }),
+            ErrorCode::cancelled);
+  EXPECT_FALSE(fs::exists(out / "c.mkv"));
+  EXPECT_FALSE(fs::exists(out / "c.review.json"));
+  EXPECT_FALSE(fs::exists(out / "c.review"));
   // A video cut short after the swap.
   test::ffmpeg({"-i", swapped().video.string(), "-frames:v", "6", "-c:v", "ffv1", "-an", (out / "short.mkv").string()});
   report = swap::read_swap_report(swapped().video);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "review/frame_score.h"
 #include "review/repair_ladder.h"
 #include "review/temporal_jump.h"
@@ -31,11 +33,16 @@ TEST(TemporalJump, MotionTheTrackMadeIsNoJumpAndOneShiftedFrameIsTheOnlyOneThatJ
   for (auto& p : faces.at(5).output) p += cv::Point2f(20, 0);  // 0.2 face widths off in frame 5
   EXPECT_NEAR(jump_of(faces.at(5), 5, faces), 0.2, 1e-5);
   for (const int t : {2, 3, 4, 6, 7, 8}) EXPECT_NEAR(jump_of(faces.at(t), t, faces), 0, 1e-6) << t;
-  // A lost face is no neighbour; fewer than two neighbours measure nothing.
+  // The same shift the other way.
+  for (auto& p : faces.at(5).output) p -= cv::Point2f(40, 0);
+  EXPECT_NEAR(jump_of(faces.at(5), 5, faces), 0.2, 1e-5);
+  for (const int t : {2, 3, 4, 6, 7, 8}) EXPECT_NEAR(jump_of(faces.at(t), t, faces), 0, 1e-6) << t;
+  // A lost face is no neighbour; with fewer than three neighbours nothing is measured (two have no median that
+  // one glitched neighbour cannot move).
   faces.at(4).output.clear();
   EXPECT_NEAR(jump_of(faces.at(5), 5, faces), 0.2, 1e-5);
-  std::map<std::int64_t, TrackedFace> two{{0, faces.at(0)}, {1, faces.at(5)}};
-  EXPECT_EQ(jump_of(faces.at(5), 1, two), 0);
+  const std::map<std::int64_t, TrackedFace> three{{0, faces.at(0)}, {1, faces.at(5)}, {2, faces.at(2)}};
+  EXPECT_EQ(jump_of(faces.at(0), 0, three), 0);
 }
 
 TEST(FrameScore, FlagsCarryTheirReasonsAndTheMarginRanksResults) {
@@ -50,6 +57,14 @@ TEST(FrameScore, FlagsCarryTheirReasonsAndTheMarginRanksResults) {
   EXPECT_GT(margin(good, thresholds), 0);
   EXPECT_LT(margin(weak, thresholds), 0);
   EXPECT_LT(margin(FrameScore{}, thresholds), margin(weak, thresholds));
+  // No face ranks below any face, whatever the thresholds; a NaN fails its check.
+  const ReviewThresholds loose{.min_confidence = 0, .min_similarity = -1, .max_jump = 0.01};
+  FrameScore jumped = good;
+  jumped.jump = 5;
+  EXPECT_LT(margin(FrameScore{}, loose), margin(jumped, loose));
+  FrameScore nan = good;
+  nan.similarity = std::nan("");
+  EXPECT_EQ(flag_reasons(nan, thresholds), std::vector<FlagReason>{FlagReason::low_similarity});
 }
 
 std::vector<std::string> names(const std::vector<RepairStep>& ladder) {
