@@ -41,9 +41,10 @@ jobs::JobRunner pipeline_runner(const core::AppConfig& config) {
       const core::Event& e = *p.event;
       if (e.kind == core::EventKind::step) {
         const auto filled = static_cast<int>(20 * p.progress);
-        std::fprintf(stderr, "\r[%s%s] %3d%% | %s   ", std::string(static_cast<std::size_t>(filled), '#').c_str(),
+        const std::string job_eta = p.job_eta_s ? " | Job ETA: " + jobs::duration_text(*p.job_eta_s) : "";
+        std::fprintf(stderr, "\r[%s%s] %3d%% | %s%s   ", std::string(static_cast<std::size_t>(filled), '#').c_str(),
                      std::string(static_cast<std::size_t>(20 - filled), '.').c_str(),
-                     static_cast<int>(100 * p.progress), jobs::step_line(e).c_str());
+                     static_cast<int>(100 * p.progress), jobs::step_line(e).c_str(), job_eta.c_str());
       } else if (e.kind != core::EventKind::phase_start) {
         std::fprintf(stderr, "\n%s: %s\n", std::string(core::to_string(e.kind)).c_str(), e.message.c_str());
       }
@@ -53,16 +54,28 @@ jobs::JobRunner pipeline_runner(const core::AppConfig& config) {
   };
 }
 
-// Works the queue in this process until job `id` stops; Ctrl-C pauses it at a checkpoint.
+// Works job `id` in this process (and no other job: the rest of the queue is for whoever works it) until it
+// stops; Ctrl-C pauses it at a checkpoint.
 int follow(const core::AppConfig& config, std::int64_t id) {
-  jobs::JobQueue queue(database(config), {{"pipeline", pipeline_runner(config)}});
+  jobs::JobQueue queue(database(config), {{"pipeline", pipeline_runner(config)}}, id);
   queue.start();
   const std::atomic<bool>& interrupted = interrupt_flag();
-  bool asked = false;
+  bool asked = false, said_waiting = false;
+  const auto since = std::chrono::steady_clock::now();
   while (!queue.wait(id, std::chrono::milliseconds(200))) {
     if (interrupted && !asked) {
-      queue.pause(id);
       asked = true;
+      try {
+        queue.pause(id);
+      } catch (const Error&) {  // it ended meanwhile
+      }
+    }
+    const auto job = jobs::JobStore(database(config)).job(id);
+    if (!said_waiting && job && job->state == jobs::JobState::queued &&
+        std::chrono::steady_clock::now() - since > std::chrono::seconds(2)) {
+      std::fprintf(stderr, "job %lld waits: another job is running in this workspace (watserface jobs list)\n",
+                   static_cast<long long>(id));
+      said_waiting = true;
     }
   }
   queue.stop();
@@ -91,39 +104,28 @@ struct RunFlags {
   bool detach = false;
 };
 
-// "xseg.epochs=10" as a merge patch; the value is JSON when it parses, else a string.
-nlohmann::json override_of(const std::string& assignment) {
-  const auto equals = assignment.find('=');
-  if (equals == std::string::npos || equals == 0) {
-    throw Error(ErrorCode::invalid_input, "--set needs key=value, not '" + assignment + "'", {},
-                "e.g. --set xseg.epochs=10");
-  }
-  const std::string key = assignment.substr(0, equals), text = assignment.substr(equals + 1);
-  nlohmann::json value = nlohmann::json::parse(text, nullptr, false);
-  if (value.is_discarded()) value = text;
-  nlohmann::json patch = value;
-  std::size_t end = key.size();
-  while (true) {
-    const auto dot = key.rfind('.', end - 1);
-    const std::string part =
-        key.substr(dot == std::string::npos ? 0 : dot + 1, end - (dot == std::string::npos ? 0 : dot + 1));
-    patch = nlohmann::json{{part, patch}};
-    if (dot == std::string::npos) break;
-    end = dot;
-  }
-  return patch;
-}
-
 int run_pipeline_command(const GlobalOptions& global, const RunFlags& flags) {
   const core::AppConfig config = resolve_config(global);
   nlohmann::json overrides =
       flags.settings_file.empty() ? nlohmann::json::object() : core::read_json_file(flags.settings_file);
-  for (const auto& assignment : flags.set) overrides.merge_patch(override_of(assignment));
-  const nlohmann::json settings = jobs::resolve_pipeline_settings(flags.preset, overrides);
-  const auto phases = jobs::plan_pipeline(settings, config);  // a missing model is said before anything is copied
+  for (const auto& assignment : flags.set) overrides.merge_patch(jobs::setting_patch(assignment));
+  // Decided now, so the job runs these phases however the machine changes before it resumes; a missing model is
+  // said before anything is copied.
+  const nlohmann::json settings =
+      jobs::settle_pipeline(jobs::resolve_pipeline_settings(flags.preset, overrides), config);
+  const auto phases = jobs::plan_pipeline(settings, config);
+  jobs::JobStore store(database(config));
+  for (const auto& job : store.jobs()) {
+    if (job.spec.project == flags.project &&
+        (job.state == jobs::JobState::queued || job.state == jobs::JobState::running)) {
+      throw Error(ErrorCode::invalid_input,
+                  "project " + flags.project + " already has job " + std::to_string(job.id) + " " +
+                      std::string(to_string(job.state)),
+                  store.file(), "wait for it, or cancel it (watserface jobs cancel " + std::to_string(job.id) + ")");
+    }
+  }
   std::vector<fs::path> source(flags.source.begin(), flags.source.end());
   jobs::create_project(config.workspace_dir, flags.project, source, flags.target);
-  jobs::JobStore store(database(config));
   store.add_project(flags.project, settings);
   const std::int64_t id =
       store.submit({.project = flags.project, .kind = "pipeline", .heavy = true, .settings = settings});
@@ -241,14 +243,15 @@ void add_jobs_command(CLI::App& app, const GlobalOptions& global, int& status) {
       command->add_subcommand("work", "run queued jobs (and ones a killed process left running) until none is left");
   work->callback([&global, &status] {
     const core::AppConfig config = resolve_config(global);
-    jobs::JobStore store(database(config));
-    store.recover_orphans();
-    status = 0;
-    for (const auto& job : store.jobs()) {
-      if (job.state != jobs::JobState::queued) continue;
-      const int result = follow(config, job.id);
-      if (result != 0) status = result;
-      if (interrupt_flag()) break;
+    jobs::JobQueue queue(database(config), {{"pipeline", pipeline_runner(config)}});
+    queue.start();  // first queues again what a killed process left running
+    while (queue.busy() && !interrupt_flag()) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    queue.stop();  // after Ctrl-C: the running job pauses at a checkpoint
+    std::fprintf(stderr, "\n");
+    status = interrupt_flag() ? 130 : 0;
+    for (const auto& job : jobs::JobStore(database(config)).jobs()) {
+      if (job.state == jobs::JobState::failed && status == 0) status = 1;
+      std::printf("%s\n", job_row(job).c_str());
     }
   });
 }

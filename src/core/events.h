@@ -1,5 +1,5 @@
 #pragma once
-// Telemetry: one JSON object per line in a job's events.jsonl (format: docs/formats/telemetry.md).
+// Telemetry: one JSON object per line in a job's events.jsonl (format: docs/telemetry.md).
 // Trainers and the swap driver emit typed events through an EventSink; the CLI progress bar, the
 // server's event stream and Python notebooks all read the same file.
 

@@ -64,7 +64,14 @@ Spawned spawn(const std::vector<std::string>& argv, bool with_stdin) {
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
-  const int failed = ::posix_spawnp(&out.pid, args[0], &actions, nullptr, args.data(), environ);
+  // Its own process group: a Ctrl-C in the terminal reaches only us, and we stop the child cleanly (an encoder
+  // killed by the same SIGINT would turn a pause into a failure).
+  posix_spawnattr_t attributes;
+  posix_spawnattr_init(&attributes);
+  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setpgroup(&attributes, 0);
+  const int failed = ::posix_spawnp(&out.pid, args[0], &actions, &attributes, args.data(), environ);
+  posix_spawnattr_destroy(&attributes);
   posix_spawn_file_actions_destroy(&actions);
   if (with_stdin) ::close(pipe_fds[0]);
   if (failed != 0) {

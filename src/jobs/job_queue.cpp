@@ -2,13 +2,18 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "core/error.h"
 #include "core/log.h"
 
 namespace wf::jobs {
 
-JobQueue::JobQueue(std::filesystem::path database, std::map<std::string, JobRunner> runners)
-    : database_(std::move(database)), runners_(std::move(runners)) {}
+JobQueue::JobQueue(std::filesystem::path database, std::map<std::string, JobRunner> runners,
+                   std::optional<std::int64_t> only)
+    : database_(std::move(database)), runners_(std::move(runners)), only_(only) {
+  for (const auto& [kind, runner] : runners_) kinds_.push_back(kind);
+}
 
 JobQueue::~JobQueue() {
   stop();
@@ -34,25 +39,19 @@ void JobQueue::stop() {
 }
 
 void JobQueue::cancel(std::int64_t id) {
-  JobStore store(database_);
-  const auto job = store.job(id);
-  if (!job) throw Error(ErrorCode::not_found, "there is no job " + std::to_string(id), database_, "");
-  if (job->state == JobState::running) {
-    store.request(id, ControlRequest::cancel);
-  } else {
-    store.transition(id, JobState::cancelled);
-  }
+  JobStore(database_).control(id, ControlRequest::cancel);
 }
 
 void JobQueue::pause(std::int64_t id) {
-  JobStore store(database_);
-  const auto job = store.job(id);
-  if (!job) throw Error(ErrorCode::not_found, "there is no job " + std::to_string(id), database_, "");
-  if (job->state == JobState::running) {
-    store.request(id, ControlRequest::pause);
-  } else {
-    store.transition(id, JobState::paused);
+  JobStore(database_).control(id, ControlRequest::pause);
+}
+
+bool JobQueue::busy() {
+  for (const auto& job : JobStore(database_).jobs()) {
+    const bool ours = std::find(kinds_.begin(), kinds_.end(), job.spec.kind) != kinds_.end();
+    if (ours && (job.state == JobState::queued || job.state == JobState::running)) return true;
   }
+  return false;
 }
 
 void JobQueue::resume(std::int64_t id) {
@@ -73,11 +72,16 @@ bool JobQueue::wait(std::int64_t id, std::chrono::milliseconds timeout) {
 }
 
 void JobQueue::work(bool heavy) {
-  JobStore store(database_);
+  std::optional<JobStore> store;
   while (!stopping_) {
-    if (const auto job = store.claim_next(heavy, ::getpid())) {
-      run_one(store, *job);
-      continue;
+    try {
+      if (!store) store.emplace(database_);
+      if (const auto job = store->claim_next(heavy, ::getpid(), kinds_, only_)) {
+        run_one(*store, *job);
+        continue;
+      }
+    } catch (const std::exception& e) {
+      log::error("jobs", "the job queue could not reach its database: {}", e.what());  // tried again next poll
     }
     std::unique_lock lock(mutex_);
     wake_.wait_for(lock, kPoll, [this] { return stopping_.load(); });
@@ -86,16 +90,20 @@ void JobQueue::work(bool heavy) {
 
 void JobQueue::run_one(JobStore& store, const JobRecord& job) {
   const auto runner = runners_.find(job.spec.kind);
-  if (runner == runners_.end()) {
-    store.transition(job.id, JobState::failed, "no worker runs jobs of kind '" + job.spec.kind + "'");
-    return;
-  }
   std::atomic<bool> cancel{false}, finished{false};
-  // Requests from any process (and this queue stopping) reach the job through its cancel flag.
+  // Requests from any process (and this queue stopping) reach the job through its cancel flag; the heartbeat
+  // tells other processes its owner lives.
   std::thread watcher([&] {
-    JobStore watch(database_);
+    std::optional<JobStore> watch;
     while (!finished) {
-      if (stopping_ || watch.requested(job.id) != ControlRequest::none) cancel = true;
+      try {
+        if (!watch) watch.emplace(database_);
+        watch->heartbeat(job.id);
+        if (watch->requested(job.id) != ControlRequest::none) cancel = true;
+      } catch (const std::exception& e) {
+        log::warn("jobs", "job {}: the database did not answer: {}", job.id, e.what());
+      }
+      if (stopping_) cancel = true;
       std::this_thread::sleep_for(kPoll);
     }
   });
@@ -107,16 +115,22 @@ void JobQueue::run_one(JobStore& store, const JobRecord& job) {
     error = e.what();
   } catch (const std::exception& e) {
     error = std::string("internal error: ") + e.what();
+  } catch (...) {
+    error = "internal error";
   }
   finished = true;
   watcher.join();
+  JobState to = JobState::done;
   if (!error.empty()) {
-    store.transition(job.id, JobState::failed, error);
-  } else if (done) {
-    store.transition(job.id, JobState::done);
-  } else {
-    store.transition(job.id,
-                     store.requested(job.id) == ControlRequest::cancel ? JobState::cancelled : JobState::paused);
+    to = JobState::failed;
+  } else if (!done) {
+    to = store.requested(job.id) == ControlRequest::cancel ? JobState::cancelled : JobState::paused;
+  }
+  try {
+    store.transition(job.id, to, error);
+  } catch (const std::exception& e) {
+    // The job stays running with no heartbeat: the next queue to start finds it and decides again.
+    log::error("jobs", "job {} ended {} but that could not be recorded: {}", job.id, to_string(to), e.what());
   }
 }
 

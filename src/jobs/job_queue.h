@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -24,8 +25,10 @@ using JobRunner = std::function<bool(const JobRecord& job, const std::atomic<boo
 
 class JobQueue {
  public:
-  // `runners`: by job kind. Opens its own connection to the store's file.
-  JobQueue(std::filesystem::path database, std::map<std::string, JobRunner> runners);
+  // `runners`: by job kind (the queue claims only jobs of these kinds). `only`: claim no job but this one (a CLI
+  // following one job leaves the rest of the queue to others). Each thread opens its own connection.
+  JobQueue(std::filesystem::path database, std::map<std::string, JobRunner> runners,
+           std::optional<std::int64_t> only = std::nullopt);
   ~JobQueue();  // stop()
   JobQueue(const JobQueue&) = delete;
   JobQueue& operator=(const JobQueue&) = delete;
@@ -38,6 +41,8 @@ class JobQueue {
   void cancel(std::int64_t job);  // a queued or paused job never starts; a running one stops at a checkpoint
   void pause(std::int64_t job);   // a running one stops at a checkpoint; a queued one is held
   void resume(std::int64_t job);  // a paused or failed job is queued again
+  // True while a job of this queue's kinds is queued or running (a process that works the queue dry waits on it).
+  bool busy();
   // Blocks until the job is done, failed, cancelled or paused (true), or `timeout` passes (false).
   bool wait(std::int64_t job, std::chrono::milliseconds timeout = std::chrono::hours(24 * 365));
 
@@ -49,6 +54,8 @@ class JobQueue {
 
   std::filesystem::path database_;
   std::map<std::string, JobRunner> runners_;
+  std::vector<std::string> kinds_;
+  std::optional<std::int64_t> only_;
   std::atomic<bool> stopping_{false};
   std::mutex mutex_;
   std::condition_variable wake_;

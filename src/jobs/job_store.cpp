@@ -1,7 +1,9 @@
 #include "jobs/job_store.h"
 
 #include <signal.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <chrono>
@@ -37,7 +39,12 @@ const std::vector<std::string> kMigrations = {
        CREATE TABLE telemetry (job INTEGER NOT NULL REFERENCES jobs(id), line INTEGER NOT NULL, time REAL NOT NULL,
                                phase TEXT NOT NULL, kind TEXT NOT NULL, step INTEGER, message TEXT NOT NULL);
        CREATE INDEX telemetry_by_job ON telemetry(job, line);)",
+    R"(ALTER TABLE jobs ADD COLUMN heartbeat REAL NOT NULL DEFAULT 0;
+       ALTER TABLE jobs ADD COLUMN recoveries INTEGER NOT NULL DEFAULT 0;)",
 };
+
+constexpr double kStaleHeartbeat = 15;  // seconds without a heartbeat: the owner is gone (or frozen)
+constexpr int kMostRecoveries = 3;      // a job whose process died this often is failed, not restarted again
 
 double now() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -47,7 +54,7 @@ bool allowed(JobState from, JobState to) {
   using S = JobState;
   switch (from) {
     case S::queued: return to == S::running || to == S::cancelled || to == S::paused;
-    case S::running: return to != S::running;
+    case S::running: return to == S::done || to == S::failed || to == S::cancelled || to == S::paused;
     case S::paused: return to == S::queued || to == S::cancelled;
     case S::failed: return to == S::queued;
     case S::cancelled:
@@ -61,9 +68,15 @@ bool process_alive(std::int64_t pid) {
   return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
 }
 
+// A running job's owner is alive when its pid is and its heartbeat is fresh: a reused pid (or another container's
+// process with the same number) has no heartbeat to give.
+bool owner_alive(std::int64_t pid, double heartbeat) {
+  return process_alive(pid) && now() - heartbeat < kStaleHeartbeat;
+}
+
 constexpr std::string_view kJobColumns =
     "id, project, kind, heavy, state, settings, created, started, finished, error, pid, request, phase, "
-    "phase_index, phase_count, progress, eta";
+    "phase_index, phase_count, progress, eta, heartbeat, recoveries";
 
 JobRecord read_job(const Statement& row) {
   JobRecord job;
@@ -81,6 +94,8 @@ JobRecord read_job(const Statement& row) {
   job.phase_count = static_cast<int>(row.integer(14));
   job.progress = row.real(15);
   if (!row.null(16)) job.eta_s = row.real(16);
+  job.heartbeat = row.real(17);
+  job.recoveries = static_cast<int>(row.integer(18));
   return job;
 }
 
@@ -173,8 +188,10 @@ void JobStore::transition(std::int64_t id, JobState to, const std::string& error
     const bool final =
         to == JobState::done || to == JobState::failed || to == JobState::cancelled || to == JobState::paused;
     if (to == JobState::running) {
-      db_.run("UPDATE jobs SET state = ?, started = ?, finished = NULL, error = '', request = '' WHERE id = ?",
-              {std::string(to_string(to)), now(), id});
+      db_.run(
+          "UPDATE jobs SET state = ?, started = ?, finished = NULL, error = '', request = '', pid = ?, "
+          "heartbeat = ? WHERE id = ?",
+          {std::string(to_string(to)), now(), std::int64_t{::getpid()}, now(), id});
     } else if (final) {
       db_.run("UPDATE jobs SET state = ?, finished = ?, error = ?, request = '', eta = NULL WHERE id = ?",
               {std::string(to_string(to)), now(), error, id});
@@ -185,48 +202,106 @@ void JobStore::transition(std::int64_t id, JobState to, const std::string& error
   });
 }
 
-std::optional<JobRecord> JobStore::claim_next(bool heavy, std::int64_t pid) {
+std::optional<JobRecord> JobStore::claim_next(bool heavy, std::int64_t pid, const std::vector<std::string>& kinds,
+                                              std::optional<std::int64_t> only) {
   std::optional<JobRecord> claimed;
   db_.transaction([&] {
+    recover_dead_owners();
     // A heavy job waits while another process runs one.
     if (heavy) {
-      Statement running(db_, "SELECT pid FROM jobs WHERE state = 'running' AND heavy = 1");
+      Statement running(db_, "SELECT pid, heartbeat FROM jobs WHERE state = 'running' AND heavy = 1");
       while (running.step()) {
-        if (process_alive(running.integer(0))) return;
+        if (owner_alive(running.integer(0), running.real(1))) return;
       }
     }
-    Statement next(db_, "SELECT id FROM jobs WHERE state = 'queued' AND heavy = ? ORDER BY id LIMIT 1");
+    Statement next(db_, "SELECT id, kind FROM jobs WHERE state = 'queued' AND heavy = ? ORDER BY id");
     next.bind(1, std::int64_t{heavy});
-    if (!next.step()) return;
-    const std::int64_t id = next.integer(0);
-    db_.run("UPDATE jobs SET state = 'running', started = ?, finished = NULL, error = '', pid = ? WHERE id = ?",
-            {now(), pid, id});
-    claimed = job(id);
+    std::optional<std::int64_t> id;
+    while (!id && next.step()) {
+      const bool kind_ok = kinds.empty() || std::find(kinds.begin(), kinds.end(), next.text(1)) != kinds.end();
+      if (kind_ok && (!only || *only == next.integer(0))) id = next.integer(0);
+    }
+    if (!id) return;
+    db_.run(
+        "UPDATE jobs SET state = 'running', started = ?, finished = NULL, error = '', pid = ?, heartbeat = ? "
+        "WHERE id = ?",
+        {now(), pid, now(), *id});
+    claimed = job(*id);
   });
   return claimed;
 }
 
-std::vector<std::int64_t> JobStore::recover_orphans() {
-  std::vector<std::int64_t> recovered;
-  db_.transaction([&] {
-    Statement running(db_, "SELECT id, pid FROM jobs WHERE state = 'running'");
-    std::vector<std::int64_t> dead;
-    while (running.step()) {
-      if (!process_alive(running.integer(1))) dead.push_back(running.integer(0));
-    }
-    for (const std::int64_t id : dead) {
-      db_.run(
-          "UPDATE jobs SET state = 'queued', error = 'its process stopped; resumed from the last checkpoint', "
-          "request = '', pid = 0 WHERE id = ?",
-          {id});
-      recovered.push_back(id);
-    }
-  });
-  return recovered;
+void JobStore::heartbeat(std::int64_t id) {
+  db_.run("UPDATE jobs SET heartbeat = ? WHERE id = ?", {now(), id});
 }
 
-void JobStore::request(std::int64_t id, ControlRequest request) {
-  db_.run("UPDATE jobs SET request = ? WHERE id = ?", {std::string(core::enum_to_string(kRequests, request)), id});
+std::vector<std::int64_t> JobStore::recover_dead_owners() {
+  Statement running(db_, "SELECT id, pid, heartbeat, request, recoveries FROM jobs WHERE state = 'running'");
+  struct Dead {
+    std::int64_t id;
+    std::string request;
+    std::int64_t recoveries;
+  };
+  std::vector<Dead> dead;
+  while (running.step()) {
+    if (!owner_alive(running.integer(1), running.real(2))) {
+      dead.push_back({running.integer(0), running.text(3), running.integer(4)});
+    }
+  }
+  std::vector<std::int64_t> requeued;
+  for (const Dead& job : dead) {
+    // What the user asked of it while it had no process still holds.
+    if (job.request == "cancel" || job.request == "pause") {
+      db_.run(
+          "UPDATE jobs SET state = ?, finished = ?, request = '', pid = 0, "
+          "error = 'its process stopped; the last checkpoint is kept' WHERE id = ?",
+          {std::string(job.request == "cancel" ? "cancelled" : "paused"), now(), job.id});
+    } else if (job.recoveries + 1 >= kMostRecoveries) {
+      db_.run("UPDATE jobs SET state = 'failed', finished = ?, pid = 0, error = ? WHERE id = ?",
+              {now(),
+               "its process stopped " + std::to_string(kMostRecoveries) +
+                   " times; the last checkpoint is kept: resume it by hand (watserface jobs resume " +
+                   std::to_string(job.id) + ")",
+               job.id});
+    } else {
+      db_.run(
+          "UPDATE jobs SET state = 'queued', recoveries = recoveries + 1, request = '', pid = 0, "
+          "error = 'its process stopped; resumed from the last checkpoint' WHERE id = ?",
+          {job.id});
+      requeued.push_back(job.id);
+    }
+  }
+  return requeued;
+}
+
+std::vector<std::int64_t> JobStore::recover_orphans() {
+  std::vector<std::int64_t> requeued;
+  db_.transaction([&] { requeued = recover_dead_owners(); });
+  return requeued;
+}
+
+void JobStore::control(std::int64_t id, ControlRequest request) {
+  db_.transaction([&] {
+    const std::optional<JobRecord> current = job(id);
+    if (!current) {
+      throw Error(ErrorCode::not_found, "there is no job " + std::to_string(id), db_.file(),
+                  "list the jobs with watserface jobs list");
+    }
+    if (current->state == JobState::running) {
+      db_.run("UPDATE jobs SET request = ? WHERE id = ?", {std::string(core::enum_to_string(kRequests, request)), id});
+      return;
+    }
+    const JobState to = request == ControlRequest::cancel ? JobState::cancelled : JobState::paused;
+    if (current->state == to) return;
+    if (!allowed(current->state, to)) {
+      throw Error(ErrorCode::invalid_input,
+                  "job " + std::to_string(id) + " is " + std::string(to_string(current->state)) + " and cannot be " +
+                      (request == ControlRequest::cancel ? "cancelled" : "paused"),
+                  db_.file(), "");
+    }
+    db_.run("UPDATE jobs SET state = ?, finished = ?, request = '' WHERE id = ?",
+            {std::string(to_string(to)), now(), id});
+  });
 }
 
 ControlRequest JobStore::requested(std::int64_t id) {
@@ -247,6 +322,10 @@ void JobStore::index_event(std::int64_t id, std::int64_t line, const core::Event
   db_.run("INSERT INTO telemetry(job, line, time, phase, kind, step, message) VALUES (?, ?, ?, ?, ?, ?, ?)",
           {id, line, event.time, event.phase.name, std::string(core::to_string(event.kind)),
            event.step ? SqlValue(*event.step) : SqlValue(std::monostate{}), event.message});
+}
+
+void JobStore::forget_events_from(std::int64_t id, std::int64_t line) {
+  db_.run("DELETE FROM telemetry WHERE job = ? AND line >= ?", {id, line});
 }
 
 std::vector<IndexedEvent> JobStore::event_index(std::int64_t id) {

@@ -40,6 +40,8 @@ struct JobRecord {
   double created = 0, started = 0, finished = 0;  // seconds since the epoch; 0: not yet
   std::string error;                              // why it failed (or was recovered)
   std::int64_t pid = 0;                           // the process running it
+  double heartbeat = 0;                           // the last sign of life of that process
+  int recoveries = 0;                             // times its process died under it
   ControlRequest request = ControlRequest::none;
   std::string phase;  // the phase running now (or last)
   int phase_index = 0, phase_count = 0;
@@ -54,7 +56,7 @@ struct IndexedEvent {
   std::optional<std::int64_t> step;
 };
 
-inline constexpr int kJobSchemaVersion = 2;
+inline constexpr int kJobSchemaVersion = 3;
 
 class JobStore {
  public:
@@ -75,21 +77,31 @@ class JobStore {
   // Moves a job to `to`; throws wf::Error(invalid_input) naming both states when the transition is not allowed.
   // Entering running records the pid and the start; a final state records the end and `error`.
   void transition(std::int64_t id, JobState to, const std::string& error = {});
-  // The oldest queued job of this weight, moved to running for `pid` in one transaction (or none).
-  std::optional<JobRecord> claim_next(bool heavy, std::int64_t pid);
-  // Jobs left running by a process that is no longer alive, moved back to queued; their ids.
+  // The oldest queued job of this weight (of one of `kinds` when given; only job `only` when given), moved to
+  // running for `pid` in one transaction, after jobs whose owner died were recovered (or none).
+  std::optional<JobRecord> claim_next(bool heavy, std::int64_t pid, const std::vector<std::string>& kinds = {},
+                                      std::optional<std::int64_t> only = std::nullopt);
+  // Running jobs whose owner is gone (its pid dead, or no heartbeat for 15 s): cancelled or paused when that was
+  // asked of them, failed after the third time, else queued again to resume; the ids queued again.
   std::vector<std::int64_t> recover_orphans();
+  // The running job's owner is alive (its worker calls this every poll).
+  void heartbeat(std::int64_t id);
 
-  void request(std::int64_t id, ControlRequest request);
+  // Cancel or pause, decided in one transaction: a queued or paused job changes state at once (a cancelled one
+  // never starts); a running one gets the request, which its worker sees within a poll.
+  void control(std::int64_t id, ControlRequest request);
   ControlRequest requested(std::int64_t id);
 
   void set_progress(std::int64_t id, const core::PhaseRef& phase, double progress, std::optional<double> eta_s);
   void index_event(std::int64_t id, std::int64_t line, const core::Event& event);
   std::vector<IndexedEvent> event_index(std::int64_t id);
+  void forget_events_from(std::int64_t id, std::int64_t line);  // index rows at `line` and after
 
   const std::filesystem::path& file() const { return db_.file(); }
 
  private:
+  std::vector<std::int64_t> recover_dead_owners();  // inside a transaction
+
   SqliteDb db_;
 };
 

@@ -41,6 +41,16 @@ class JobEvents {
         progress_(progress),
         started_(now()) {}
 
+  // Phases this process runs begin here: the job's ETA is paced by the work done since (not by phases that
+  // finished in an earlier run).
+  void begin_work(double weight_done) {
+    if (!working_) {
+      working_ = true;
+      weight_at_start_ = weight_done;
+      started_ = now();
+    }
+  }
+
   void enter(const core::PhaseRef& phase, std::string title, double weight_before, double weight) {
     phase_ = phase;
     title_ = std::move(title);
@@ -88,9 +98,9 @@ class JobEvents {
     const double progress = (weight_before_ + weight_ * fraction_) / total_weight_;
     // The rest of the job at the pace the finished part went, this phase by its own ETA.
     std::optional<double> job_eta;
-    const double done_weight = weight_before_ + weight_ * fraction_;
-    if (phase_eta_ && done_weight > 0) {
-      job_eta = *phase_eta_ + (total_weight_ - weight_before_ - weight_) * (event.time - started_) / done_weight;
+    const double done_here = weight_before_ + weight_ * fraction_ - weight_at_start_;
+    if (phase_eta_ && working_ && done_here > 0) {
+      job_eta = *phase_eta_ + (total_weight_ - weight_before_ - weight_) * (event.time - started_) / done_here;
     }
     if (event.kind != core::EventKind::step || event.time - last_saved_ > 0.5) {
       store_.set_progress(job_.id, phase_, progress, job_eta);
@@ -106,7 +116,8 @@ class JobEvents {
   core::EventLog log_;
   double total_weight_;
   const ProgressCallback& progress_;
-  double started_, last_saved_ = 0;
+  double started_, last_saved_ = 0, weight_at_start_ = 0;
+  bool working_ = false;
   core::PhaseRef phase_;
   std::string title_;
   double weight_before_ = 0, weight_ = 0, fraction_ = 0;
@@ -145,14 +156,29 @@ fs::path stamp_path(const ProjectPaths& project, const Phase& phase) {
   return project.phase_stamps() / (phase.name() + ".json");
 }
 
-bool finished_before(const ProjectPaths& project, const Phase& phase, const nlohmann::json& settings) {
-  const fs::path stamp = stamp_path(project, phase);
-  if (!fs::is_regular_file(stamp)) return false;
+fs::path started_path(const ProjectPaths& project, const Phase& phase) {
+  return project.phase_stamps() / (phase.name() + ".started.json");
+}
+
+// The settings a stamp holds, or null when it is missing or unreadable.
+nlohmann::json stamped(const fs::path& stamp) {
+  std::error_code ec;
+  if (!fs::is_regular_file(stamp, ec)) return nullptr;
   try {
-    return core::read_json_file(stamp).at("settings") == phase.settings(settings);
+    return core::read_json_file(stamp).at("settings");
   } catch (const std::exception&) {
-    return false;  // an unreadable stamp: run the phase again
+    return nullptr;
   }
+}
+
+// A phase about to run: when it last started with other inputs, its outputs (and their checkpoints) go, so
+// training starts over instead of resuming a run of other settings; then the new start is stamped.
+void start_phase(const ProjectPaths& project, const Phase& phase, const nlohmann::json& inputs, std::int64_t job) {
+  const nlohmann::json before = stamped(started_path(project, phase));
+  if (!before.is_null() && before != inputs) {
+    for (const fs::path& output : phase.outputs(project)) fs::remove_all(output);
+  }
+  core::write_json_file(started_path(project, phase), {{"settings", inputs}, {"job", job}, {"started", now()}});
 }
 
 }  // namespace
@@ -160,7 +186,7 @@ bool finished_before(const ProjectPaths& project, const Phase& phase, const nloh
 bool run_pipeline(JobStore& store, const JobRecord& job, const fs::path& workspace, const core::AppConfig& config,
                   const std::atomic<bool>& cancel, const ProgressCallback& progress) {
   const ProjectPaths project = project_paths(workspace, job.spec.project);
-  const nlohmann::json& settings = job.spec.settings;
+  const nlohmann::json settings = settle_pipeline(job.spec.settings, config);
   const std::vector<std::unique_ptr<Phase>> phases = plan_pipeline(settings, config);
   double total_weight = 0;
   for (const auto& phase : phases) total_weight += phase->weight();
@@ -172,8 +198,9 @@ bool run_pipeline(JobStore& store, const JobRecord& job, const fs::path& workspa
   const int count = static_cast<int>(phases.size());
   for (int i = 0; i < count; ++i) {
     const Phase& phase = *phases[static_cast<std::size_t>(i)];
+    const nlohmann::json inputs = phase.settings(settings, project);
     events.enter({phase.name(), i + 1, count}, phase.title(), weight_before, phase.weight());
-    if (!rerun_rest && finished_before(project, phase, settings)) {
+    if (!rerun_rest && stamped(stamp_path(project, phase)) == inputs) {
       events.emit(marker(core::EventKind::phase_end, R"({"skipped":"finished before with these settings"})"));
       weight_before += phase.weight();
       continue;
@@ -183,6 +210,12 @@ bool run_pipeline(JobStore& store, const JobRecord& job, const fs::path& workspa
         fs::remove(stamp_path(project, *phases[static_cast<std::size_t>(later)]));
       rerun_rest = true;
     }
+    if (cancel) {
+      events.emit(marker(core::EventKind::warning, "stopped before " + phase.title()));
+      return false;
+    }
+    events.begin_work(weight_before);
+    start_phase(project, phase, inputs, job.id);
     events.emit(marker(core::EventKind::phase_start, phase.title()));
     PhaseSink sink(events);
     PhaseContext context{project,
@@ -195,16 +228,17 @@ bool run_pipeline(JobStore& store, const JobRecord& job, const fs::path& workspa
     bool finished = false;
     try {
       finished = phases[static_cast<std::size_t>(i)]->run(context);
-    } catch (const Error& e) {
+    } catch (const std::exception& e) {
       events.emit(marker(core::EventKind::error, e.what()));
       throw;
     }
     if (!finished) {
-      events.emit(marker(core::EventKind::warning, "stopped; the work so far is checkpointed and resumes"));
+      events.emit(marker(core::EventKind::warning,
+                         "stopped: training resumes from its last checkpoint, extraction from the faces it kept, "
+                         "a swap or review starts over"));
       return false;
     }
-    core::write_json_file(stamp_path(project, phase),
-                          {{"settings", phase.settings(settings)}, {"job", job.id}, {"finished", now()}});
+    core::write_json_file(stamp_path(project, phase), {{"settings", inputs}, {"job", job.id}, {"finished", now()}});
     events.emit(marker(core::EventKind::phase_end, sink.end_message()));
     weight_before += phase.weight();
   }

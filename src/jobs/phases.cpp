@@ -45,11 +45,30 @@ fs::path base_model(const PhaseContext& context) {
   return models::base_diffusion_path(context.config, context.settings.value("base_model", ""));
 }
 
+// The media a phase reads, by name and size: other media, other results.
+nlohmann::json manifest(const std::vector<fs::path>& files) {
+  nlohmann::json out = nlohmann::json::array();
+  std::error_code ec;
+  for (const auto& file : files) out.push_back({file.filename().string(), fs::file_size(file, ec)});
+  return out;
+}
+
+nlohmann::json models_of(const nlohmann::json& all) {
+  return {{"base_model", all.value("base_model", "")}, {"tokenizer", all.value("tokenizer", "")}};
+}
+
 class ExtractPhase final : public Phase {
  public:
   std::string name() const override { return "extract"; }
   std::string title() const override { return "Extracting Faces"; }
   double weight() const override { return 1; }
+  nlohmann::json settings(const nlohmann::json& all, const ProjectPaths& p) const override {
+    return {
+        {"extract", all.at("extract")}, {"source", manifest(source_media(p))}, {"target", manifest({target_media(p)})}};
+  }
+  std::vector<fs::path> outputs(const ProjectPaths& p) const override {
+    return {p.source_dataset(), p.target_dataset()};
+  }
   bool run(PhaseContext& c) override {
     const int crop = c.settings.at("extract").at("crop").get<int>();
     return unless_cancelled([&] {
@@ -75,6 +94,10 @@ class IdentityPhase final : public Phase {
   std::string name() const override { return "identity"; }
   std::string title() const override { return "Training Identity Adapter"; }
   double weight() const override { return 4; }
+  nlohmann::json settings(const nlohmann::json& all, const ProjectPaths&) const override {
+    return {{"identity", all.at("identity")}, {"models", models_of(all)}};
+  }
+  std::vector<fs::path> outputs(const ProjectPaths& p) const override { return {p.identity_model()}; }
   bool run(PhaseContext& c) override {
     const nlohmann::json& s = c.settings.at("identity");
     const Compute compute = compute_of(c.config);
@@ -107,6 +130,10 @@ class XSegPhase final : public Phase {
   std::string name() const override { return "xseg"; }
   std::string title() const override { return "Training XSeg Occlusion Mask"; }
   double weight() const override { return 2; }
+  nlohmann::json settings(const nlohmann::json& all, const ProjectPaths&) const override {
+    return {{"xseg", all.at("xseg")}};
+  }
+  std::vector<fs::path> outputs(const ProjectPaths& p) const override { return {p.xseg_model()}; }
   bool run(PhaseContext& c) override {
     const nlohmann::json& s = c.settings.at("xseg");
     const Compute compute = compute_of(c.config);
@@ -135,6 +162,10 @@ class LoraPhase final : public Phase {
   std::string name() const override { return "lora"; }
   std::string title() const override { return "Training Style LoRA"; }
   double weight() const override { return 3; }
+  nlohmann::json settings(const nlohmann::json& all, const ProjectPaths&) const override {
+    return {{"lora", all.at("lora")}, {"models", models_of(all)}};
+  }
+  std::vector<fs::path> outputs(const ProjectPaths& p) const override { return {p.lora_model()}; }
   bool run(PhaseContext& c) override {
     nlohmann::json values = c.settings.at("lora");
     values.erase("enabled");
@@ -156,9 +187,10 @@ class SwapPhase final : public Phase {
   std::string name() const override { return "swap"; }
   std::string title() const override { return "Swapping Faces"; }
   double weight() const override { return 2; }
-  nlohmann::json settings(const nlohmann::json& all) const override {
-    return {{"swap", all.at("swap")}, {"lora", lora_}};
+  nlohmann::json settings(const nlohmann::json& all, const ProjectPaths&) const override {
+    return {{"swap", all.at("swap")}, {"lora", lora_}, {"models", models_of(all)}};
   }
+  std::vector<fs::path> outputs(const ProjectPaths&) const override { return {}; }  // rewritten whole
   bool run(PhaseContext& c) override {
     const nlohmann::json& s = c.settings.at("swap");
     swap::SwapOptions o;
@@ -191,6 +223,10 @@ class ReviewPhase final : public Phase {
   std::string name() const override { return "review"; }
   std::string title() const override { return "Reviewing and Repairing"; }
   double weight() const override { return 1; }
+  nlohmann::json settings(const nlohmann::json& all, const ProjectPaths&) const override {
+    return {{"review", all.at("review")}};
+  }
+  std::vector<fs::path> outputs(const ProjectPaths&) const override { return {}; }
   bool run(PhaseContext& c) override {
     const nlohmann::json& s = c.settings.at("review");
     review::ReviewOptions o;
@@ -200,23 +236,32 @@ class ReviewPhase final : public Phase {
                     .min_similarity = s.at("min_similarity").get<double>(),
                     .max_jump = s.at("max_jump").get<double>()};
     o.attempts = s.at("attempts").get<int>();
+    // Review scans, then repairs while it writes: two passes, each counting its frames.
+    class Passes final : public core::EventSink {
+     public:
+      explicit Passes(PhaseContext& context) : c_(context) {}
+      void emit(const core::Event& event) override {
+        if (event.kind == core::EventKind::step && event.message == "repair" && !repairing_) {
+          c_.pass(2, 2);
+          repairing_ = true;
+        }
+        c_.events.emit(event);
+      }
+
+     private:
+      PhaseContext& c_;
+      bool repairing_ = false;
+    } passes(c);
+    c.pass(1, 2);
     return unless_cancelled([&] {
-      review::review_video(o, c.face_analysers(), &c.events, &c.cancel);
+      review::review_video(o, c.face_analysers(), &passes, &c.cancel);
       return true;
     });
   }
 };
 
-bool sd_installed(const nlohmann::json& settings, const core::AppConfig& config) {
-  try {
-    return fs::exists(models::base_diffusion_path(config, settings.value("base_model", "")));
-  } catch (const Error&) {
-    return false;
-  }
-}
-
-bool enabled(const nlohmann::json& value, bool automatic) {
-  return value == "auto" ? automatic : value == true;
+bool enabled(const nlohmann::json& value) {
+  return value == true;
 }
 
 }  // namespace
@@ -226,22 +271,33 @@ extract::FaceAnalysers& PhaseContext::face_analysers() {
   return *analysers;
 }
 
-std::vector<std::unique_ptr<Phase>> plan_pipeline(const nlohmann::json& settings, const core::AppConfig& config) {
+nlohmann::json settle_pipeline(const nlohmann::json& settings, const core::AppConfig& config) {
+  nlohmann::json out = settings;
   const bool generative = settings.at("swap").at("engine") == "generative";
-  const bool have_sd = sd_installed(settings, config);
-  const bool identity = enabled(settings.at("identity").at("enabled"), have_sd || generative);
-  const bool lora = enabled(settings.at("lora").at("enabled"), false);
-  if ((identity || lora || generative) && !have_sd) {
-    models::base_diffusion_path(config, settings.value("base_model", ""));  // throws missing_model, naming where
-  }
-  if (generative && !identity) {
+  nlohmann::json& identity = out.at("identity").at("enabled");
+  if (identity == "auto") identity = generative;
+  if (generative && identity != true) {
     throw Error(ErrorCode::invalid_input, "the generative engine needs the identity phase", {},
                 "turn identity training on, or swap with the offline engine");
   }
+  if (identity == true || out.at("lora").at("enabled") == true || generative) {
+    const fs::path model = models::base_diffusion_path(config, settings.value("base_model", ""));
+    if (!fs::exists(model)) {
+      throw Error(ErrorCode::missing_model, "the Stable Diffusion 1.5 model named is not there", model,
+                  "check the path (base_model), or leave it empty for the one in the models folder");
+    }
+    out["base_model"] = fs::absolute(model).string();
+  }
+  return out;
+}
+
+std::vector<std::unique_ptr<Phase>> plan_pipeline(const nlohmann::json& settings, const core::AppConfig& config) {
+  const nlohmann::json settled = settle_pipeline(settings, config);
+  const bool lora = enabled(settled.at("lora").at("enabled"));
   std::vector<std::unique_ptr<Phase>> phases;
   phases.push_back(std::make_unique<ExtractPhase>());
-  if (identity) phases.push_back(std::make_unique<IdentityPhase>());
-  if (enabled(settings.at("xseg").at("enabled"), true)) phases.push_back(std::make_unique<XSegPhase>());
+  if (enabled(settled.at("identity").at("enabled"))) phases.push_back(std::make_unique<IdentityPhase>());
+  if (enabled(settled.at("xseg").at("enabled"))) phases.push_back(std::make_unique<XSegPhase>());
   if (lora) phases.push_back(std::make_unique<LoraPhase>());
   phases.push_back(std::make_unique<SwapPhase>(lora));
   phases.push_back(std::make_unique<ReviewPhase>());

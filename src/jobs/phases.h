@@ -39,16 +39,22 @@ class Phase {
   virtual std::string name() const = 0;   // "identity": the telemetry's phase name
   virtual std::string title() const = 0;  // "Training Identity Adapter": what the progress line says
   virtual double weight() const = 0;      // its expected share of the job's time, for the global bar
-  // The settings that decide its result: a finished phase whose settings changed runs again.
-  virtual nlohmann::json settings(const nlohmann::json& all) const {
-    return all.value(name(), nlohmann::json::object());
-  }
+  // What decides its result (its settings, the models and media it reads): a finished phase whose inputs
+  // changed runs again.
+  virtual nlohmann::json settings(const nlohmann::json& all, const ProjectPaths& project) const = 0;
+  // What a run with other inputs must start without (model folders and their checkpoints, datasets).
+  virtual std::vector<std::filesystem::path> outputs(const ProjectPaths& project) const = 0;
   // Runs to the end (true) or until `cancel` turns true, its work checkpointed for a resume (false).
   virtual bool run(PhaseContext& context) = 0;
 };
 
-// The phases these settings call for, in order. Throws wf::Error(missing_model) when the generative engine or
-// an enabled identity/LoRA phase needs SD 1.5 and none is installed.
+// The settings with every "auto" decided for this machine (identity: trained when the swap is generative), so a
+// job runs the same phases however the machine changes before it resumes. Throws wf::Error(missing_model) when
+// the generative engine or an enabled identity/LoRA phase needs SD 1.5 and none is installed (or the one named
+// is not there).
+nlohmann::json settle_pipeline(const nlohmann::json& settings, const core::AppConfig& config);
+
+// The phases settled settings call for, in order.
 std::vector<std::unique_ptr<Phase>> plan_pipeline(const nlohmann::json& settings, const core::AppConfig& config);
 
 }  // namespace wf::jobs

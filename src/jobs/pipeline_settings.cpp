@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
+#include <vector>
 
 #include "core/error.h"
 #include "core/machine.h"
@@ -28,13 +30,17 @@ void check_keys(const nlohmann::json& value, const nlohmann::json& reference, co
         throw Error(ErrorCode::invalid_input, "pipeline setting '" + here.substr(1) + "' must be an object", {}, "");
       }
       check_keys(item, expected, here);
-    } else if (const bool automatic = expected == "auto",
-               same = expected.type() == item.type() || (expected.is_number() && item.is_number());
-               !expected.is_null() && !same && !(automatic && item.is_primitive())) {
-      throw Error(ErrorCode::invalid_input,
-                  "pipeline setting '" + here.substr(1) + "' must be a " + std::string(expected.type_name()) +
-                      ", not a " + std::string(item.type_name()),
-                  {}, "");
+    } else {
+      // A key whose default is "auto" takes "auto" or a value of the type it stands for (a number, a bool).
+      const bool automatic = expected == "auto";
+      const bool same = expected.type() == item.type() || (expected.is_number() && item.is_number());
+      const bool stands_for = automatic && (item == "auto" || item.is_number_integer() || item.is_boolean());
+      if (!expected.is_null() && !(automatic ? stands_for : same)) {
+        throw Error(ErrorCode::invalid_input,
+                    "pipeline setting '" + here.substr(1) + "' cannot be " + item.dump() +
+                        (automatic ? ": use \"auto\" or a value" : ": use a " + std::string(expected.type_name())),
+                    {}, "");
+      }
     }
   }
 }
@@ -66,15 +72,14 @@ nlohmann::json pipeline_defaults() {
         {"seed", 0}}},
       {"lora", {{"enabled", false}, {"rank", 16}}},
       {"swap", {{"engine", "offline"}, {"landmarks", 478}, {"colour", "lab"}}},
-      {"review",
-       {{"enabled", true}, {"min_confidence", 0.7}, {"min_similarity", 0.6}, {"max_jump", 0.1}, {"attempts", 4}}},
+      {"review", {{"min_confidence", 0.7}, {"min_similarity", 0.6}, {"max_jump", 0.1}, {"attempts", 4}}},
   };
 }
 
 nlohmann::json quick_preset() {
   return {{"extract", {{"crop", 256}}},
-          {"identity", {{"epochs", 10}, {"resolution", 256}}},
-          {"xseg", {{"epochs", 5}, {"resolution", 128}}},
+          {"identity", {{"epochs", 10}, {"resolution", 256}, {"checkpoint_every", 5}}},
+          {"xseg", {{"epochs", 5}, {"resolution", 128}, {"checkpoint_every", 20}}},
           {"lora", {{"enabled", false}}},
           {"review", {{"attempts", 2}}}};
 }
@@ -95,6 +100,27 @@ nlohmann::json resolve_pipeline_settings(std::string_view preset, const nlohmann
   }
   settings["preset"] = preset;
   return settings;
+}
+
+nlohmann::json setting_patch(std::string_view assignment) {
+  const auto equals = assignment.find('=');
+  const std::string_view key = assignment.substr(0, equals == std::string_view::npos ? 0 : equals);
+  std::vector<std::string> parts;
+  for (std::size_t start = 0; equals != std::string_view::npos;) {
+    const std::size_t dot = key.find('.', start);
+    parts.emplace_back(key.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start));
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  if (parts.empty() || std::any_of(parts.begin(), parts.end(), [](const auto& p) { return p.empty(); })) {
+    throw Error(ErrorCode::invalid_input, "a setting is key=value, not '" + std::string(assignment) + "'", {},
+                "e.g. --set xseg.epochs=10");
+  }
+  const std::string text(assignment.substr(equals + 1));
+  nlohmann::json value = nlohmann::json::parse(text, nullptr, false);
+  if (value.is_discarded()) value = text;
+  for (auto part = parts.rbegin(); part != parts.rend(); ++part) value = nlohmann::json{{*part, value}};
+  return value;
 }
 
 std::int64_t auto_batch(const nlohmann::json& value, double per_sample_gib, std::int64_t most) {

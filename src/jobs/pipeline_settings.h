@@ -6,11 +6,11 @@
 //   base_model, tokenizer         SD 1.5 for identity, LoRA and the generative engine ("": the installed one)
 //   extract   {crop}
 //   identity  {enabled: "auto" | true | false, epochs, resolution, batch, lr, checkpoint_every, sample_every,
-//              seed, resampler}   "auto": trained when SD 1.5 is installed or the swap is generative
+//              seed, resampler}   "auto": trained when the swap is generative (the engine it conditions)
 //   xseg      {enabled, epochs, resolution, batch, lr, checkpoint_every, seed}
 //   lora      {enabled, ...the LoRA trainer's options (lora_options.h)}
 //   swap      {engine, landmarks, colour}
-//   review    {enabled, min_confidence, min_similarity, max_jump, attempts}
+//   review    {min_confidence, min_similarity, max_jump, attempts}
 
 #include <nlohmann/json.hpp>
 #include <string_view>
@@ -23,6 +23,10 @@ nlohmann::json quick_preset();  // a merge patch over the defaults
 // Defaults, then the preset ("standard" or "quick"), then `overrides`. Throws wf::Error(invalid_input) naming an
 // unknown preset or key, or a value of the wrong type.
 nlohmann::json resolve_pipeline_settings(std::string_view preset, const nlohmann::json& overrides);
+
+// "xseg.epochs=10" as a merge patch ({"xseg": {"epochs": 10}}); the value is JSON when it parses, else a string.
+// Throws wf::Error(invalid_input) without '=' or with an empty key part.
+nlohmann::json setting_patch(std::string_view assignment);
 
 // "auto" batch sizes: on CUDA the trainer probes down from `cuda_start`; on the CPU, from the RAM available:
 // `per_sample_gib` per sample, at most `most`.

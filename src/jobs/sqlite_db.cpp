@@ -94,9 +94,8 @@ void SqliteDb::fail(std::string_view what) const {
 void SqliteDb::exec(std::string_view sql) {
   char* error = nullptr;
   if (sqlite3_exec(db_, std::string(sql).c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
-    const std::string message = error ? error : "unknown error";
     sqlite3_free(error);
-    fail(message);
+    fail("'" + std::string(sql.substr(0, 60)) + "' failed");
   }
 }
 
@@ -128,17 +127,22 @@ int SqliteDb::schema_version() {
 }
 
 void SqliteDb::migrate(const std::vector<std::string>& migrations) {
-  const int version = schema_version();
-  if (version > static_cast<int>(migrations.size())) {
-    throw Error(ErrorCode::unsupported,
-                "the job database has schema " + std::to_string(version) + ", newer than this WatserFace knows (" +
-                    std::to_string(migrations.size()) + ")",
-                file_, "run the newer WatserFace that made it");
-  }
-  for (int next = version; next < static_cast<int>(migrations.size()); ++next) {
+  const int known = static_cast<int>(migrations.size());
+  // The version is read inside each write transaction: another process opening the same new workspace at once
+  // waits, then finds the step already taken.
+  for (bool more = true; more;) {
     transaction([&] {
-      exec(migrations[static_cast<std::size_t>(next)]);
-      exec("PRAGMA user_version = " + std::to_string(next + 1));
+      const int version = schema_version();
+      if (version > known) {
+        throw Error(ErrorCode::unsupported,
+                    "the job database has schema " + std::to_string(version) + ", newer than this WatserFace knows (" +
+                        std::to_string(known) + ")",
+                    file_, "run the newer WatserFace that made it");
+      }
+      more = version < known;
+      if (!more) return;
+      exec(migrations[static_cast<std::size_t>(version)]);
+      exec("PRAGMA user_version = " + std::to_string(version + 1));
     });
   }
 }

@@ -13,6 +13,7 @@
 #include "jobs/job_store.h"
 #include "jobs/pipeline_settings.h"
 #include "jobs/progress_text.h"
+#include "jobs/sqlite_db.h"
 #include "support/error_code.h"
 #include "support/temp_dir.h"
 
@@ -44,7 +45,7 @@ TEST(JobStore, TransitionsArePersistedAndIllegalOnesRefused) {
   const auto job = store.job(id);
   ASSERT_TRUE(job);
   EXPECT_EQ(job->state, JobState::running);
-  EXPECT_EQ(job->pid, 0);
+  EXPECT_EQ(job->pid, getpid());
   EXPECT_EQ(job->phase, "xseg");
   EXPECT_EQ(job->phase_index, 3);
   EXPECT_DOUBLE_EQ(job->progress, 0.5);
@@ -61,6 +62,11 @@ TEST(JobStore, TransitionsArePersistedAndIllegalOnesRefused) {
   EXPECT_NE(message.find("is done and cannot become running"), std::string::npos) << message;
   EXPECT_EQ(test::error_code([&] { store.submit({.project = "nobody"}); }, &message), ErrorCode::not_found);
   EXPECT_GT(store.job(id)->finished, 0);
+  // A running job is never queued again by hand (only recovery does that, for a dead owner).
+  const std::int64_t live = store.submit({.project = "party"});
+  store.transition(live, JobState::running);
+  EXPECT_EQ(test::error_code([&] { store.transition(live, JobState::queued); }, &message), ErrorCode::invalid_input);
+  EXPECT_NE(message.find("is running and cannot become queued"), std::string::npos) << message;
 }
 
 TEST(JobStore, AVersionOneDatabaseIsMigratedWithItsDataAndANewerOneRefused) {
@@ -93,20 +99,59 @@ TEST(JobStore, AVersionOneDatabaseIsMigratedWithItsDataAndANewerOneRefused) {
   EXPECT_NE(message.find("newer"), std::string::npos) << message;
 }
 
-TEST(JobStore, AJobADeadProcessLeftRunningIsQueuedAgain) {
+TEST(JobStore, JobsWhoseOwnerIsGoneAreQueuedAgainOrEndAsTheUserAsked) {
   test::TempDir dir;
   JobStore store(dir / "w.db");
   store.add_project("p", {});
   const pid_t child = fork();
   if (child == 0) _exit(0);
   waitpid(child, nullptr, 0);  // a pid that is certainly gone
-  const std::int64_t orphan = store.submit({.project = "p"}), alive = store.submit({.project = "p", .heavy = false});
-  ASSERT_EQ(store.claim_next(true, child)->id, orphan);
+  const std::int64_t alive = store.submit({.project = "p", .heavy = false});
   ASSERT_EQ(store.claim_next(false, getpid())->id, alive);
+  const std::int64_t orphan = store.submit({.project = "p"});
+  ASSERT_EQ(store.claim_next(true, child)->id, orphan);
   EXPECT_EQ(store.recover_orphans(), std::vector<std::int64_t>{orphan});
   EXPECT_EQ(store.job(orphan)->state, JobState::queued);
   EXPECT_NE(store.job(orphan)->error.find("resumed"), std::string::npos);
   EXPECT_EQ(store.job(alive)->state, JobState::running);
+  // A live pid with no heartbeat (a reused pid, another container's process) is no owner either.
+  SqliteDb(dir / "w.db").run("UPDATE jobs SET heartbeat = 0 WHERE id = ?", {alive});
+  EXPECT_EQ(store.recover_orphans(), std::vector<std::int64_t>{alive});
+  // A cancel asked while its process was gone holds; the third death fails the job instead of looping.
+  ASSERT_EQ(store.claim_next(true, child)->id, orphan);
+  store.control(orphan, ControlRequest::cancel);
+  EXPECT_TRUE(store.recover_orphans().empty());
+  EXPECT_EQ(store.job(orphan)->state, JobState::cancelled);
+  for (int death = 2; death <= 3; ++death) {  // `alive` lost its owner once already
+    ASSERT_EQ(store.claim_next(false, child)->id, alive);
+    store.recover_orphans();
+  }
+  EXPECT_EQ(store.job(alive)->state, JobState::failed);
+  EXPECT_NE(store.job(alive)->error.find("stopped 3 times"), std::string::npos) << store.job(alive)->error;
+}
+
+TEST(JobStore, ProcessesOpeningANewWorkspaceAtOnceMigrateItOnce) {
+  test::TempDir dir;
+  std::vector<pid_t> children;
+  for (int i = 0; i < 6; ++i) {
+    const pid_t child = fork();
+    if (child == 0) {
+      try {
+        JobStore store(dir / "w.db");
+        store.add_project("p" + std::to_string(i), {});
+        _exit(0);
+      } catch (...) {
+        _exit(1);
+      }
+    }
+    children.push_back(child);
+  }
+  for (const pid_t child : children) {
+    int status = 0;
+    waitpid(child, &status, 0);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "a process failed to open the new database";
+  }
+  EXPECT_EQ(JobStore(dir / "w.db").projects().size(), 6u);
 }
 
 // A job that counts to settings.steps, a step every 50 ms, stopping when asked.
@@ -153,6 +198,7 @@ TEST(JobQueue, HeavyJobsRunOneAfterTheOtherAndCancelStopsThem) {
   while (store.job(held)->state != JobState::running) std::this_thread::sleep_for(20ms);
   queue.cancel(held);
   ASSERT_TRUE(queue.wait(held, 5s));
+  EXPECT_EQ(store.job(held)->state, JobState::cancelled);
   queue.stop();
 }
 
@@ -181,8 +227,21 @@ TEST(PipelineSettings, PresetsAndOverridesResolveAndUnknownKeysAreNamed) {
                 &message),
             ErrorCode::invalid_input);
   EXPECT_EQ(test::error_code([&] { resolve_pipeline_settings("fast", {}); }), ErrorCode::invalid_input);
+  EXPECT_EQ(test::error_code([&] {
+              resolve_pipeline_settings("quick", {{"xseg", {{"batch", nullptr}}}});
+            }),
+            ErrorCode::invalid_input);
+  EXPECT_EQ(test::error_code([&] {
+              resolve_pipeline_settings("quick", {{"xseg", {{"batch", 2.5}}}});
+            }),
+            ErrorCode::invalid_input);
   EXPECT_EQ(auto_batch(4, 1, 8), 4);
-  EXPECT_GE(auto_batch("auto", 0.5, 8), 1);
+  EXPECT_EQ(setting_patch("xseg.epochs=10"), (nlohmann::json{{"xseg", {{"epochs", 10}}}}));
+  EXPECT_EQ(setting_patch("lora.enabled=true"), (nlohmann::json{{"lora", {{"enabled", true}}}}));
+  EXPECT_EQ(setting_patch("swap.engine=generative"), (nlohmann::json{{"swap", {{"engine", "generative"}}}}));
+  for (const char* bad : {".epochs=1", "xseg..epochs=1", "xseg.epochs", "=3", "xseg.=1"}) {
+    EXPECT_EQ(test::error_code([&] { setting_patch(bad); }), ErrorCode::invalid_input) << bad;
+  }
 }
 
 TEST(ProgressText, TheLinesReadAsThePrdShowsThem) {

@@ -12,6 +12,7 @@
 #include "core/events.h"
 #include "core/json_io.h"
 #include "core/state_dict.h"
+#include "jobs/job_queue.h"
 #include "jobs/job_store.h"
 #include "jobs/orchestrator.h"
 #include "jobs/pipeline_settings.h"
@@ -49,7 +50,8 @@ nlohmann::json tiny_settings() {
       {"base_model", media().sd.string()},
       {"extract", {{"crop", 128}}},
       {"identity",
-       {{"epochs", 40},
+       {{"enabled", true},
+        {"epochs", 40},
         {"resolution", 64},
         {"batch", 1},
         {"lr", 1e-3},
@@ -147,6 +149,62 @@ TEST(Pipeline, OneCallRunsEveryPhaseAndTheEventsTellTheStoryInOrder) {
     skipped += e.kind == core::EventKind::phase_end && e.message.find("skipped") != std::string::npos;
   }
   EXPECT_EQ(skipped, 6);
+
+  // Another XSeg setting: extraction and identity are kept, XSeg trains again from its first step (not from the
+  // old run's checkpoint), and every phase after it runs again.
+  store.transition(again, JobState::done);
+  nlohmann::json changed = settings;
+  changed["xseg"]["epochs"] = 3;
+  const std::int64_t third = store.submit({.project = "party", .settings = changed});
+  ASSERT_TRUE(
+      run_pipeline(store, *store.claim_next(true, getpid()), workspace.path(), core::AppConfig::defaults(), cancel));
+  std::map<std::string, bool> ran;
+  std::optional<std::int64_t> first_xseg_step;
+  for (const auto& e : events_of(project.events(third))) {
+    if (e.kind == core::EventKind::phase_start) ran[e.phase.name] = true;
+    if (e.phase.name == "xseg" && e.kind == core::EventKind::step && !first_xseg_step) first_xseg_step = e.step;
+  }
+  EXPECT_EQ(ran, (std::map<std::string, bool>{{"xseg", true}, {"lora", true}, {"swap", true}, {"review", true}}));
+  EXPECT_EQ(first_xseg_step, 1);
+}
+
+TEST(Pipeline, CancellingARunningJobStopsItWithinSecondsAndLeavesACheckpoint) {
+  test::TempDir workspace;
+  const ProjectPaths project = create_project(workspace.path(), "party", {kSource}, media().clip);
+  nlohmann::json overrides = tiny_settings();
+  overrides["identity"]["epochs"] = 400;
+  const nlohmann::json settings = resolve_pipeline_settings("quick", overrides);
+  const fs::path database = workspace / "watserface.db";
+  JobStore store(database);
+  store.add_project("party", settings);
+  const std::int64_t id = store.submit({.project = "party", .settings = settings});
+  JobQueue queue(database, {{"pipeline", [&](const JobRecord& job, const std::atomic<bool>& cancel) {
+                               JobStore own(database);
+                               return run_pipeline(own, job, workspace.path(), core::AppConfig::defaults(), cancel);
+                             }}});
+  queue.start();
+  const auto deadline = std::chrono::steady_clock::now() + 300s;
+  auto training = [&] {
+    if (!fs::exists(project.events(id))) return false;
+    for (const auto& e : events_of(project.events(id))) {
+      if (e.phase.name == "identity" && e.kind == core::EventKind::step && e.step.value_or(0) >= 3) return true;
+    }
+    return false;
+  };
+  while (!training() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(50ms);
+  ASSERT_TRUE(training());
+  const auto asked = std::chrono::system_clock::now();
+  queue.cancel(id);
+  ASSERT_TRUE(queue.wait(id, 30s));
+  const double seconds = store.job(id)->finished - std::chrono::duration<double>(asked.time_since_epoch()).count();
+  std::cout << "cancelled identity training stopped " << seconds << " s after it was asked\n";
+  EXPECT_EQ(store.job(id)->state, JobState::cancelled);
+  EXPECT_LT(seconds, 5.0);
+  EXPECT_TRUE(fs::exists(project.identity_model() / "checkpoints" / "latest")) << "no checkpoint was left";
+  const auto events = events_of(project.events(id));
+  EXPECT_EQ(events.back().kind, core::EventKind::warning);
+  EXPECT_FALSE(fs::exists(project.phase_stamps() / "identity.json")) << "a stopped phase was stamped done";
+  queue.stop();
 }
 
 double largest_difference(const fs::path& a, const fs::path& b) {
