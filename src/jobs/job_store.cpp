@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
-#include <chrono>
 
 #include "core/enum_names.h"
 #include "core/error.h"
@@ -46,10 +45,6 @@ const std::vector<std::string> kMigrations = {
 constexpr double kStaleHeartbeat = 15;  // seconds without a heartbeat: the owner is gone (or frozen)
 constexpr int kMostRecoveries = 3;      // a job whose process died this often is failed, not restarted again
 
-double now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 bool allowed(JobState from, JobState to) {
   using S = JobState;
   switch (from) {
@@ -71,7 +66,7 @@ bool process_alive(std::int64_t pid) {
 // A running job's owner is alive when its pid is and its heartbeat is fresh: a reused pid (or another container's
 // process with the same number) has no heartbeat to give.
 bool owner_alive(std::int64_t pid, double heartbeat) {
-  return process_alive(pid) && now() - heartbeat < kStaleHeartbeat;
+  return process_alive(pid) && core::unix_time_now() - heartbeat < kStaleHeartbeat;
 }
 
 constexpr std::string_view kJobColumns =
@@ -119,7 +114,7 @@ void JobStore::add_project(const std::string& name, const nlohmann::json& settin
   db_.run(
       "INSERT INTO projects(name, created, settings) VALUES (?, ?, ?) "
       "ON CONFLICT(name) DO UPDATE SET settings = excluded.settings",
-      {name, now(), settings.dump()});
+      {name, core::unix_time_now(), settings.dump()});
 }
 
 std::optional<nlohmann::json> JobStore::project(const std::string& name) {
@@ -154,7 +149,7 @@ std::int64_t JobStore::submit(const JobSpec& spec) {
                 "create it first (watserface run --project NAME ...)");
   }
   db_.run("INSERT INTO jobs(project, kind, heavy, state, settings, created) VALUES (?, ?, ?, 'queued', ?, ?)",
-          {spec.project, spec.kind, std::int64_t{spec.heavy}, spec.settings.dump(), now()});
+          {spec.project, spec.kind, std::int64_t{spec.heavy}, spec.settings.dump(), core::unix_time_now()});
   return db_.last_insert_id();
 }
 
@@ -191,10 +186,10 @@ void JobStore::transition(std::int64_t id, JobState to, const std::string& error
       db_.run(
           "UPDATE jobs SET state = ?, started = ?, finished = NULL, error = '', request = '', pid = ?, "
           "heartbeat = ? WHERE id = ?",
-          {std::string(to_string(to)), now(), std::int64_t{::getpid()}, now(), id});
+          {std::string(to_string(to)), core::unix_time_now(), std::int64_t{::getpid()}, core::unix_time_now(), id});
     } else if (final) {
       db_.run("UPDATE jobs SET state = ?, finished = ?, error = ?, request = '', eta = NULL WHERE id = ?",
-              {std::string(to_string(to)), now(), error, id});
+              {std::string(to_string(to)), core::unix_time_now(), error, id});
     } else {
       db_.run("UPDATE jobs SET state = ?, error = ?, request = '' WHERE id = ?",
               {std::string(to_string(to)), error, id});
@@ -225,14 +220,14 @@ std::optional<JobRecord> JobStore::claim_next(bool heavy, std::int64_t pid, cons
     db_.run(
         "UPDATE jobs SET state = 'running', started = ?, finished = NULL, error = '', pid = ?, heartbeat = ? "
         "WHERE id = ?",
-        {now(), pid, now(), *id});
+        {core::unix_time_now(), pid, core::unix_time_now(), *id});
     claimed = job(*id);
   });
   return claimed;
 }
 
 void JobStore::heartbeat(std::int64_t id) {
-  db_.run("UPDATE jobs SET heartbeat = ? WHERE id = ?", {now(), id});
+  db_.run("UPDATE jobs SET heartbeat = ? WHERE id = ?", {core::unix_time_now(), id});
 }
 
 std::vector<std::int64_t> JobStore::recover_dead_owners() {
@@ -255,10 +250,10 @@ std::vector<std::int64_t> JobStore::recover_dead_owners() {
       db_.run(
           "UPDATE jobs SET state = ?, finished = ?, request = '', pid = 0, "
           "error = 'its process stopped; the last checkpoint is kept' WHERE id = ?",
-          {std::string(job.request == "cancel" ? "cancelled" : "paused"), now(), job.id});
+          {std::string(job.request == "cancel" ? "cancelled" : "paused"), core::unix_time_now(), job.id});
     } else if (job.recoveries + 1 >= kMostRecoveries) {
       db_.run("UPDATE jobs SET state = 'failed', finished = ?, pid = 0, error = ? WHERE id = ?",
-              {now(),
+              {core::unix_time_now(),
                "its process stopped " + std::to_string(kMostRecoveries) +
                    " times; the last checkpoint is kept: resume it by hand (watserface jobs resume " +
                    std::to_string(job.id) + ")",
@@ -300,7 +295,7 @@ void JobStore::control(std::int64_t id, ControlRequest request) {
                   db_.file(), "");
     }
     db_.run("UPDATE jobs SET state = ?, finished = ?, request = '' WHERE id = ?",
-            {std::string(to_string(to)), now(), id});
+            {std::string(to_string(to)), core::unix_time_now(), id});
   });
 }
 

@@ -1,7 +1,5 @@
 #include "jobs/orchestrator.h"
 
-#include <chrono>
-
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/json_io.h"
@@ -14,10 +12,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr double kStepTimeSmoothing = 0.1;  // the moving average's weight of the newest step
-
-double now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 // The job's events.jsonl made ready to append to: a line cut short by a killed process is removed (its event is
 // lost, the lines before it stay readable). Returns the lines it holds.
@@ -39,7 +33,7 @@ class JobEvents {
         log_(log),
         total_weight_(total_weight),
         progress_(progress),
-        started_(now()) {}
+        started_(core::unix_time_now()) {}
 
   // Phases this process runs begin here: the job's ETA is paced by the work done since (not by phases that
   // finished in an earlier run).
@@ -47,7 +41,7 @@ class JobEvents {
     if (!working_) {
       working_ = true;
       weight_at_start_ = weight_done;
-      started_ = now();
+      started_ = core::unix_time_now();
     }
   }
 
@@ -72,7 +66,7 @@ class JobEvents {
   void emit(core::Event event) {
     event.job = std::to_string(job_.id);
     event.phase = phase_;
-    if (event.time == 0) event.time = now();
+    if (event.time == 0) event.time = core::unix_time_now();
     double fraction = 0;
     if (event.kind == core::EventKind::step && event.step && event.steps && *event.steps > 0) {
       const double within = std::min(1.0, static_cast<double>(*event.step) / static_cast<double>(*event.steps));
@@ -178,7 +172,8 @@ void start_phase(const ProjectPaths& project, const Phase& phase, const nlohmann
   if (!before.is_null() && before != inputs) {
     for (const fs::path& output : phase.outputs(project)) fs::remove_all(output);
   }
-  core::write_json_file(started_path(project, phase), {{"settings", inputs}, {"job", job}, {"started", now()}});
+  core::write_json_file(started_path(project, phase),
+                        {{"settings", inputs}, {"job", job}, {"started", core::unix_time_now()}});
 }
 
 }  // namespace
@@ -238,7 +233,8 @@ bool run_pipeline(JobStore& store, const JobRecord& job, const fs::path& workspa
                          "a swap or review starts over"));
       return false;
     }
-    core::write_json_file(stamp_path(project, phase), {{"settings", inputs}, {"job", job.id}, {"finished", now()}});
+    core::write_json_file(stamp_path(project, phase),
+                          {{"settings", inputs}, {"job", job.id}, {"finished", core::unix_time_now()}});
     events.emit(marker(core::EventKind::phase_end, sink.end_message()));
     weight_before += phase.weight();
   }

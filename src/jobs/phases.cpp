@@ -41,6 +41,20 @@ Compute compute_of(const core::AppConfig& config) {
   return {cuda ? "cuda" : "cpu", choice.precision, cuda};
 }
 
+// The loop settings a training phase's object gives: the batch ("auto": from the free RAM at `per_sample_gib` a
+// sample, at most `most`, and probed down on CUDA), checkpoints, learning rate, seed; the precision of the device.
+train::TrainSettings loop_settings(const nlohmann::json& s, const Compute& compute, double per_sample_gib,
+                                   std::int64_t most, train::LrSchedule schedule) {
+  train::TrainSettings t;
+  t.batch_size = auto_batch(s.at("batch"), per_sample_gib, most);
+  t.auto_batch = compute.cuda && s.at("batch") == "auto";
+  t.checkpoint_every = s.at("checkpoint_every").get<std::int64_t>();
+  t.lr = {.lr = s.at("lr").get<double>(), .schedule = schedule, .warmup_steps = 0};
+  t.seed = s.at("seed").get<std::uint64_t>();
+  t.precision = compute.precision;
+  return t;
+}
+
 fs::path base_model(const PhaseContext& context) {
   return models::base_diffusion_path(context.config, context.settings.value("base_model", ""));
 }
@@ -114,13 +128,8 @@ class IdentityPhase final : public Phase {
     if (s.contains("resampler") && !s.at("resampler").is_null()) {
       o.resampler = identity::resampler_from_json(s.at("resampler"));
     }
-    o.train.batch_size = auto_batch(s.at("batch"), 6.0, 2);
-    o.train.auto_batch = compute.cuda && s.at("batch") == "auto";
-    o.train.checkpoint_every = s.at("checkpoint_every").get<std::int64_t>();
-    o.train.lr = {.lr = s.at("lr").get<double>(), .schedule = train::LrSchedule::constant, .warmup_steps = 0};
+    o.train = loop_settings(s, compute, 6.0, 2, train::LrSchedule::constant);
     o.train.max_grad_norm = 1.0;
-    o.train.seed = s.at("seed").get<std::uint64_t>();
-    o.train.precision = compute.precision;
     return !identity::train_identity(o, &c.events, &c.cancel).train.cancelled;
   }
 };
@@ -143,12 +152,7 @@ class XSegPhase final : public Phase {
     o.epochs = s.at("epochs").get<int>();
     o.resolution = s.at("resolution").get<int>();
     o.device = compute.device;
-    o.train.batch_size = auto_batch(s.at("batch"), 0.5, 8);
-    o.train.auto_batch = compute.cuda && s.at("batch") == "auto";
-    o.train.checkpoint_every = s.at("checkpoint_every").get<std::int64_t>();
-    o.train.lr = {.lr = s.at("lr").get<double>(), .schedule = train::LrSchedule::cosine, .warmup_steps = 0};
-    o.train.seed = s.at("seed").get<std::uint64_t>();
-    o.train.precision = compute.precision;
+    o.train = loop_settings(s, compute, 0.5, 8, train::LrSchedule::cosine);
     c.pass(1, 2);
     if (xseg::train_xseg(o, &c.events, &c.cancel).train.cancelled) return false;
     c.pass(2, 2);
