@@ -2,6 +2,9 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
+#include <thread>
+
 #include "core/error.h"
 
 namespace wf::jobs {
@@ -71,7 +74,7 @@ SqliteDb::SqliteDb(std::filesystem::path file) : file_(std::move(file)) {
                 "check that the workspace folder is writable");
   }
   sqlite3_busy_timeout(db_, 10000);
-  exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;");
+  exec_waiting("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;");
 }
 
 SqliteDb::~SqliteDb() {
@@ -110,8 +113,22 @@ std::int64_t SqliteDb::last_insert_id() const {
   return sqlite3_last_insert_rowid(db_);
 }
 
+// SQLite answers some lock upgrades with SQLITE_BUSY at once instead of waiting (to rule out deadlock), among them
+// a new database's switch to WAL and a write transaction's start while another process converts it; those are
+// tried again until the busy timeout passes.
+void SqliteDb::exec_waiting(std::string_view sql) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (true) {
+    const int status = sqlite3_exec(db_, std::string(sql).c_str(), nullptr, nullptr, nullptr);
+    if (status == SQLITE_OK) return;
+    const bool busy = (status & 0xff) == SQLITE_BUSY || (status & 0xff) == SQLITE_LOCKED;
+    if (!busy || std::chrono::steady_clock::now() > deadline) fail("'" + std::string(sql.substr(0, 60)) + "' failed");
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
 void SqliteDb::transaction(const std::function<void()>& work) {
-  exec("BEGIN IMMEDIATE");
+  exec_waiting("BEGIN IMMEDIATE");
   try {
     work();
     exec("COMMIT");

@@ -62,7 +62,9 @@ class SqliteDb {
   void migrate(const std::vector<std::string>& migrations);
 
   const std::filesystem::path& file() const { return file_; }
-  [[noreturn]] void fail(std::string_view what) const;  // throws with SQLite's message
+  [[noreturn]] void fail(std::string_view what) const;
+  void exec_waiting(std::string_view sql);  // exec, tried again while SQLite says busy without waiting  // throws with
+                                            // SQLite's message
   sqlite3* handle() const { return db_; }
 
  private:
