@@ -6,12 +6,11 @@
 #include "core/jsonl.h"
 #include "jobs/phases.h"
 #include "jobs/project.h"
+#include "jobs/step_pace.h"
 
 namespace wf::jobs {
 namespace fs = std::filesystem;
 namespace {
-
-constexpr double kStepTimeSmoothing = 0.1;  // the moving average's weight of the newest step
 
 // The job's events.jsonl made ready to append to: a line cut short by a killed process is removed (its event is
 // lost, the lines before it stay readable). Returns the lines it holds.
@@ -58,8 +57,7 @@ class JobEvents {
   void pass(int index, int count) {
     pass_index_ = index;
     pass_count_ = count;
-    seconds_per_step_.reset();
-    last_step_.reset();
+    pace_.reset();
     phase_eta_.reset();
   }
 
@@ -71,17 +69,7 @@ class JobEvents {
     if (event.kind == core::EventKind::step && event.step && event.steps && *event.steps > 0) {
       const double within = std::min(1.0, static_cast<double>(*event.step) / static_cast<double>(*event.steps));
       fraction = (pass_index_ - 1 + within) / pass_count_;
-      if (last_step_ && *event.step > last_step_->first) {
-        const double per_step =
-            (event.time - last_step_->second) / static_cast<double>(*event.step - last_step_->first);
-        seconds_per_step_ = seconds_per_step_
-                                ? (1 - kStepTimeSmoothing) * *seconds_per_step_ + kStepTimeSmoothing * per_step
-                                : per_step;
-      }
-      if (!last_step_ || *event.step != last_step_->first) last_step_ = {{*event.step, event.time}};
-      event.eta_s = seconds_per_step_
-                        ? std::optional<double>(static_cast<double>(*event.steps - *event.step) * *seconds_per_step_)
-                        : std::nullopt;
+      event.eta_s = pace_.observe(*event.step, *event.steps, event.time);
       phase_eta_ = event.eta_s;
       fraction_ = std::max(fraction_, fraction);  // a pass that counts again from 0 does not move the bar back
     }
@@ -116,8 +104,8 @@ class JobEvents {
   std::string title_;
   double weight_before_ = 0, weight_ = 0, fraction_ = 0;
   int pass_index_ = 1, pass_count_ = 1;
-  std::optional<double> seconds_per_step_, phase_eta_;
-  std::optional<std::pair<std::int64_t, double>> last_step_;
+  StepPace pace_;
+  std::optional<double> phase_eta_;
 };
 
 // A phase's own start and end events are replaced by the orchestrator's; the rest pass through labelled.
