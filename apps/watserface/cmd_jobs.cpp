@@ -16,6 +16,7 @@
 #include "jobs/orchestrator.h"
 #include "jobs/phases.h"
 #include "jobs/pipeline_settings.h"
+#include "jobs/pipeline_submit.h"
 #include "jobs/progress_text.h"
 #include "jobs/project.h"
 
@@ -109,32 +110,19 @@ int run_pipeline_command(const GlobalOptions& global, const RunFlags& flags) {
   nlohmann::json overrides =
       flags.settings_file.empty() ? nlohmann::json::object() : core::read_json_file(flags.settings_file);
   for (const auto& assignment : flags.set) overrides.merge_patch(jobs::setting_patch(assignment));
-  // Decided now, so the job runs these phases however the machine changes before it resumes; a missing model is
-  // said before anything is copied.
-  const nlohmann::json settings =
-      jobs::settle_pipeline(jobs::resolve_pipeline_settings(flags.preset, overrides), config);
-  const auto phases = jobs::plan_pipeline(settings, config);
+  const nlohmann::json settings = jobs::resolve_pipeline_settings(flags.preset, overrides);
+  jobs::settle_pipeline(settings, config);  // a missing model is said before anything is copied
   jobs::JobStore store(database(config));
-  for (const auto& job : store.jobs()) {
-    if (job.spec.project == flags.project &&
-        (job.state == jobs::JobState::queued || job.state == jobs::JobState::running)) {
-      throw Error(ErrorCode::invalid_input,
-                  "project " + flags.project + " already has job " + std::to_string(job.id) + " " +
-                      std::string(to_string(job.state)),
-                  store.file(), "wait for it, or cancel it (watserface jobs cancel " + std::to_string(job.id) + ")");
-    }
-  }
+  store.refuse_if_live(flags.project);
   std::vector<fs::path> source(flags.source.begin(), flags.source.end());
   jobs::create_project(config.workspace_dir, flags.project, source, flags.target);
-  store.add_project(flags.project, settings);
-  const std::int64_t id =
-      store.submit({.project = flags.project, .kind = "pipeline", .heavy = true, .settings = settings});
+  const jobs::SubmittedJob job = jobs::submit_pipeline(store, config, flags.project, settings);
   std::string plan;
-  for (std::size_t i = 0; i < phases.size(); ++i) plan += (i ? " -> " : "") + phases[i]->title();
-  std::printf("job %lld: %s\n", static_cast<long long>(id), plan.c_str());
+  for (const auto& title : job.phase_titles) plan += (plan.empty() ? "" : " -> ") + title;
+  std::printf("job %lld: %s\n", static_cast<long long>(job.id), plan.c_str());
   std::fflush(stdout);
   if (flags.detach) return 0;
-  return follow(config, id);
+  return follow(config, job.id);
 }
 
 std::string job_row(const jobs::JobRecord& job) {
@@ -188,14 +176,7 @@ void add_jobs_command(CLI::App& app, const GlobalOptions& global, int& status) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& job : store.jobs()) {
       if (flags->json) {
-        out.push_back({{"id", job.id},
-                       {"project", job.spec.project},
-                       {"state", to_string(job.state)},
-                       {"phase", job.phase},
-                       {"phase_index", job.phase_index},
-                       {"phase_count", job.phase_count},
-                       {"progress", job.progress},
-                       {"error", job.error}});
+        out.push_back(jobs::to_json(job));
       } else {
         std::printf("%s\n", job_row(job).c_str());
       }

@@ -27,6 +27,7 @@ struct AppConfig {
   std::filesystem::path web_root;       // the browser app served by `watserface ui`
   std::string host = "127.0.0.1";
   int port = 7860;
+  int max_upload_mb = 4096;  // the largest file the browser app takes
   int threads = 0;  // 0: one per core
   DeviceKind device = DeviceKind::automatic;
   Precision precision = Precision::automatic;

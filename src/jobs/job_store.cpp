@@ -143,6 +143,23 @@ std::optional<nlohmann::json> JobStore::setting(const std::string& key) {
   return nlohmann::json::parse(row.text(0));
 }
 
+nlohmann::json to_json(const JobRecord& job) {
+  return {{"id", job.id},
+          {"project", job.spec.project},
+          {"kind", job.spec.kind},
+          {"state", to_string(job.state)},
+          {"phase", job.phase},
+          {"phase_index", job.phase_index},
+          {"phase_count", job.phase_count},
+          {"progress", job.progress},
+          {"eta_s", job.eta_s ? nlohmann::json(*job.eta_s) : nlohmann::json()},
+          {"created", job.created},
+          {"started", job.started},
+          {"finished", job.finished},
+          {"error", job.error},
+          {"settings", job.spec.settings}};
+}
+
 std::int64_t JobStore::submit(const JobSpec& spec) {
   if (!project(spec.project)) {
     throw Error(ErrorCode::not_found, "there is no project '" + spec.project + "'", db_.file(),
@@ -151,6 +168,32 @@ std::int64_t JobStore::submit(const JobSpec& spec) {
   db_.run("INSERT INTO jobs(project, kind, heavy, state, settings, created) VALUES (?, ?, ?, 'queued', ?, ?)",
           {spec.project, spec.kind, std::int64_t{spec.heavy}, spec.settings.dump(), core::unix_time_now()});
   return db_.last_insert_id();
+}
+
+std::optional<JobRecord> JobStore::live_job(const std::string& project) {
+  Statement row(db_, "SELECT " + std::string(kJobColumns) +
+                         " FROM jobs WHERE project = ? AND state IN ('queued', 'running') ORDER BY id LIMIT 1");
+  row.bind(1, project);
+  if (!row.step()) return std::nullopt;
+  return read_job(row);
+}
+
+void JobStore::refuse_if_live(const std::string& project) {
+  if (const auto job = live_job(project)) {
+    const std::string id = std::to_string(job->id);
+    throw Error(ErrorCode::invalid_input,
+                "project " + project + " already has job " + id + " " + std::string(to_string(job->state)), db_.file(),
+                "wait for it to finish, or cancel it (watserface jobs cancel " + id + ")");
+  }
+}
+
+std::int64_t JobStore::submit_exclusive(const JobSpec& spec) {
+  std::int64_t id = 0;
+  db_.transaction([&] {
+    refuse_if_live(spec.project);
+    id = submit(spec);
+  });
+  return id;
 }
 
 std::optional<JobRecord> JobStore::job(std::int64_t id) {

@@ -49,6 +49,9 @@ struct JobRecord {
   std::optional<double> eta_s;  // seconds left in the whole job
 };
 
+// What `watserface jobs list --json` and the browser app's API show of a job.
+nlohmann::json to_json(const JobRecord& job);
+
 struct IndexedEvent {
   std::int64_t line = 0;  // its 0-based line in events.jsonl (core::read_events from_line)
   double time = 0;
@@ -71,6 +74,13 @@ class JobStore {
   std::optional<nlohmann::json> setting(const std::string& key);
 
   std::int64_t submit(const JobSpec& spec);  // queued; throws not_found for an unknown project
+  // The same, refused (refuse_if_live) while the project has a job queued or running: decided in one
+  // transaction, so of two submits at once one is refused.
+  std::int64_t submit_exclusive(const JobSpec& spec);
+  std::optional<JobRecord> live_job(const std::string& project);  // its queued or running job
+  // Throws wf::Error(invalid_input) naming the project's queued or running job, if it has one (before its media
+  // or settings change under that job).
+  void refuse_if_live(const std::string& project);
   std::optional<JobRecord> job(std::int64_t id);
   std::vector<JobRecord> jobs();  // oldest first
 

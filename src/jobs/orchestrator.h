@@ -1,7 +1,7 @@
 #pragma once
 // Runs a pipeline job: the phases plan_pipeline gives, in order, each skipped when its stamp says it finished with
 // the same settings. Every event a phase reports is labelled with the job and the phase's place ("Phase 2/5"),
-// given an ETA from a moving average of its step time, appended to the job's events.jsonl and indexed in the
+// given an ETA from the pace of its recent steps (step_pace.h), appended to the job's events.jsonl and indexed in the
 // store; the job's global progress (phases weighted by their expected share) and ETA are kept in the store, where
 // the UI and `watserface jobs` read them.
 

@@ -91,13 +91,19 @@ class ExtractPhase final : public Phase {
       source.output = c.project.source_dataset();
       source.crop_size = crop;
       c.pass(1, 2);
-      extract::extract_source(source, c.face_analysers(), &c.events, &c.cancel);
+      if (extract::extract_source(source, c.face_analysers(), &c.events, &c.cancel).faces == 0) {
+        throw Error(ErrorCode::invalid_input, "no face was found in the source photos", c.project.source_media(),
+                    "add photos where the face is clear and at least 100 pixels wide");
+      }
       c.pass(2, 2);
       extract::TargetOptions target;
       target.video = target_media(c.project);
       target.output = c.project.target_dataset();
       target.crop_size = crop;
-      extract::extract_target(target, c.face_analysers(), &c.events, &c.cancel);
+      if (extract::extract_target(target, c.face_analysers(), &c.events, &c.cancel).faces == 0) {
+        throw Error(ErrorCode::invalid_input, "no face was found in the target video", target.video,
+                    "choose a video where the face is visible and at least 100 pixels wide");
+      }
       return true;
     });
   }
@@ -305,6 +311,15 @@ std::vector<std::unique_ptr<Phase>> plan_pipeline(const nlohmann::json& settings
   if (lora) phases.push_back(std::make_unique<LoraPhase>());
   phases.push_back(std::make_unique<SwapPhase>(lora));
   phases.push_back(std::make_unique<ReviewPhase>());
+  const std::string last = settled.value("stop_after", "");
+  if (!last.empty()) {
+    const auto it = std::find_if(phases.begin(), phases.end(), [&](const auto& p) { return p->name() == last; });
+    if (it == phases.end()) {
+      throw Error(ErrorCode::invalid_input, "stop_after names '" + last + "', which is not a phase of this pipeline",
+                  {}, "use extract, identity, xseg, lora, swap or review (one that is enabled)");
+    }
+    phases.erase(std::next(it), phases.end());
+  }
   return phases;
 }
 

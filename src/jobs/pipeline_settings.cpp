@@ -51,6 +51,7 @@ nlohmann::json pipeline_defaults() {
   return {
       {"base_model", ""},
       {"tokenizer", ""},
+      {"stop_after", ""},
       {"extract", {{"crop", 512}}},
       {"identity",
        {{"enabled", "auto"},

@@ -25,7 +25,8 @@ std::vector<fs::path> files_in(const fs::path& folder) {
   std::vector<fs::path> out;
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(folder, ec)) {
-    if (entry.is_regular_file()) out.push_back(entry.path());
+    // Hidden files are not the user's media (an upload still arriving, an editor's temporary file).
+    if (entry.is_regular_file() && entry.path().filename().string().front() != '.') out.push_back(entry.path());
   }
   std::sort(out.begin(), out.end());
   return out;
@@ -67,7 +68,13 @@ ProjectPaths create_project(const fs::path& workspace, const std::string& name, 
     }
     bring_in(target, project.target_media());
   }
-  for (const fs::path& folder : {project.root / "models", project.root / "outputs", project.root / "jobs"}) {
+  return make_project(workspace, name);
+}
+
+ProjectPaths make_project(const fs::path& workspace, const std::string& name) {
+  const ProjectPaths project = project_paths(workspace, name);
+  for (const fs::path& folder : {project.source_media(), project.target_media(), project.root / "models",
+                                 project.root / "outputs", project.root / "jobs"}) {
     fs::create_directories(folder);
   }
   return project;

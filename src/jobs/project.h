@@ -31,6 +31,9 @@ void check_project_name(const std::string& name);
 
 ProjectPaths project_paths(const std::filesystem::path& workspace, const std::string& name);
 
+// Creates the project's folders, without media (the browser app uploads them one by one).
+ProjectPaths make_project(const std::filesystem::path& workspace, const std::string& name);
+
 // Creates the project's folders and brings the media in (hard-linked when the file system allows, else copied;
 // a file already there with the same size is kept). Throws wf::Error(not_found) naming a missing input.
 ProjectPaths create_project(const std::filesystem::path& workspace, const std::string& name,

@@ -9,52 +9,47 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "jobs/orchestrator.h"
 #include "routes.h"
+#include "server/api.h"
 
 namespace wf::server {
 
+namespace fs = std::filesystem;
+
 struct HttpServer::Impl {
-  core::AppConfig config;
+  ServerContext context;
   httplib::Server server;
+  std::unique_ptr<jobs::JobQueue> queue;
   int port = 0;
   std::atomic<bool> stop_requested{false};
   std::atomic<bool> run_active{false};
 };
 
-namespace {
-
-void send_error(httplib::Response& response, int status, std::string_view code, const std::string& message,
-                const std::string& hint) {
-  response.status = status;
-  response.set_content(nlohmann::json{{"error", {{"code", code}, {"message", message}, {"hint", hint}}}}.dump(),
-                       "application/json");
-}
-
-int http_status(ErrorCode code) {
-  switch (code) {
-    case ErrorCode::invalid_input: return 400;
-    case ErrorCode::not_found:
-    case ErrorCode::missing_model: return 404;
-    case ErrorCode::unsupported: return 501;
-    case ErrorCode::disk_full:
-    case ErrorCode::out_of_memory: return 507;
-    default: return 500;
-  }
-}
-
-}  // namespace
-
 HttpServer::HttpServer(core::AppConfig config) : impl_(std::make_unique<Impl>()) {
-  impl_->config = std::move(config);
+  ServerContext& context = impl_->context;
+  context.config = std::move(config);
+  fs::create_directories(context.config.workspace_dir);
+  const core::AppConfig& settings = context.config;
+  impl_->queue = std::make_unique<jobs::JobQueue>(
+      context.database(), std::map<std::string, jobs::JobRunner>{
+                              {"pipeline", [settings](const jobs::JobRecord& job, const std::atomic<bool>& cancel) {
+                                 jobs::JobStore store(settings.workspace_dir / "watserface.db");
+                                 return jobs::run_pipeline(store, job, settings.workspace_dir, settings, cancel);
+                               }}});
+  context.queue = impl_->queue.get();
   auto& server = impl_->server;
   // httplib's default adds SO_REUSEPORT, which would let a second `watserface ui` share the port silently.
   server.set_socket_options([](socket_t sock) {
     const int yes = 1;
     ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
   });
-  add_system_routes(server, impl_->config);
+  add_system_routes(server, context);
+  add_project_routes(server, context);
+  add_job_routes(server, context);
+  add_file_routes(server, context);
 
-  const auto& web_root = impl_->config.web_root;
+  const auto& web_root = context.config.web_root;
   if (!server.set_mount_point("/", web_root.string())) {
     log::warn("server", "the browser app is not at {}; only the API is served", web_root.string());
     server.Get("/", [web_root](const httplib::Request&, httplib::Response& response) {
@@ -66,7 +61,7 @@ HttpServer::HttpServer(core::AppConfig config) : impl_(std::make_unique<Impl>())
     try {
       std::rethrow_exception(ep);
     } catch (const Error& e) {
-      send_error(response, http_status(e.code()), to_string(e.code()), e.what(), e.hint());
+      send_error(response, e);
     } catch (const std::exception& e) {
       log::error("server", "{} {}: {}", request.method, request.path, e.what());
       send_error(response, 500, "internal", e.what(), "this is a WatserFace bug; please report it");
@@ -74,10 +69,12 @@ HttpServer::HttpServer(core::AppConfig config) : impl_(std::make_unique<Impl>())
   });
 }
 
-HttpServer::~HttpServer() { stop(); }
+HttpServer::~HttpServer() {
+  stop();
+}
 
 int HttpServer::bind() {
-  const auto& config = impl_->config;
+  const auto& config = impl_->context.config;
   if (config.port == 0) {
     impl_->port = impl_->server.bind_to_any_port(config.host);
   } else {
@@ -95,8 +92,10 @@ int HttpServer::bind() {
 void HttpServer::run() {
   impl_->run_active = true;
   if (!impl_->stop_requested) {
-    log::info("server", "serving http://{}:{}", impl_->config.host, impl_->port);
+    impl_->queue->start();  // first resumes jobs a killed process left running
+    log::info("server", "serving http://{}:{}", impl_->context.config.host, impl_->port);
     impl_->server.listen_after_bind();
+    impl_->queue->stop();  // a running job pauses at a checkpoint
   }
   impl_->run_active = false;
 }

@@ -1,7 +1,5 @@
 #pragma once
-// Route families of the HTTP API; each adds its handlers to the server.
-
-#include "core/config.h"
+// Route families of the HTTP API; each adds its handlers to the server. `context` outlives the server.
 
 namespace httplib {
 class Server;
@@ -9,6 +7,11 @@ class Server;
 
 namespace wf::server {
 
-void add_system_routes(httplib::Server& server, const core::AppConfig& config);
+struct ServerContext;
+
+void add_system_routes(httplib::Server& server, const ServerContext& context);
+void add_project_routes(httplib::Server& server, const ServerContext& context);
+void add_job_routes(httplib::Server& server, const ServerContext& context);
+void add_file_routes(httplib::Server& server, const ServerContext& context);
 
 }  // namespace wf::server

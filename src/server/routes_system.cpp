@@ -4,16 +4,19 @@
 
 #include "models/doctor.h"
 #include "routes.h"
+#include "server/api.h"
 #include "wf/build_info.h"
 
 namespace wf::server {
 
-void add_system_routes(httplib::Server& server, const core::AppConfig& config) {
-  server.Get("/api/v1/health", [](const httplib::Request&, httplib::Response& response) {
-    response.set_content(nlohmann::json{{"status", "ok"}, {"version", build::version}}.dump(), "application/json");
+void add_system_routes(httplib::Server& server, const ServerContext& context) {
+  server.Get("/api/v1/health", [&context](const httplib::Request&, httplib::Response& response) {
+    send_json(response, {{"status", "ok"},
+                         {"version", build::version},
+                         {"max_upload_bytes", static_cast<std::uint64_t>(context.config.max_upload_mb) << 20}});
   });
-  server.Get("/api/v1/doctor", [config](const httplib::Request&, httplib::Response& response) {
-    response.set_content(models::run_doctor(config).to_json().dump(), "application/json");
+  server.Get("/api/v1/doctor", [&context](const httplib::Request&, httplib::Response& response) {
+    send_json(response, models::run_doctor(context.config).to_json());
   });
 }
 

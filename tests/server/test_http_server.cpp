@@ -5,43 +5,12 @@
 #include <thread>
 
 #include "core/error.h"
+#include "running_server.h"
 #include "server/http_server.h"
 #include "support/temp_dir.h"
 
 namespace wf::server {
 namespace {
-
-class RunningServer {
- public:
-  explicit RunningServer(core::AppConfig config) : server_(std::move(config)) {
-    port_ = server_.bind();
-    thread_ = std::thread([this] { server_.run(); });
-  }
-  ~RunningServer() {
-    server_.stop();
-    thread_.join();
-  }
-  httplib::Client client() const {
-    httplib::Client client("127.0.0.1", port_);
-    client.set_connection_timeout(5);
-    client.set_read_timeout(30);
-    return client;
-  }
-  int port() const { return port_; }
-
- private:
-  HttpServer server_;
-  int port_ = 0;
-  std::thread thread_;
-};
-
-core::AppConfig test_config(const test::TempDir& dir) {
-  core::AppConfig config = core::AppConfig::defaults();
-  config.port = 0;
-  config.workspace_dir = dir / "workspace";
-  config.models_dir = dir / "models";
-  return config;
-}
 
 TEST(HttpServer, ServesTheAppPageAndHealth) {
   test::TempDir dir;

@@ -1,0 +1,18 @@
+#include "jobs/pipeline_submit.h"
+
+#include "jobs/phases.h"
+
+namespace wf::jobs {
+
+SubmittedJob submit_pipeline(JobStore& store, const core::AppConfig& config, const std::string& project,
+                             const nlohmann::json& settings) {
+  SubmittedJob out;
+  out.settings = settle_pipeline(settings, config);
+  for (const auto& phase : plan_pipeline(out.settings, config)) out.phase_titles.push_back(phase->title());
+  if (!store.project(project)) store.add_project(project, out.settings);
+  out.id = store.submit_exclusive({.project = project, .kind = "pipeline", .heavy = true, .settings = out.settings});
+  store.add_project(project, out.settings);  // the settings of its last job
+  return out;
+}
+
+}  // namespace wf::jobs

@@ -1,0 +1,52 @@
+#include "server/api.h"
+
+#include <httplib.h>
+
+namespace wf::server {
+namespace fs = std::filesystem;
+
+jobs::ProjectPaths ServerContext::project(const std::string& name) const {
+  const jobs::ProjectPaths paths = jobs::project_paths(config.workspace_dir, name);
+  std::error_code ec;
+  if (!fs::is_directory(paths.root, ec)) {
+    throw Error(ErrorCode::not_found, "there is no project '" + name + "'", {}, "create it on the first page");
+  }
+  return paths;
+}
+
+int http_status(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::invalid_input: return 400;
+    case ErrorCode::not_found:
+    case ErrorCode::missing_model: return 404;
+    case ErrorCode::unsupported: return 415;
+    case ErrorCode::disk_full:
+    case ErrorCode::out_of_memory: return 507;
+    default: return 500;
+  }
+}
+
+void send_json(httplib::Response& response, const nlohmann::json& body, int status) {
+  response.status = status;
+  response.set_content(body.dump(), "application/json");
+}
+
+void send_error(httplib::Response& response, int status, std::string_view code, const std::string& message,
+                const std::string& hint) {
+  send_json(response, {{"error", {{"code", code}, {"message", message}, {"hint", hint}}}}, status);
+}
+
+void send_error(httplib::Response& response, const Error& error) {
+  send_error(response, http_status(error.code()), to_string(error.code()), error.what(), error.hint());
+}
+
+nlohmann::json json_body(const httplib::Request& request) {
+  if (request.body.empty()) return nlohmann::json::object();
+  nlohmann::json body = nlohmann::json::parse(request.body, nullptr, false);
+  if (!body.is_object()) {
+    throw Error(ErrorCode::invalid_input, "the request body is not a JSON object", {}, "send {\"key\": value}");
+  }
+  return body;
+}
+
+}  // namespace wf::server

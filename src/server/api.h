@@ -1,0 +1,39 @@
+#pragma once
+// What every route of the JSON API shares: the server's state, JSON in and out, errors as
+// {"error": {"code", "message", "hint"}} with the HTTP status their code stands for.
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "core/config.h"
+#include "core/error.h"
+#include "jobs/job_queue.h"
+#include "jobs/job_store.h"
+#include "jobs/project.h"
+
+namespace httplib {
+struct Request;
+struct Response;
+}  // namespace httplib
+
+namespace wf::server {
+
+struct ServerContext {
+  core::AppConfig config;
+  jobs::JobQueue* queue = nullptr;  // runs the jobs the browser app queues
+  std::filesystem::path database() const { return config.workspace_dir / "watserface.db"; }
+  jobs::JobStore store() const { return jobs::JobStore(database()); }  // one connection per request's thread
+  // The project's folders; wf::Error(not_found) when it was never created.
+  jobs::ProjectPaths project(const std::string& name) const;
+};
+
+int http_status(ErrorCode code);
+void send_json(httplib::Response& response, const nlohmann::json& body, int status = 200);
+void send_error(httplib::Response& response, int status, std::string_view code, const std::string& message,
+                const std::string& hint);
+void send_error(httplib::Response& response, const Error& error);
+// The request's body as a JSON object ({} when empty); wf::Error(invalid_input) when it is not one.
+nlohmann::json json_body(const httplib::Request& request);
+
+}  // namespace wf::server

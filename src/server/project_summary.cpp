@@ -1,0 +1,93 @@
+#include "server/project_summary.h"
+
+#include <fstream>
+#include <set>
+
+#include "core/json_io.h"
+#include "dataset/imagefolder.h"
+
+namespace wf::server {
+namespace fs = std::filesystem;
+namespace {
+
+nlohmann::json media_list(const std::vector<fs::path>& files) {
+  nlohmann::json out = nlohmann::json::array();
+  std::error_code ec;
+  for (const auto& file : files)
+    out.push_back({{"name", file.filename().string()}, {"bytes", fs::file_size(file, ec)}});
+  return out;
+}
+
+std::size_t lines_in(const fs::path& file) {
+  std::ifstream in(file);
+  std::size_t lines = 0;
+  for (std::string line; std::getline(in, line);) lines += !line.empty();
+  return lines;
+}
+
+// The faces of a dataset folder (null before extraction wrote any), each with its crop's address; past `most`
+// faces, `most` of them evenly spread (a long target video has one per frame).
+nlohmann::json faces_of(const std::string& name, const jobs::ProjectPaths& project, const fs::path& folder,
+                        std::size_t most) {
+  std::error_code ec;
+  if (!fs::exists(folder / "metadata.jsonl", ec)) return nullptr;
+  std::set<std::string> outliers;
+  if (fs::exists(folder / "identity.json", ec)) {
+    for (const auto& id : core::read_json_file(folder / "identity.json").value("outliers", nlohmann::json::array())) {
+      outliers.insert(id.get<std::string>());
+    }
+  }
+  const std::string under = fs::relative(folder, project.root).string() + "/";
+  const auto records = dataset::read_records(folder);
+  const std::size_t shown = std::min(most, records.size());
+  nlohmann::json faces = nlohmann::json::array();
+  for (std::size_t i = 0; i < shown; ++i) {
+    const auto& record = records[i * records.size() / shown];
+    faces.push_back({{"id", record.id},
+                     {"source", fs::path(record.source).filename().string()},
+                     {"frame", record.frame_index},
+                     {"score", record.score},
+                     {"outlier", outliers.count(record.id) > 0},
+                     {"image", file_url(name, under + record.file_name())}});
+  }
+  return {{"faces", faces},
+          {"count", records.size()},
+          {"finished", fs::exists(folder / "dataset.json", ec)},
+          {"skipped", lines_in(folder / "skipped.jsonl")}};
+}
+
+nlohmann::json output(const std::string& name, const jobs::ProjectPaths& project, const fs::path& file) {
+  std::error_code ec;
+  return fs::is_regular_file(file, ec) ? nlohmann::json(file_url(name, fs::relative(file, project.root).string()))
+                                       : nlohmann::json();
+}
+
+}  // namespace
+
+std::string file_url(const std::string& project, const std::string& relative) {
+  return "/api/v1/projects/" + project + "/files/" + relative;
+}
+
+nlohmann::json project_summary(const std::string& name, const jobs::ProjectPaths& project, jobs::JobStore& store) {
+  const fs::path target = jobs::target_media(project);
+  nlohmann::json job_list = nlohmann::json::array();
+  for (const auto& job : store.jobs()) {
+    if (job.spec.project == name) job_list.push_back(jobs::to_json(job));
+  }
+  const fs::path report = project.root / "outputs" / "final.review.json";
+  return {{"name", name},
+          {"source",
+           {{"media", media_list(jobs::source_media(project))},
+            {"dataset", faces_of(name, project, project.source_dataset(), 500)}}},
+          {"target",
+           {{"media", target.empty() ? nlohmann::json() : media_list({target}).at(0)},
+            {"url", target.empty() ? nlohmann::json() : output(name, project, target)},
+            {"dataset", faces_of(name, project, project.target_dataset(), 24)}}},
+          {"outputs",
+           {{"final", output(name, project, project.final_video())},
+            {"swapped", output(name, project, project.swapped())},
+            {"review_report", output(name, project, report)}}},
+          {"jobs", job_list}};
+}
+
+}  // namespace wf::server

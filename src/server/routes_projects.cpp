@@ -1,0 +1,82 @@
+// Projects: list, create, show (media, faces, outputs, jobs), upload the source and target media, remove a
+// source file. Media change only while the project has no job queued or running.
+
+#include <httplib.h>
+
+#include "routes.h"
+#include "server/api.h"
+#include "server/project_summary.h"
+#include "server/upload_receiver.h"
+
+namespace wf::server {
+namespace fs = std::filesystem;
+
+void add_project_routes(httplib::Server& server, const ServerContext& context) {
+  server.Get("/api/v1/projects", [&context](const httplib::Request&, httplib::Response& response) {
+    jobs::JobStore store = context.store();
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& name : store.projects()) {
+      const auto live = store.live_job(name);
+      out.push_back({{"name", name}, {"live_job", live ? nlohmann::json(live->id) : nlohmann::json()}});
+    }
+    send_json(response, out);
+  });
+
+  server.Post("/api/v1/projects", [&context](const httplib::Request& request, httplib::Response& response) {
+    const nlohmann::json body = json_body(request);
+    const std::string name = body.value("name", "");
+    jobs::JobStore store = context.store();
+    if (store.project(name)) {
+      throw Error(ErrorCode::invalid_input, "a project named '" + name + "' exists", {},
+                  "open it, or choose another name");
+    }
+    const jobs::ProjectPaths project = jobs::make_project(context.config.workspace_dir, name);
+    store.add_project(name, nlohmann::json::object());
+    send_json(response, project_summary(name, project, store), 201);
+  });
+
+  server.Get(R"(/api/v1/projects/([^/]+))", [&context](const httplib::Request& request, httplib::Response& response) {
+    const std::string name = request.matches[1];
+    jobs::JobStore store = context.store();
+    send_json(response, project_summary(name, context.project(name), store));
+  });
+
+  server.Post(
+      R"(/api/v1/projects/([^/]+)/media/(source|target))",
+      [&context](const httplib::Request& request, httplib::Response& response, const httplib::ContentReader& content) {
+        const std::string name = request.matches[1];
+        const bool source = request.matches[2] == "source";
+        const jobs::ProjectPaths project = context.project(name);
+        jobs::JobStore store = context.store();
+        store.refuse_if_live(name);
+        if (!request.is_multipart_form_data()) {
+          throw Error(ErrorCode::invalid_input, "an upload is sent as multipart/form-data", {},
+                      "send the files in a form field named 'files'");
+        }
+        UploadReceiver receiver(source ? project.source_media() : project.target_media(),
+                                source ? UploadKind::source : UploadKind::target,
+                                static_cast<std::uint64_t>(context.config.max_upload_mb) << 20);
+        content([&](const httplib::MultipartFormData& part) { return receiver.begin(part.name, part.filename); },
+                [&](const char* data, std::size_t size) { return receiver.write(data, size); });
+        const std::vector<std::string> names = receiver.finish();
+        nlohmann::json body = project_summary(name, project, store);
+        body["uploaded"] = names;
+        send_json(response, body, 201);
+      });
+
+  server.Delete(R"(/api/v1/projects/([^/]+)/media/source/([^/]+))",
+                [&context](const httplib::Request& request, httplib::Response& response) {
+                  const std::string name = request.matches[1];
+                  const jobs::ProjectPaths project = context.project(name);
+                  jobs::JobStore store = context.store();
+                  store.refuse_if_live(name);
+                  const fs::path file = project.source_media() / UploadReceiver::clean_name(request.matches[2]);
+                  if (!fs::remove(file)) {
+                    throw Error(ErrorCode::not_found,
+                                "the project has no source file '" + std::string(request.matches[2]) + "'", {}, "");
+                  }
+                  send_json(response, project_summary(name, project, store));
+                });
+}
+
+}  // namespace wf::server
