@@ -17,6 +17,8 @@ namespace wf::server {
 
 namespace fs = std::filesystem;
 
+constexpr std::size_t kThreads = 32;
+
 struct HttpServer::Impl {
   ServerContext context;
   httplib::Server server;
@@ -39,6 +41,8 @@ HttpServer::HttpServer(core::AppConfig config) : impl_(std::make_unique<Impl>())
                                }}});
   context.queue = impl_->queue.get();
   auto& server = impl_->server;
+  // Every open event stream holds a thread: enough for a few tabs following jobs and a page's images at once.
+  server.new_task_queue = [] { return new httplib::ThreadPool(kThreads); };
   // httplib's default adds SO_REUSEPORT, which would let a second `watserface ui` share the port silently.
   server.set_socket_options([](socket_t sock) {
     const int yes = 1;

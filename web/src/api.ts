@@ -1,0 +1,117 @@
+// The JSON API of `watserface ui` (src/server): typed calls, and errors carried as the server words them.
+
+export interface Face {
+  id: string;
+  source: string;
+  frame: number;
+  score: number;
+  outlier: boolean;
+  image: string;
+}
+
+export interface Dataset {
+  faces: Face[];
+  count: number;
+  finished: boolean;
+  skipped: number;
+}
+
+export interface MediaFile {
+  name: string;
+  bytes: number;
+}
+
+export type JobState = 'queued' | 'running' | 'paused' | 'cancelled' | 'failed' | 'done';
+
+export interface Job {
+  id: number;
+  project: string;
+  state: JobState;
+  phase: string;
+  phase_index: number;
+  phase_count: number;
+  progress: number;
+  eta_s: number | null;
+  error: string;
+  phases?: string[];
+  settings?: Settings;
+}
+
+export interface Project {
+  name: string;
+  source: { media: MediaFile[]; dataset: Dataset | null };
+  target: { media: MediaFile | null; url: string | null; dataset: Dataset | null };
+  outputs: { final: string | null; swapped: string | null; review_report: string | null };
+  jobs: Job[];
+}
+
+// Pipeline settings (src/jobs/pipeline_settings.h): nested objects of numbers, strings, booleans.
+export type Settings = { [key: string]: Settings | number | string | boolean | null };
+
+export interface SettingsInfo {
+  defaults: Settings;
+  presets: { standard: Settings; quick: Settings };
+}
+
+export interface DoctorModel {
+  role: string;
+  title: string;
+  ready: boolean;
+  needed_for: string;
+}
+
+export interface Doctor {
+  models: DoctorModel[];
+}
+
+export interface Health {
+  version: string;
+  max_upload_bytes: number;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly hint: string,
+  ) {
+    super(message);
+  }
+
+  // What the page says: the message, then what to do.
+  get text(): string {
+    return this.hint ? `${this.message} — ${this.hint}` : this.message;
+  }
+}
+
+async function answer<T>(response: Response): Promise<T> {
+  const body = await response.json().catch(() => null);
+  if (!response.ok) {
+    const error = body?.error ?? { code: 'internal', message: `the server answered ${response.status}`, hint: '' };
+    throw new ApiError(response.status, error.code, error.message, error.hint);
+  }
+  return body as T;
+}
+
+export async function get<T>(path: string): Promise<T> {
+  return answer<T>(await fetch(path));
+}
+
+export async function post<T>(path: string, body: unknown = {}): Promise<T> {
+  return answer<T>(
+    await fetch(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) }),
+  );
+}
+
+export async function remove<T>(path: string): Promise<T> {
+  return answer<T>(await fetch(path, { method: 'DELETE' }));
+}
+
+export async function upload(project: string, kind: 'source' | 'target', files: File[]): Promise<Project> {
+  const form = new FormData();
+  for (const file of files) form.append('files', file, file.name);
+  return answer<Project>(await fetch(`/api/v1/projects/${project}/media/${kind}`, { method: 'POST', body: form }));
+}
+
+export const projectPath = (name: string) => `/api/v1/projects/${encodeURIComponent(name)}`;

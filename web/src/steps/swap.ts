@@ -1,0 +1,68 @@
+// Step 4: the swap, run to the end (swap, then review and repair of weak frames), and the finished video.
+
+import { ApiError, Job, Project, post, projectPath } from '../api';
+import { Step, WizardContext } from '../context';
+import { h, messageBox } from '../dom';
+import { JobView } from '../job_view';
+
+export class SwapStep implements Step {
+  readonly title = 'Swap';
+  readonly element: HTMLElement;
+  private readonly message = messageBox();
+  private readonly job: JobView;
+  private readonly start = h('button', { type: 'button', class: 'primary' }, 'Swap faces');
+  private readonly result = h('div', { class: 'result' });
+
+  constructor(private readonly context: WizardContext) {
+    this.job = new JobView(() => context.choices.project, () => this.finished());
+    this.start.addEventListener('click', () => this.swap());
+    this.element = h('section', {},
+      h('h2', {}, 'Swap the face into the video'),
+      h('p', {}, 'Every frame gets the source face; then each frame is checked and weak ones are repaired.'),
+      this.message.element, h('div', { class: 'row' }, this.start), this.job.element, this.result);
+  }
+
+  shown(): void {
+    const job = this.context.lastJob('');
+    if (job) this.job.follow(job);
+    this.render();
+  }
+
+  left(): void {
+    this.job.stop();
+  }
+
+  missing(): string | null {
+    const job = this.context.lastJob('');
+    if (job?.state === 'failed') return job.error;
+    return this.context.project?.outputs.final && job?.state === 'done' ? null : 'Swap the faces first.';
+  }
+
+  private async swap(): Promise<void> {
+    this.message.clear();
+    try {
+      const project = this.context.project as Project;
+      const job = await post<Job>(`${projectPath(project.name)}/jobs`, this.context.jobRequest(''));
+      await this.context.refresh();
+      this.job.follow(job);
+    } catch (error) {
+      this.message.show(error instanceof ApiError ? error.text : String(error));
+    }
+  }
+
+  private async finished(): Promise<void> {
+    await this.context.refresh();
+    this.render();
+    this.context.onChange();
+  }
+
+  private render(): void {
+    const final = this.context.project?.outputs.final;
+    const job = this.context.lastJob('');
+    this.result.replaceChildren(final && job?.state === 'done'
+      ? h('div', {},
+          h('video', { id: 'final-video', src: final, controls: true, preload: 'metadata', playsinline: true }),
+          h('p', {}, h('a', { href: `${final}?download=1`, download: 'final.mp4', class: 'button' }, 'Download the video')))
+      : '');
+  }
+}

@@ -1,0 +1,100 @@
+// Step 2: the target video, then the faces of both sides found (an extraction job) and shown with their scores.
+
+import { ApiError, Job, Project, post, projectPath, upload } from '../api';
+import { Step, WizardContext } from '../context';
+import { h, messageBox } from '../dom';
+import { dropzone, sizeText } from '../dropzone';
+import { faceGrid, facesFound } from '../face_grid';
+import { JobView } from '../job_view';
+
+export class TargetStep implements Step {
+  readonly title = 'Target';
+  readonly element: HTMLElement;
+  private readonly current = h('div');
+  private readonly message = messageBox();
+  private readonly find = h('button', { type: 'button', class: 'primary' }, 'Find faces');
+  private readonly job: JobView;
+  private readonly faces = h('div');
+
+  constructor(private readonly context: WizardContext) {
+    this.job = new JobView(() => context.choices.project, () => this.finished());
+    this.find.addEventListener('click', () => this.extract());
+    this.element = h('section', {},
+      h('h2', {}, 'Which video should get the new face?'),
+      h('p', {}, 'Upload the target video. WatserFace follows the largest face through it.'),
+      dropzone('Choose the target video', 'video/*,image/*', false, (files) => this.add(files)),
+      this.message.element, this.current, h('div', { class: 'row' }, this.find), this.job.element, this.faces);
+  }
+
+  shown(): void {
+    this.render();
+    const job = this.context.lastJob('extract');
+    if (job && (job.state === 'queued' || job.state === 'running')) this.job.follow(job);
+  }
+
+  left(): void {
+    this.job.stop();
+  }
+
+  missing(): string | null {
+    const project = this.context.project;
+    if (!project?.target.media) return 'Upload the target video.';
+    const job = this.context.lastJob('extract');
+    if (job?.state === 'failed') return job.error;
+    if (!project.target.dataset?.finished || !project.source.dataset?.finished) return 'Press "Find faces" first.';
+    return null;
+  }
+
+  private async add(files: File[]): Promise<void> {
+    this.message.clear();
+    const file = files[0];
+    if (files.length > 1) return this.message.show('Choose one target video.');
+    if (file.size > this.context.health.max_upload_bytes) {
+      return this.message.show(`'${file.name}' is ${sizeText(file.size)}, over the upload limit of ` +
+        `${sizeText(this.context.health.max_upload_bytes)} — cut it shorter, or raise max_upload_mb in the settings file.`);
+    }
+    this.current.replaceChildren(h('p', { class: 'muted' }, `Uploading ${file.name}…`));
+    try {
+      this.context.setProject(await upload((this.context.project as Project).name, 'target', [file]));
+    } catch (error) {
+      this.message.show(error instanceof ApiError ? error.text : String(error));
+    }
+    this.render();
+  }
+
+  private async extract(): Promise<void> {
+    this.message.clear();
+    try {
+      const project = this.context.project as Project;
+      const job = await post<Job>(`${projectPath(project.name)}/jobs`, this.context.jobRequest('extract'));
+      await this.context.refresh();
+      this.job.follow(job);
+    } catch (error) {
+      this.message.show(error instanceof ApiError ? error.text : String(error));
+    }
+  }
+
+  private async finished(): Promise<void> {
+    await this.context.refresh();
+    const job = this.context.lastJob('extract');
+    if (job?.state === 'failed') this.message.show(job.error);
+    this.render();
+  }
+
+  private render(): void {
+    const project = this.context.project;
+    const target = project?.target;
+    this.current.replaceChildren(target?.media
+      ? h('p', {}, `Target: ${target.media.name} · ${sizeText(target.media.bytes)}`)
+      : h('p', { class: 'muted' }, 'No target video yet.'));
+    this.find.hidden = !target?.media;
+    const grids: HTMLElement[] = [];
+    if (project?.source.dataset?.faces.length) grids.push(faceGrid(project.source.dataset, facesFound(project.source.dataset.count, 'source face')));
+    if (target?.dataset?.faces.length) {
+      grids.push(faceGrid(target.dataset, `The target face in ${target.dataset.count} frames` +
+        (target.dataset.skipped ? ` (${target.dataset.skipped} frames without it)` : '')));
+    }
+    this.faces.replaceChildren(...grids);
+    this.context.onChange();
+  }
+}
