@@ -60,7 +60,7 @@ int run_swap(const GlobalOptions& global, const SwapFlags& flags) {
   options.onnx_model = flags.onnx_model.empty() ? config.models_dir / "face_swapper" / "inswapper_128.onnx"
                                                 : std::filesystem::path(flags.onnx_model);
   if (flags.preview >= 0) {
-    media::write_image(options.output, swap::swap_frame(options, flags.preview),
+    media::write_image(options.output, swap::swap_frame(options, flags.preview).swapped,
                        options.provenance ? swap::provenance_text() : std::map<std::string, std::string>{});
     std::printf("frame %lld swapped into %s\n", flags.preview, flags.output.c_str());
     return 0;

@@ -8,6 +8,7 @@
 #include "core/json_io.h"
 #include "dataset/imagefolder.h"
 #include "extract/face_frames.h"
+#include "extract/source_identity.h"
 #include "media/image_io.h"
 
 namespace wf::extract {
@@ -30,16 +31,6 @@ std::vector<std::filesystem::path> expand(const std::vector<std::filesystem::pat
     }
   }
   return files;
-}
-
-std::vector<float> normalised_mean(const std::vector<const std::vector<float>*>& vectors) {
-  std::vector<float> mean(vectors.front()->size(), 0.f);
-  for (const auto* v : vectors) {
-    for (std::size_t i = 0; i < mean.size(); ++i) mean[i] += (*v)[i];
-  }
-  const float norm = std::sqrt(std::inner_product(mean.begin(), mean.end(), mean.begin(), 0.f));
-  for (auto& value : mean) value /= std::max(norm, 1e-12f);
-  return mean;
 }
 
 class SourceExtractor {
@@ -79,23 +70,10 @@ class SourceExtractor {
     const auto records = dataset::read_records(options_.output);
     summary_.faces = static_cast<int>(records.size());
     if (!records.empty()) {
-      std::vector<const std::vector<float>*> all;
-      for (const auto& r : records) all.push_back(&r.embedding);
-      const auto first_mean = normalised_mean(all);
-      std::vector<const std::vector<float>*> kept;
-      for (const auto& r : records) {
-        if (face::cosine_similarity(r.embedding, first_mean) < options_.outlier_similarity) {
-          summary_.outliers.push_back(r.id);
-        } else {
-          kept.push_back(&r.embedding);
-        }
-      }
-      summary_.identity = normalised_mean(kept.empty() ? all : kept);
-      core::write_json_file(options_.output / "identity.json",
-                            {{"embedding", summary_.identity},
-                             {"embedder", analysers_.embedder_name},
-                             {"faces", static_cast<int>(kept.size())},
-                             {"outliers", summary_.outliers}});
+      const SourceIdentity identity =
+          write_source_identity(options_.output, analysers_.embedder_name, options_.outlier_similarity);
+      summary_.identity = identity.embedding;
+      summary_.outliers = identity.outliers;
     }
     writer_.finish();
     return summary_;
@@ -147,7 +125,10 @@ class SourceExtractor {
     count(reason);
   }
 
-  void count(const std::string& reason) { ++(reason == "duplicate" ? summary_.duplicates : summary_.without_face); }
+  void count(const std::string& reason) {
+    if (reason == "dropped") return;  // a face the user dropped after an earlier run
+    ++(reason == "duplicate" ? summary_.duplicates : summary_.without_face);
+  }
 
   bool is_repeat(const AnalysedFace& a, const std::filesystem::path& source) const {
     if (!last_ || last_->source != source) return false;

@@ -1,7 +1,12 @@
 #include "jobs/phases.h"
 
+#include <zlib.h>
+
+#include <fstream>
+
 #include "core/device.h"
 #include "core/error.h"
+#include "dataset/imagefolder.h"
 #include "extract/source_extraction.h"
 #include "extract/target_extraction.h"
 #include "jobs/pipeline_settings.h"
@@ -67,6 +72,37 @@ nlohmann::json manifest(const std::vector<fs::path>& files) {
   return out;
 }
 
+// The contents of files a user edits through the browser app (the source faces kept, the target's painted masks),
+// as a CRC-32 per file: a phase that reads them runs again when they change.
+nlohmann::json digest(const std::vector<fs::path>& files) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& file : files) {
+    std::ifstream in(file, std::ios::binary);
+    uLong crc = crc32(0L, Z_NULL, 0);
+    std::vector<char> buffer(1 << 16);
+    while (in.read(buffer.data(), static_cast<std::streamsize>(buffer.size())) || in.gcount() > 0) {
+      crc = crc32(crc, reinterpret_cast<const Bytef*>(buffer.data()), static_cast<uInt>(in.gcount()));
+    }
+    out.push_back({file.filename().string(), crc});
+  }
+  return out;
+}
+
+nlohmann::json source_faces(const ProjectPaths& p) {
+  return digest({p.source_dataset() / "metadata.jsonl"});
+}
+
+nlohmann::json painted_masks(const ProjectPaths& p) {
+  std::vector<fs::path> masks;
+  std::error_code ec;
+  if (!fs::exists(p.target_dataset() / "metadata.jsonl", ec)) return digest(masks);
+  for (const auto& record : dataset::read_records(p.target_dataset())) {
+    if (record.mask_origin == dataset::MaskOrigin::painted)
+      masks.push_back(p.target_dataset() / record.mask_file_name());
+  }
+  return digest(masks);
+}
+
 nlohmann::json models_of(const nlohmann::json& all) {
   return {{"base_model", all.value("base_model", "")}, {"tokenizer", all.value("tokenizer", "")}};
 }
@@ -114,8 +150,8 @@ class IdentityPhase final : public Phase {
   std::string name() const override { return "identity"; }
   std::string title() const override { return "Training Identity Adapter"; }
   double weight() const override { return 4; }
-  nlohmann::json settings(const nlohmann::json& all, const ProjectPaths&) const override {
-    return {{"identity", all.at("identity")}, {"models", models_of(all)}};
+  nlohmann::json settings(const nlohmann::json& all, const ProjectPaths& p) const override {
+    return {{"identity", all.at("identity")}, {"models", models_of(all)}, {"source_faces", source_faces(p)}};
   }
   std::vector<fs::path> outputs(const ProjectPaths& p) const override { return {p.identity_model()}; }
   bool run(PhaseContext& c) override {
@@ -145,8 +181,8 @@ class XSegPhase final : public Phase {
   std::string name() const override { return "xseg"; }
   std::string title() const override { return "Training XSeg Occlusion Mask"; }
   double weight() const override { return 2; }
-  nlohmann::json settings(const nlohmann::json& all, const ProjectPaths&) const override {
-    return {{"xseg", all.at("xseg")}};
+  nlohmann::json settings(const nlohmann::json& all, const ProjectPaths& p) const override {
+    return {{"xseg", all.at("xseg")}, {"painted", painted_masks(p)}};
   }
   std::vector<fs::path> outputs(const ProjectPaths& p) const override { return {p.xseg_model()}; }
   bool run(PhaseContext& c) override {
@@ -197,27 +233,12 @@ class SwapPhase final : public Phase {
   std::string name() const override { return "swap"; }
   std::string title() const override { return "Swapping Faces"; }
   double weight() const override { return 2; }
-  nlohmann::json settings(const nlohmann::json& all, const ProjectPaths&) const override {
-    return {{"swap", all.at("swap")}, {"lora", lora_}, {"models", models_of(all)}};
+  nlohmann::json settings(const nlohmann::json& all, const ProjectPaths& p) const override {
+    return {{"swap", all.at("swap")}, {"lora", lora_}, {"models", models_of(all)}, {"source_faces", source_faces(p)}};
   }
   std::vector<fs::path> outputs(const ProjectPaths&) const override { return {}; }  // rewritten whole
   bool run(PhaseContext& c) override {
-    const nlohmann::json& s = c.settings.at("swap");
-    swap::SwapOptions o;
-    o.source = c.project.source_dataset();
-    o.target = c.project.target_dataset();
-    o.output = c.project.swapped();
-    o.lossless = true;  // review makes the one lossy encode
-    o.engine = s.at("engine").get<std::string>();
-    o.warp.landmarks = s.at("landmarks").get<int>();
-    o.warp.colour = swap::parse_colour_mode(s.at("colour").get<std::string>());
-    if (o.engine == "generative") {
-      o.generative.base_model = base_model(c);
-      o.generative.tokenizer = c.settings.value("tokenizer", "");
-      o.generative.identity = c.project.identity_model();
-      if (lora_) o.generative.lora = c.project.lora_model();
-      o.generative.device = compute_of(c.config).device;
-    }
+    const swap::SwapOptions o = pipeline_swap_options(c.project, c.settings, c.config);
     return unless_cancelled([&] {
       swap::swap_video(o, &c.events, &c.cancel);
       return true;
@@ -246,6 +267,13 @@ class ReviewPhase final : public Phase {
                     .min_similarity = s.at("min_similarity").get<double>(),
                     .max_jump = s.at("max_jump").get<double>()};
     o.attempts = s.at("attempts").get<int>();
+    for (const auto& frame : s.value("frames", nlohmann::json::array())) {
+      if (!frame.is_number_integer()) {
+        throw Error(ErrorCode::invalid_input, "review.frames holds " + frame.dump() + ", not a frame number", {},
+                    "list frame numbers, e.g. [12, 40]");
+      }
+      o.frames.push_back(frame.get<std::int64_t>());
+    }
     // Review scans, then repairs while it writes: two passes, each counting its frames.
     class Passes final : public core::EventSink {
      public:
@@ -279,6 +307,27 @@ bool enabled(const nlohmann::json& value) {
 extract::FaceAnalysers& PhaseContext::face_analysers() {
   if (!analysers) analysers.emplace(extract::load_face_analysers(config));
   return *analysers;
+}
+
+swap::SwapOptions pipeline_swap_options(const ProjectPaths& project, const nlohmann::json& settings,
+                                        const core::AppConfig& config) {
+  const nlohmann::json& s = settings.at("swap");
+  swap::SwapOptions o;
+  o.source = project.source_dataset();
+  o.target = project.target_dataset();
+  o.output = project.swapped();
+  o.lossless = true;  // review makes the one lossy encode
+  o.engine = s.at("engine").get<std::string>();
+  o.warp.landmarks = s.at("landmarks").get<int>();
+  o.warp.colour = swap::parse_colour_mode(s.at("colour").get<std::string>());
+  if (o.engine == "generative") {
+    o.generative.base_model = models::base_diffusion_path(config, settings.value("base_model", ""));
+    o.generative.tokenizer = settings.value("tokenizer", "");
+    o.generative.identity = project.identity_model();
+    if (enabled(settings.at("lora").at("enabled"))) o.generative.lora = project.lora_model();
+    o.generative.device = compute_of(config).device;
+  }
+  return o;
 }
 
 nlohmann::json settle_pipeline(const nlohmann::json& settings, const core::AppConfig& config) {

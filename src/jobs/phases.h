@@ -16,6 +16,7 @@
 #include "core/events.h"
 #include "extract/face_analysers.h"
 #include "jobs/project.h"
+#include "swap/swap_options.h"
 
 namespace wf::jobs {
 
@@ -53,6 +54,10 @@ class Phase {
 // the generative engine or an enabled identity/LoRA phase needs SD 1.5 and none is installed (or the one named
 // is not there).
 nlohmann::json settle_pipeline(const nlohmann::json& settings, const core::AppConfig& config);
+
+// The swap phase's options under settled settings: what the Swap page's one-frame preview swaps with.
+swap::SwapOptions pipeline_swap_options(const ProjectPaths& project, const nlohmann::json& settings,
+                                        const core::AppConfig& config);
 
 // The phases settled settings call for, in order.
 std::vector<std::unique_ptr<Phase>> plan_pipeline(const nlohmann::json& settings, const core::AppConfig& config);

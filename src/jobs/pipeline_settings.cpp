@@ -73,7 +73,12 @@ nlohmann::json pipeline_defaults() {
         {"seed", 0}}},
       {"lora", {{"enabled", false}, {"rank", 16}}},
       {"swap", {{"engine", "offline"}, {"landmarks", 478}, {"colour", "lab"}}},
-      {"review", {{"min_confidence", 0.7}, {"min_similarity", 0.6}, {"max_jump", 0.1}, {"attempts", 4}}},
+      {"review",
+       {{"min_confidence", 0.7},
+        {"min_similarity", 0.6},
+        {"max_jump", 0.1},
+        {"attempts", 4},
+        {"frames", nlohmann::json::array()}}},
   };
 }
 

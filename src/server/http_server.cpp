@@ -51,6 +51,8 @@ HttpServer::HttpServer(core::AppConfig config) : impl_(std::make_unique<Impl>())
   add_system_routes(server, context);
   add_project_routes(server, context);
   add_job_routes(server, context);
+  add_face_routes(server, context);
+  add_preview_routes(server, context);
   add_file_routes(server, context);
 
   const auto& web_root = context.config.web_root;

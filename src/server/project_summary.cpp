@@ -48,7 +48,11 @@ nlohmann::json faces_of(const std::string& name, const jobs::ProjectPaths& proje
                      {"frame", record.frame_index},
                      {"score", record.score},
                      {"outlier", outliers.count(record.id) > 0},
-                     {"image", file_url(name, under + record.file_name())}});
+                     {"image", file_url(name, under + record.file_name())},
+                     {"mask", record.mask_origin ? nlohmann::json(file_url(name, under + record.mask_file_name()))
+                                                 : nlohmann::json()},
+                     {"mask_origin", record.mask_origin ? nlohmann::json(dataset::to_string(*record.mask_origin))
+                                                        : nlohmann::json()}});
   }
   return {{"faces", faces},
           {"count", records.size()},

@@ -12,6 +12,8 @@ struct ServerContext;
 void add_system_routes(httplib::Server& server, const ServerContext& context);
 void add_project_routes(httplib::Server& server, const ServerContext& context);
 void add_job_routes(httplib::Server& server, const ServerContext& context);
+void add_face_routes(httplib::Server& server, const ServerContext& context);
+void add_preview_routes(httplib::Server& server, const ServerContext& context);
 void add_file_routes(httplib::Server& server, const ServerContext& context);
 
 }  // namespace wf::server

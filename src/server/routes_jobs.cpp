@@ -10,6 +10,7 @@
 #include "routes.h"
 #include "server/api.h"
 #include "server/event_stream.h"
+#include "train/trainers/lora/lora_options.h"
 
 namespace wf::server {
 namespace {
@@ -28,6 +29,11 @@ void add_job_routes(httplib::Server& server, const ServerContext& context) {
                          {"presets",
                           {{"standard", jobs::resolve_pipeline_settings("standard", {})},
                            {"quick", jobs::resolve_pipeline_settings("quick", {})}}}});
+  });
+
+  // The LoRA trainer's options, for the modeler page's form (the same schema `train lora --help` prints).
+  server.Get("/api/v1/schemas/lora", [](const httplib::Request&, httplib::Response& response) {
+    send_json(response, core::schema_json(lora::lora_option_schema()));
   });
 
   // {"preset": "quick", "settings": {overrides}, "stop_after": "extract"}

@@ -160,12 +160,13 @@ SwapSummary swap_video(const SwapOptions& options, core::EventSink* events, cons
   return summary;
 }
 
-cv::Mat swap_frame(const SwapOptions& options, std::int64_t frame_index) {
+SwappedFrame swap_frame(const SwapOptions& options, std::int64_t frame_index) {
   FrameSwapper swapper(options);
   media::VideoReader reader(target_video(options.target));
   while (auto frame = reader.next()) {
     if (frame->index != frame_index) continue;
-    return swapper.swap(frame->image, frame_index);
+    cv::Mat swapped = swapper.swap(frame->image, frame_index);
+    return {frame->image, swapped};
   }
   throw Error(ErrorCode::invalid_input, "the video has no frame " + std::to_string(frame_index), options.target,
               "choose a frame between 0 and the last one");

@@ -33,9 +33,13 @@ SwapSummary swap_video(const SwapOptions& options, core::EventSink* events = nul
 // naming the dataset or the video and the fix.
 std::filesystem::path target_video(const std::filesystem::path& target_dataset);
 
-// One frame, swapped as the whole run would swap it (frames without the face come back as they are): the
-// wizard's preview.
-cv::Mat swap_frame(const SwapOptions& options, std::int64_t frame_index);
+struct SwappedFrame {
+  cv::Mat original, swapped;
+};
+
+// One frame, swapped as the whole run would swap it (frames without the face come back as they are), and the
+// frame as it was: the wizard's before/after preview.
+SwappedFrame swap_frame(const SwapOptions& options, std::int64_t frame_index);
 
 // How a swapped video is written: the size of its first decoded frame, the rate and audio streams of `audio_from`
 // (probed as `info`), the provenance tags unless turned off, FFV1 when lossless.

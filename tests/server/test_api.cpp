@@ -8,8 +8,14 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <numeric>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 #include <regex>
 
+#include "core/json_io.h"
+#include "dataset/imagefolder.h"
+#include "face/embedder.h"
+#include "media/video_reader.h"
 #include "running_server.h"
 #include "support/face_media.h"
 #include "support/synthetic_clip.h"
@@ -176,6 +182,82 @@ TEST(Api, AnExtractionJobIsFollowedAsServerSentEventsAndItsFilesAreServed) {
   const auto part = client.Get(project.at("target").at("url").get<std::string>().c_str(), {{"Range", "bytes=10-109"}});
   EXPECT_EQ(part->status, 206);
   EXPECT_EQ(part->body, contents(clip).substr(10, 100));
+
+  // The last source face cannot be dropped; an unknown one is not found.
+  const std::string faces_path = "/api/v1/projects/p/faces/source/";
+  const auto last = client.Delete((faces_path + faces[0].at("id").get<std::string>()).c_str());
+  EXPECT_EQ(last->status, 400);
+  EXPECT_NE(json_of(last).at("error").at("message").get<std::string>().find("at least one face"), std::string::npos);
+  EXPECT_EQ(client.Delete((faces_path + "nobody_000000").c_str())->status, 404);
+
+  // A painted mask of the wrong size is refused; one of the crop's size makes the face `painted`.
+  const auto& target_face = project.at("target").at("dataset").at("faces").at(0);
+  const std::string mask_path = "/api/v1/projects/p/faces/target/" + target_face.at("id").get<std::string>() + "/mask";
+  std::vector<uchar> png;
+  cv::imencode(".png", cv::Mat(10, 10, CV_8UC1, cv::Scalar(255)), png);
+  const auto small = client.Put(mask_path.c_str(), std::string(png.begin(), png.end()), "image/png");
+  EXPECT_EQ(small->status, 400);
+  EXPECT_NE(json_of(small).at("error").at("message").get<std::string>().find("10x10"), std::string::npos);
+  const std::string crop_png = client.Get(target_face.at("image").get<std::string>().c_str())->body;
+  const cv::Mat target_crop = cv::imdecode(std::vector<uchar>(crop_png.begin(), crop_png.end()), cv::IMREAD_COLOR);
+  cv::Mat painted(target_crop.size(), CV_8UC1, cv::Scalar(0));
+  cv::circle(painted, {painted.cols / 2, painted.rows / 2}, painted.cols / 4, cv::Scalar(255), cv::FILLED);
+  cv::imencode(".png", painted, png);
+  const auto saved = client.Put(mask_path.c_str(), std::string(png.begin(), png.end()), "image/png");
+  ASSERT_EQ(saved->status, 200);
+  const nlohmann::json saved_face = json_of(saved).at("target").at("dataset").at("faces").at(0);
+  EXPECT_EQ(saved_face.at("mask_origin"), "painted");
+  const std::string mask_png = client.Get(saved_face.at("mask").get<std::string>().c_str())->body;
+  const cv::Mat stored = cv::imdecode(std::vector<uchar>(mask_png.begin(), mask_png.end()), cv::IMREAD_GRAYSCALE);
+  EXPECT_EQ(cv::norm(stored, painted, cv::NORM_INF), 0) << "the mask is stored as painted";
+
+  // One frame previewed: the frame as it was and swapped, at the video's size, differing where the face is.
+  const auto preview =
+      client.Post("/api/v1/projects/p/preview", R"({"frame": 3, "preset": "quick"})", "application/json");
+  ASSERT_EQ(preview->status, 200) << preview->body;
+  auto image_at = [&](const std::string& url) {
+    const std::string body = client.Get(url.c_str())->body;
+    return cv::imdecode(std::vector<uchar>(body.begin(), body.end()), cv::IMREAD_COLOR);
+  };
+  const cv::Mat before = image_at(json_of(preview).at("before")), after = image_at(json_of(preview).at("after"));
+  const media::VideoInfo video = media::VideoReader(clip).info();
+  EXPECT_EQ(before.size(), cv::Size(video.width, video.height));
+  EXPECT_EQ(after.size(), before.size());
+  EXPECT_GT(cv::norm(before, after, cv::NORM_L1) / static_cast<double>(before.total()), 0.5);
+  EXPECT_EQ(client.Post("/api/v1/projects/p/preview", R"({"frame": 99})", "application/json")->status, 400);
+}
+
+TEST(Api, DroppingASourceFaceRemakesTheIdentityWithoutIt) {
+  test::TempDir dir;
+  const core::AppConfig config = test_config(dir);
+  const fs::path clip = dir / "party.mkv";
+  test::group_photo_clip(4).write(clip);
+  RunningServer server(config);
+  auto client = server.client();
+  client.Post("/api/v1/projects", R"({"name": "p"})", "application/json");
+  const fs::path astronaut = "/usr/lib/python3/dist-packages/skimage/data/astronaut.png";
+  ASSERT_EQ(
+      upload(client, "p", "source", {{"grace.jpg", contents(kGrace)}, {"astronaut.png", contents(astronaut)}})->status,
+      201);
+  ASSERT_EQ(upload(client, "p", "target", {{"party.mkv", contents(clip)}})->status, 201);
+  const auto queued =
+      client.Post("/api/v1/projects/p/jobs", R"({"preset": "quick", "stop_after": "extract"})", "application/json");
+  const std::string id = std::to_string(json_of(queued).at("id").get<int>());
+  ASSERT_EQ(read_stream(client, "/api/v1/jobs/" + id + "/events").end.at("state"), "done");
+
+  const fs::path dataset = config.workspace_dir / "projects/p/source/dataset";
+  EXPECT_EQ(core::read_json_file(dataset / "identity.json").at("faces"), 2);
+  const auto dropped = client.Delete("/api/v1/projects/p/faces/source/astronaut_000000");
+  ASSERT_EQ(dropped->status, 200) << dropped->body;
+  EXPECT_EQ(json_of(dropped).at("source").at("dataset").at("count"), 1);
+  EXPECT_FALSE(fs::exists(dataset / "images/astronaut_000000.png"));
+  const nlohmann::json identity = core::read_json_file(dataset / "identity.json");
+  EXPECT_EQ(identity.at("faces"), 1);
+  const auto grace = dataset::read_records(dataset).at(0);
+  EXPECT_NEAR(face::cosine_similarity(identity.at("embedding").get<std::vector<float>>(), grace.embedding), 1.0, 1e-5)
+      << "the identity is Grace Hopper's face alone";
+  EXPECT_NE(contents(dataset / "skipped.jsonl").find(R"({"id":"astronaut_000000","reason":"dropped"})"),
+            std::string::npos);
 }
 
 TEST(Api, NothingOutsideTheProjectIsServed) {

@@ -97,7 +97,7 @@ TEST(Swap, OutsideThePasteMaskAndOnFramesWithoutTheFaceNothingChanges) {
   }
   EXPECT_EQ(changed_frames, static_cast<int>(records.size()));
   // The preview is the frame the video got.
-  const cv::Mat preview = swap_frame(options, records.front().frame_index);
+  const cv::Mat preview = swap_frame(options, records.front().frame_index).swapped;
   EXPECT_EQ(cv::norm(preview, after[static_cast<std::size_t>(records.front().frame_index)], cv::NORM_INF), 0);
 }
 
@@ -137,7 +137,7 @@ TEST(Swap, AGrownMaskChangesMoreOfTheFrameAndAShrunkOneLess) {
     SwapOptions options = options_for(out / "x.mkv");
     options.mask_grow = grow;
     cv::Mat difference;
-    cv::absdiff(swap_frame(options, 2), original, difference);
+    cv::absdiff(swap_frame(options, 2).swapped, original, difference);
     cv::cvtColor(difference, difference, cv::COLOR_BGR2GRAY);
     return cv::countNonZero(difference);
   };

@@ -19,6 +19,7 @@ const { chromium } = createRequire(path.join(process.env.WF_WEB_DIR, 'package.js
 
 const out = process.env.WF_WEB_OUTPUT;
 const grace = '/usr/share/matplotlib/mpl-data/sample_data/grace_hopper.jpg';
+const astronaut = '/usr/lib/python3/dist-packages/skimage/data/astronaut.png';
 const group = path.join(process.env.WF_ASSETS, '@vladmandic/face-api/demo/sample3.jpg');
 
 function makeMedia(dir) {
@@ -97,8 +98,9 @@ test('a new user goes from photos to a reviewed video', { timeout: 15 * 60 * 100
     await page.getByRole('alert').getByText("'notes.txt' is not a photo or a video").waitFor();
     await sourceInput.setInputFiles({ name: 'huge.jpg', mimeType: 'image/jpeg', buffer: Buffer.alloc(3 << 20, 1) });
     await page.getByRole('alert').getByText('over the upload limit').waitFor();
-    await sourceInput.setInputFiles(grace);
+    await sourceInput.setInputFiles([grace, astronaut]);
     await page.getByText(/grace_hopper\.jpg · \d+ KiB/).waitFor();
+    await page.getByText(/astronaut\.png · \d+ KiB/).waitFor();
     await shot(page, '1-source');
     await page.getByRole('button', { name: 'Next' }).click();
 
@@ -114,8 +116,23 @@ test('a new user goes from photos to a reviewed video', { timeout: 15 * 60 * 100
     await page.getByText('Target: party.mp4').waitFor();
     await page.getByRole('button', { name: 'Find faces' }).click();
     await page.getByText(/The target face in 20 frames/).waitFor({ timeout: 120000 });
+    await page.getByText('2 source faces found').waitFor();
+    assert.equal(await page.locator('.face-grid img').count(), 22);
+    // The astronaut is another person: dropped, the identity is Grace Hopper's alone.
+    await page.getByRole('button', { name: /^Drop: astronaut_/ }).click();
     await page.getByText('1 source face found').waitFor();
-    assert.equal(await page.locator('.face-grid img').count(), 21);
+    // The mask painter: paint over the first target face's mask and save it.
+    await page.getByRole('button', { name: /^Paint mask: / }).first().click();
+    const canvas = page.locator('.painter-canvas');
+    await canvas.waitFor();
+    const box = await canvas.boundingBox();
+    await page.mouse.move(box.x + 10, box.y + 10);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width / 3, box.y + box.height / 3, { steps: 8 });
+    await page.mouse.up();
+    await page.getByRole('button', { name: 'Save mask' }).click();
+    await page.getByText('Saved. The next XSeg training learns from it.').waitFor();
+    await page.getByText(/· painted/).first().waitFor();
     await shot(page, '2-target');
     await page.getByRole('button', { name: 'Next' }).click();
 
@@ -129,6 +146,14 @@ test('a new user goes from photos to a reviewed video', { timeout: 15 * 60 * 100
     assert.equal(await page.getByLabel('XSeg mask batch').inputValue(), 'auto');
     await page.getByLabel(/Quick/).check();
     assert.equal(await page.getByLabel('XSeg mask epochs').inputValue(), '5');
+    // Every value the global bar takes, as a person watching it would see them.
+    await page.evaluate(() => {
+      window.barValues = [];
+      new MutationObserver(() => {
+        const value = Number(document.querySelector('.bar')?.getAttribute('aria-valuenow'));
+        if (window.barValues.at(-1) !== value) window.barValues.push(value);
+      }).observe(document.body, { subtree: true, attributes: true, attributeFilter: ['aria-valuenow'] });
+    });
     await page.getByRole('button', { name: 'Start training' }).click();
     await page.getByRole('button', { name: 'Start training' }).click();
     await page.getByRole('alert').getByText(/already has job \d+/).waitFor();
@@ -138,6 +163,9 @@ test('a new user goes from photos to a reviewed video', { timeout: 15 * 60 * 100
       points: Number(document.querySelector('.chart').dataset.points),
       progress: Number(document.querySelector('.bar').getAttribute('aria-valuenow')),
     }));
+    const seen = await page.evaluate(() => window.barValues);
+    assert.ok(seen.length >= 3 && seen.every((v, i) => i === 0 || v >= seen[i - 1]),
+      `the bar moved forward: ${seen.join(' → ')}`);
     const jobs = await (await fetch(`${base}/api/v1/projects/my-first-swap`)).json();
     const running = jobs.jobs.at(-1).state === 'running';
     await shot(page, '3-train');
@@ -153,7 +181,12 @@ test('a new user goes from photos to a reviewed video', { timeout: 15 * 60 * 100
     await shot(page, '3-train-finished');
     await page.getByRole('button', { name: 'Next' }).click();
 
-    // 4 Swap: the video plays and downloads.
+    // 4 Swap: one frame previewed before and after, then the video plays and downloads.
+    await page.getByRole('button', { name: 'Preview' }).click();
+    await page.locator('.compare img').nth(1).waitFor();
+    await page.waitForFunction(() => [...document.querySelectorAll('.compare img')].every((i) => i.naturalWidth > 0));
+    await page.getByLabel('Frame 0: before and after').fill('20');
+    await shot(page, '4-swap-preview');
     await page.getByRole('button', { name: 'Swap faces' }).click();
     const video = page.locator('#final-video');
     await video.waitFor({ timeout: 10 * 60 * 1000 });
@@ -173,9 +206,33 @@ test('a new user goes from photos to a reviewed video', { timeout: 15 * 60 * 100
     // 5 Review: the scan's summary, and the page at a narrow width.
     await page.getByText(/swapped frames of 20 scanned/).waitFor();
     await shot(page, '5-review');
+    // Repair again: frame 5 picked by hand, only the review runs again.
+    await page.getByLabel('Also repair frames').fill('5');
+    await page.getByRole('button', { name: 'Repair again' }).click();
+    await page.getByText('Finished.').waitFor({ timeout: 5 * 60 * 1000 });
+    await page.locator('tr', { hasText: 'picked by you' }).first().waitFor();
+    // The modeler page: the LoRA trainer's own options, its train button explained while SD 1.5 is missing.
+    await page.getByRole('link', { name: 'Modeler' }).click();
+    await page.getByRole('heading', { name: 'Modeler: the style LoRA' }).waitFor();
+    assert.equal(await page.locator('#lora-rank').inputValue(), '16');
+    assert.ok(await page.getByRole('button', { name: 'Train the LoRA' }).isDisabled());
+    await page.getByText('Training a LoRA needs Stable Diffusion 1.5').waitFor();
+    await shot(page, '6-modeler');
+    await page.getByRole('link', { name: 'Wizard' }).click();
+    await page.getByRole('heading', { name: 'Review the result' }).waitFor();
+
     await page.setViewportSize({ width: 400, height: 800 });
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-    assert.ok(overflow <= 0, `the narrow page scrolls sideways by ${overflow}px`);
+    const { overflow, widest } = await page.evaluate(() => {
+      const clipped = (e) => {
+        for (let p = e.parentElement; p; p = p.parentElement) if (getComputedStyle(p).overflowX !== 'visible') return true;
+        return false;
+      };
+      const past = [...document.body.querySelectorAll('*')]
+        .filter((e) => e.getBoundingClientRect().right > window.innerWidth && !clipped(e));
+      return { overflow: document.documentElement.scrollWidth - window.innerWidth,
+        widest: past.slice(-3).map((e) => `${e.tagName}.${e.className}`).join(', ') };
+    });
+    assert.ok(overflow <= 0, `the narrow page scrolls sideways by ${overflow}px (${widest})`);
     await shot(page, '5-review-narrow');
 
     assert.deepEqual(consoleErrors, []);

@@ -7,6 +7,8 @@ export interface Face {
   score: number;
   outlier: boolean;
   image: string;
+  mask: string | null;
+  mask_origin: 'hull' | 'xseg' | 'painted' | null;
 }
 
 export interface Dataset {
@@ -102,6 +104,10 @@ export async function post<T>(path: string, body: unknown = {}): Promise<T> {
   return answer<T>(
     await fetch(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) }),
   );
+}
+
+export async function put<T>(path: string, body: Blob): Promise<T> {
+  return answer<T>(await fetch(path, { method: 'PUT', headers: { 'Content-Type': body.type }, body }));
 }
 
 export async function remove<T>(path: string): Promise<T> {

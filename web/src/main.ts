@@ -6,6 +6,7 @@ import './style.css';
 import { ApiError, Doctor, Health, SettingsInfo, get } from './api';
 import { Step, WizardContext } from './context';
 import { h } from './dom';
+import { ModelerPage } from './modeler';
 import { ReviewStep } from './steps/review';
 import { SourceStep } from './steps/source';
 import { SwapStep } from './steps/swap';
@@ -67,6 +68,17 @@ class Wizard {
     this.why.textContent = missing ?? '';
   }
 
+  // The wizard again after another page.
+  resume(): void {
+    this.indicator.hidden = false;
+    this.go(this.index);
+  }
+
+  leave(): void {
+    this.steps[this.index].left?.();
+    this.indicator.hidden = true;
+  }
+
   // Back where the user was: the project, and the furthest step it allows up to the one last shown.
   start(): void {
     let step = 0;
@@ -91,7 +103,21 @@ async function boot(): Promise<void> {
       context.choices = { ...context.choices, project: '', step: 0 };
     }
   }
-  new Wizard(context).start();
+  const wizard = new Wizard(context);
+  const modeler = new ModelerPage(context);
+  const page = document.getElementById('page') as HTMLElement;
+  const route = () => {
+    if (location.hash === '#modeler') {
+      wizard.leave();
+      page.replaceChildren(modeler.element);
+      modeler.shown();
+    } else {
+      wizard.resume();
+    }
+  };
+  wizard.start();
+  window.addEventListener('hashchange', route);
+  if (location.hash === '#modeler') route();
 }
 
 boot().catch((error) => {

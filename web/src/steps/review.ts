@@ -1,9 +1,11 @@
 // Step 5: what the QA scan found — the summary, each flagged frame with its reasons and before/after, and the
 // final video to accept.
 
-import { get } from '../api';
+import { ApiError, Job, Settings, get, post, projectPath } from '../api';
+import { merge } from '../context';
 import { Step, WizardContext } from '../context';
-import { h } from '../dom';
+import { h, messageBox } from '../dom';
+import { JobView } from '../job_view';
 
 interface ReviewFrame {
   frame: number;
@@ -34,9 +36,44 @@ export class ReviewStep implements Step {
   readonly title = 'Review';
   readonly element: HTMLElement;
   private readonly body = h('div');
+  private readonly message = messageBox();
+  private readonly job: JobView;
+  private readonly others = h('input', { id: 'other-frames', type: 'text', placeholder: 'e.g. 3, 7' });
 
   constructor(private readonly context: WizardContext) {
-    this.element = h('section', {}, h('h2', {}, 'Review the result'), this.body);
+    this.job = new JobView(() => context.choices.project, () => this.repaired());
+    this.element = h('section', {}, h('h2', {}, 'Review the result'), this.body,
+      h('div', { class: 'row' }, h('label', { for: 'other-frames' }, 'Also repair frames'), this.others,
+        h('button', { type: 'button', onclick: () => this.repairAgain() }, 'Repair again')),
+      this.message.element, this.job.element);
+  }
+
+  left(): void {
+    this.job.stop();
+  }
+
+  // The picked frames swapped again along the repair ladder: only the review phase runs again.
+  private async repairAgain(): Promise<void> {
+    this.message.clear();
+    const picked = Array.from(this.body.querySelectorAll<HTMLInputElement>('input.repair:checked'), (b) => Number(b.value));
+    const typed = this.others.value.split(/[\s,]+/).filter(Boolean).map(Number);
+    const frames = [...new Set([...picked, ...typed])].sort((a, b) => a - b);
+    if (!frames.length || frames.some((f) => !Number.isInteger(f) || f < 0)) {
+      return this.message.show('Tick the frames to repair, or type their numbers (e.g. 3, 7).');
+    }
+    const request = this.context.jobRequest('');
+    const settings = merge(structuredClone(request.settings), { review: { frames } as unknown as Settings });
+    try {
+      const job = await post<Job>(`${projectPath(this.context.choices.project)}/jobs`, { ...request, settings });
+      this.job.follow(job);
+    } catch (error) {
+      this.message.show(error instanceof ApiError ? error.text : String(error));
+    }
+  }
+
+  private async repaired(): Promise<void> {
+    await this.context.refresh();
+    await this.shown();
   }
 
   missing(): string | null {
@@ -59,7 +96,9 @@ export class ReviewStep implements Step {
         ? h('div', { class: 'table-scroll' }, h('table', { class: 'flagged' },
             h('thead', {}, h('tr', {}, ...['Frame', 'Why', 'Result', 'Before', 'After'].map((t) => h('th', {}, t)))),
             h('tbody', {}, ...flagged.map((f) => h('tr', {},
-              h('td', {}, String(f.frame)),
+              h('td', {}, h('label', { class: 'inline' },
+                h('input', { type: 'checkbox', class: 'repair', value: f.frame, 'aria-label': `Repair frame ${f.frame} again` }),
+                ` ${f.frame}`)),
               h('td', {}, f.reasons.map((r) => kReasons[r] ?? r).join(', ')),
               h('td', {}, `${f.status}${f.chosen ? ` (${f.chosen})` : ''}`),
               h('td', {}, f.thumbnails ? h('img', { src: folder + f.thumbnails.before, alt: `Frame ${f.frame} before` }) : '',

@@ -3,7 +3,9 @@
 import { ApiError, Job, Project, post, projectPath } from '../api';
 import { Step, WizardContext } from '../context';
 import { h, messageBox } from '../dom';
+import { engineSelect } from '../engine_select';
 import { JobView } from '../job_view';
+import { compareSlider } from '../compare_slider';
 
 export class SwapStep implements Step {
   readonly title = 'Swap';
@@ -12,6 +14,8 @@ export class SwapStep implements Step {
   private readonly job: JobView;
   private readonly start = h('button', { type: 'button', class: 'primary' }, 'Swap faces');
   private readonly result = h('div', { class: 'result' });
+  private readonly frame = h('input', { id: 'preview-frame', type: 'number', min: 0, value: 0 });
+  private readonly preview = h('div', { class: 'preview' });
 
   constructor(private readonly context: WizardContext) {
     this.job = new JobView(() => context.choices.project, () => this.finished());
@@ -19,6 +23,10 @@ export class SwapStep implements Step {
     this.element = h('section', {},
       h('h2', {}, 'Swap the face into the video'),
       h('p', {}, 'Every frame gets the source face; then each frame is checked and weak ones are repaired.'),
+      engineSelect(context, 'swap-engine'),
+      h('div', { class: 'row' }, h('label', { for: 'preview-frame' }, 'Try one frame first'), this.frame,
+        h('button', { type: 'button', onclick: () => this.previewFrame() }, 'Preview')),
+      this.preview,
       this.message.element, h('div', { class: 'row' }, this.start), this.job.element, this.result);
   }
 
@@ -46,6 +54,22 @@ export class SwapStep implements Step {
       await this.context.refresh();
       this.job.follow(job);
     } catch (error) {
+      this.message.show(error instanceof ApiError ? error.text : String(error));
+    }
+  }
+
+  private async previewFrame(): Promise<void> {
+    this.message.clear();
+    const frame = Number(this.frame.value);
+    this.preview.replaceChildren(h('p', { class: 'muted' }, `Swapping frame ${frame}…`));
+    try {
+      const project = this.context.project as Project;
+      const { preset, settings } = this.context.jobRequest('');
+      const shown = await post<{ before: string; after: string }>(`${projectPath(project.name)}/preview`,
+        { frame, preset, settings });
+      this.preview.replaceChildren(compareSlider(shown.before, shown.after, `Frame ${frame}`));
+    } catch (error) {
+      this.preview.replaceChildren();
       this.message.show(error instanceof ApiError ? error.text : String(error));
     }
   }

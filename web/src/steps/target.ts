@@ -1,11 +1,12 @@
 // Step 2: the target video, then the faces of both sides found (an extraction job) and shown with their scores.
 
-import { ApiError, Job, Project, post, projectPath, upload } from '../api';
+import { ApiError, Face, Job, Project, post, projectPath, remove, upload } from '../api';
 import { Step, WizardContext } from '../context';
 import { h, messageBox } from '../dom';
 import { dropzone, sizeText } from '../dropzone';
 import { faceGrid, facesFound } from '../face_grid';
 import { JobView } from '../job_view';
+import { MaskPainter } from '../mask_painter';
 
 export class TargetStep implements Step {
   readonly title = 'Target';
@@ -15,15 +16,23 @@ export class TargetStep implements Step {
   private readonly find = h('button', { type: 'button', class: 'primary' }, 'Find faces');
   private readonly job: JobView;
   private readonly faces = h('div');
+  private readonly painter: MaskPainter;
 
   constructor(private readonly context: WizardContext) {
     this.job = new JobView(() => context.choices.project, () => this.finished());
+    this.painter = new MaskPainter(
+      (face) => `${projectPath(context.choices.project)}/faces/target/${face.id}/mask`,
+      (project) => {
+        this.context.setProject(project);
+        this.render();
+      });
     this.find.addEventListener('click', () => this.extract());
     this.element = h('section', {},
       h('h2', {}, 'Which video should get the new face?'),
       h('p', {}, 'Upload the target video. WatserFace follows the largest face through it.'),
       dropzone('Choose the target video', 'video/*,image/*', false, (files) => this.add(files)),
-      this.message.element, this.current, h('div', { class: 'row' }, this.find), this.job.element, this.faces);
+      this.message.element, this.current, h('div', { class: 'row' }, this.find), this.job.element, this.faces,
+      this.painter.element);
   }
 
   shown(): void {
@@ -81,6 +90,16 @@ export class TargetStep implements Step {
     this.render();
   }
 
+  private async drop(face: Face): Promise<void> {
+    this.message.clear();
+    try {
+      this.context.setProject(await remove<Project>(`${projectPath(this.context.choices.project)}/faces/source/${face.id}`));
+    } catch (error) {
+      this.message.show(error instanceof ApiError ? error.text : String(error));
+    }
+    this.render();
+  }
+
   private render(): void {
     const project = this.context.project;
     const target = project?.target;
@@ -89,10 +108,14 @@ export class TargetStep implements Step {
       : h('p', { class: 'muted' }, 'No target video yet.'));
     this.find.hidden = !target?.media;
     const grids: HTMLElement[] = [];
-    if (project?.source.dataset?.faces.length) grids.push(faceGrid(project.source.dataset, facesFound(project.source.dataset.count, 'source face')));
+    const source = project?.source.dataset;
+    if (source?.faces.length) {
+      grids.push(faceGrid(source, facesFound(source.count, 'source face'), [{ label: 'Drop', run: (f) => this.drop(f) }]));
+    }
     if (target?.dataset?.faces.length) {
       grids.push(faceGrid(target.dataset, `The target face in ${target.dataset.count} frames` +
-        (target.dataset.skipped ? ` (${target.dataset.skipped} frames without it)` : '')));
+        (target.dataset.skipped ? ` (${target.dataset.skipped} frames without it)` : ''),
+        [{ label: 'Paint mask', run: (f) => this.painter.open(f) }]));
     }
     this.faces.replaceChildren(...grids);
     this.context.onChange();

@@ -4,20 +4,55 @@
 import { ApiError, Job, Project, Settings, post, projectPath } from '../api';
 import { Preset, Step, WizardContext } from '../context';
 import { h, messageBox } from '../dom';
+import { engineSelect } from '../engine_select';
 import { JobView } from '../job_view';
 
-// The settings "Advanced options" shows, by their path in the pipeline settings.
-const kAdvanced: { path: string; label: string; kind: 'number' | 'auto-number' | 'boolean' }[] = [
-  { path: 'identity.epochs', label: 'Identity adapter epochs', kind: 'number' },
-  { path: 'identity.batch', label: 'Identity adapter batch', kind: 'auto-number' },
-  { path: 'identity.lr', label: 'Identity adapter learning rate', kind: 'number' },
-  { path: 'xseg.epochs', label: 'XSeg mask epochs', kind: 'number' },
-  { path: 'xseg.batch', label: 'XSeg mask batch', kind: 'auto-number' },
-  { path: 'xseg.resolution', label: 'XSeg mask resolution', kind: 'number' },
-  { path: 'lora.enabled', label: 'Train a style LoRA', kind: 'boolean' },
-  { path: 'lora.rank', label: 'LoRA rank', kind: 'number' },
-  { path: 'review.attempts', label: 'Repair attempts per flagged frame', kind: 'number' },
-];
+// Names for the settings "Advanced options" shows (every leaf of the pipeline settings but these few); the
+// rest go by their path.
+const kLabels: Record<string, string> = {
+  'extract.crop': 'Face crop size',
+  'identity.enabled': 'Train the identity adapter',
+  'identity.epochs': 'Identity adapter epochs',
+  'identity.resolution': 'Identity adapter resolution',
+  'identity.batch': 'Identity adapter batch',
+  'identity.lr': 'Identity adapter learning rate',
+  'identity.checkpoint_every': 'Identity checkpoint every (steps)',
+  'identity.sample_every': 'Identity sample every (steps)',
+  'identity.seed': 'Identity seed',
+  'xseg.enabled': 'Train the XSeg mask',
+  'xseg.epochs': 'XSeg mask epochs',
+  'xseg.resolution': 'XSeg mask resolution',
+  'xseg.batch': 'XSeg mask batch',
+  'xseg.lr': 'XSeg learning rate',
+  'xseg.checkpoint_every': 'XSeg checkpoint every (steps)',
+  'xseg.seed': 'XSeg seed',
+  'lora.enabled': 'Train a style LoRA',
+  'lora.rank': 'LoRA rank',
+  'swap.landmarks': 'Warp landmarks (68 or 478)',
+  'swap.colour': 'Colour matching (lab, histogram, none)',
+  'review.min_confidence': 'Review: least face confidence',
+  'review.min_similarity': 'Review: least identity similarity',
+  'review.max_jump': 'Review: largest jump (face widths)',
+  'review.attempts': 'Repair attempts per flagged frame',
+};
+const kHidden = new Set(['preset', 'stop_after', 'base_model', 'tokenizer', 'swap.engine', 'identity.resampler', 'review.frames']);
+
+type Kind = 'number' | 'auto-number' | 'switch' | 'auto-switch' | 'text';
+
+// Every setting a user may change, with how its input reads.
+function leaves(settings: Settings, prefix = ''): { path: string; kind: Kind }[] {
+  const out: { path: string; kind: Kind }[] = [];
+  for (const [key, value] of Object.entries(settings)) {
+    const path = prefix ? `${prefix}.${key}` : key;
+    if (kHidden.has(path) || (prefix === 'lora' && !['enabled', 'rank'].includes(key))) continue;
+    if (value && typeof value === 'object' && !Array.isArray(value)) out.push(...leaves(value, path));
+    else if (typeof value === 'boolean') out.push({ path, kind: 'switch' });
+    else if (typeof value === 'number') out.push({ path, kind: 'number' });
+    else if (value === 'auto') out.push({ path, kind: key === 'enabled' ? 'auto-switch' : 'auto-number' });
+    else if (typeof value === 'string') out.push({ path, kind: 'text' });
+  }
+  return out;
+}
 
 function at(settings: Settings, path: string): unknown {
   return path.split('.').reduce<unknown>((node, key) => (node as Settings | undefined)?.[key], settings);
@@ -41,7 +76,6 @@ export class TrainStep implements Step {
   private readonly message = messageBox();
   private readonly job: JobView;
   private readonly advanced = h('div', { class: 'advanced-grid' });
-  private readonly engine = h('select', { id: 'engine' });
   private readonly start = h('button', { type: 'button', class: 'primary' }, 'Start training');
 
   constructor(private readonly context: WizardContext) {
@@ -56,17 +90,10 @@ export class TrainStep implements Step {
             this.renderAdvanced();
           } }),
         preset === 'quick' ? ' Quick — a first result in minutes' : ' Standard — the full defaults (identity 100, XSeg 50)')));
-    const generative = context.baseModelReady;
-    this.engine.append(
-      h('option', { value: 'offline' }, 'Offline — needs no downloads'),
-      h('option', { value: 'generative', disabled: !generative },
-        generative ? 'Generative — Stable Diffusion 1.5 with InstantID' : 'Generative — unavailable: Stable Diffusion 1.5 is not installed'));
-    this.engine.value = String(at(context.resolved(), 'swap.engine') ?? 'offline');
-    this.engine.addEventListener('change', () => this.override('swap.engine', this.engine.value));
     this.element = h('section', {},
       h('h2', {}, 'Train the models'),
       presets,
-      h('label', { for: 'engine' }, 'Swap engine'), this.engine,
+      engineSelect(context, 'engine'),
       h('details', { class: 'advanced' }, h('summary', {}, 'Advanced options'),
         h('p', { class: 'muted' }, 'Smart defaults are filled in; change any of them. Batch "auto" follows the free memory.'),
         this.advanced),
@@ -91,7 +118,8 @@ export class TrainStep implements Step {
   }
 
   private stopAfter(): string {
-    return lastTraining(this.context.resolved(), this.engine.value === 'generative');
+    const settings = this.context.resolved();
+    return lastTraining(settings, at(settings, 'swap.engine') === 'generative');
   }
 
   private trainingJob(): Job | null {
@@ -109,18 +137,26 @@ export class TrainStep implements Step {
 
   private renderAdvanced(): void {
     const settings = this.context.resolved();
-    this.advanced.replaceChildren(...kAdvanced.map(({ path, label, kind }) => {
+    this.advanced.replaceChildren(...leaves(settings).map(({ path, kind }) => {
       const id = `setting-${path.replace('.', '-')}`;
       const value = at(settings, path);
-      const input = kind === 'boolean'
-        ? h('input', { id, type: 'checkbox', checked: value === true })
-        : h('input', { id, type: kind === 'number' ? 'number' : 'text', value: String(value ?? ''), step: 'any' });
+      let input: HTMLInputElement | HTMLSelectElement;
+      if (kind === 'switch') {
+        input = h('input', { id, type: 'checkbox', checked: value === true });
+      } else if (kind === 'auto-switch') {
+        input = h('select', { id }, ...['auto', 'on', 'off'].map((o) =>
+          h('option', { value: o, selected: o === (value === 'auto' ? 'auto' : value ? 'on' : 'off') }, o)));
+      } else {
+        input = h('input', { id, type: kind === 'number' ? 'number' : 'text', value: String(value ?? ''), step: 'any' });
+      }
       input.addEventListener('change', () => {
-        if (kind === 'boolean') return this.override(path, input.checked);
         const text = input.value.trim();
+        if (input instanceof HTMLInputElement && kind === 'switch') return this.override(path, input.checked);
+        if (kind === 'auto-switch') return this.override(path, text === 'auto' ? 'auto' : text === 'on');
+        if (kind === 'text') return this.override(path, text);
         this.override(path, kind === 'auto-number' && text === 'auto' ? 'auto' : Number(text));
       });
-      return h('div', { class: 'setting' }, h('label', { for: id }, label), input);
+      return h('div', { class: 'setting' }, h('label', { for: id }, kLabels[path] ?? path), input);
     }));
   }
 
