@@ -32,7 +32,15 @@ SourceIdentity write_source_identity(const fs::path& folder, const std::string& 
   SourceIdentity identity;
   if (records.empty()) return identity;
   std::vector<const std::vector<float>*> all, kept;
-  for (const auto& r : records) all.push_back(&r.embedding);
+  for (const auto& r : records) {
+    if (r.embedding.empty() || r.embedding.size() != records.front().embedding.size()) {
+      throw Error(
+          ErrorCode::corrupt_file,
+          "face " + r.id + " has an embedding of " + std::to_string(r.embedding.size()) + " values, unlike the others",
+          folder / "metadata.jsonl", "extract the source again into a new folder");
+    }
+    all.push_back(&r.embedding);
+  }
   const auto first_mean = normalised_mean(all);
   for (const auto& r : records) {
     if (face::cosine_similarity(r.embedding, first_mean) < outlier_similarity) {
@@ -42,7 +50,7 @@ SourceIdentity write_source_identity(const fs::path& folder, const std::string& 
     }
   }
   identity.embedding = normalised_mean(kept.empty() ? all : kept);
-  identity.faces = static_cast<int>(kept.size());
+  identity.faces = static_cast<int>(kept.empty() ? all.size() : kept.size());
   core::write_json_file(folder / "identity.json", {{"embedding", identity.embedding},
                                                    {"embedder", embedder},
                                                    {"faces", identity.faces},

@@ -55,7 +55,7 @@ bool JobQueue::busy() {
 }
 
 void JobQueue::resume(std::int64_t id) {
-  JobStore(database_).transition(id, JobState::queued);
+  JobStore(database_).resume_exclusive(id);
   wake_.notify_all();
 }
 

@@ -40,7 +40,7 @@ class JobQueue {
 
   void cancel(std::int64_t job);  // a queued or paused job never starts; a running one stops at a checkpoint
   void pause(std::int64_t job);   // a running one stops at a checkpoint; a queued one is held
-  void resume(std::int64_t job);  // a paused or failed job is queued again
+  void resume(std::int64_t job);  // a paused or failed job is queued again (not beside a live one of its project)
   // True while a job of this queue's kinds is queued or running (a process that works the queue dry waits on it).
   bool busy();
   // Blocks until the job is done, failed, cancelled or paused (true), or `timeout` passes (false).

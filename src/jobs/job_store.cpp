@@ -170,6 +170,13 @@ std::int64_t JobStore::submit(const JobSpec& spec) {
   return db_.last_insert_id();
 }
 
+void JobStore::resume_exclusive(std::int64_t id) {
+  db_.transaction([&] {
+    if (const auto record = job(id)) refuse_if_live(record->spec.project);
+    transition(id, JobState::queued);
+  });
+}
+
 std::optional<JobRecord> JobStore::live_job(const std::string& project) {
   Statement row(db_, "SELECT " + std::string(kJobColumns) +
                          " FROM jobs WHERE project = ? AND state IN ('queued', 'running') ORDER BY id LIMIT 1");

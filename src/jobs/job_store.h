@@ -77,6 +77,9 @@ class JobStore {
   // The same, refused (refuse_if_live) while the project has a job queued or running: decided in one
   // transaction, so of two submits at once one is refused.
   std::int64_t submit_exclusive(const JobSpec& spec);
+  // A paused or failed job queued again, refused (refuse_if_live) while another job of its project is queued or
+  // running; decided in one transaction.
+  void resume_exclusive(std::int64_t id);
   std::optional<JobRecord> live_job(const std::string& project);  // its queued or running job
   // Throws wf::Error(invalid_input) naming the project's queued or running job, if it has one (before its media
   // or settings change under that job).

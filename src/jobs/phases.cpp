@@ -72,6 +72,18 @@ nlohmann::json manifest(const std::vector<fs::path>& files) {
   return out;
 }
 
+// The LoRA trainer's options: the job's `lora` settings through the trainer's schema, on the project's files.
+lora::LoraTrainOptions lora_options(const ProjectPaths& project, const nlohmann::json& settings,
+                                    const core::AppConfig& config) {
+  nlohmann::json values = settings.at("lora");
+  values.erase("enabled");
+  values["dataset"] = project.target_dataset().string();
+  values["output"] = project.lora_model().string();
+  values["model"] = models::base_diffusion_path(config, settings.value("base_model", "")).string();
+  if (fs::exists(project.identity_model())) values["identity"] = project.identity_model().string();
+  return lora::lora_options_from_json(values);
+}
+
 // The contents of files a user edits through the browser app (the source faces kept, the target's painted masks),
 // as a CRC-32 per file: a phase that reads them runs again when they change.
 nlohmann::json digest(const std::vector<fs::path>& files) {
@@ -213,13 +225,7 @@ class LoraPhase final : public Phase {
   }
   std::vector<fs::path> outputs(const ProjectPaths& p) const override { return {p.lora_model()}; }
   bool run(PhaseContext& c) override {
-    nlohmann::json values = c.settings.at("lora");
-    values.erase("enabled");
-    values["dataset"] = c.project.target_dataset().string();
-    values["output"] = c.project.lora_model().string();
-    values["model"] = base_model(c).string();
-    if (fs::exists(c.project.identity_model())) values["identity"] = c.project.identity_model().string();
-    lora::LoraTrainOptions o = lora::lora_options_from_json(values);
+    lora::LoraTrainOptions o = lora_options(c.project, c.settings, c.config);
     const Compute compute = compute_of(c.config);
     o.device = compute.device;
     o.train.precision = compute.precision;
@@ -307,6 +313,10 @@ bool enabled(const nlohmann::json& value) {
 extract::FaceAnalysers& PhaseContext::face_analysers() {
   if (!analysers) analysers.emplace(extract::load_face_analysers(config));
   return *analysers;
+}
+
+void check_phase_options(const ProjectPaths& project, const nlohmann::json& settings, const core::AppConfig& config) {
+  if (enabled(settings.at("lora").at("enabled"))) lora_options(project, settings, config);
 }
 
 swap::SwapOptions pipeline_swap_options(const ProjectPaths& project, const nlohmann::json& settings,

@@ -55,6 +55,10 @@ class Phase {
 // is not there).
 nlohmann::json settle_pipeline(const nlohmann::json& settings, const core::AppConfig& config);
 
+// Throws, before a job is queued, what a phase would throw when it starts for its options (the LoRA's, checked by
+// the trainer's own schema: an unknown option, a value out of range).
+void check_phase_options(const ProjectPaths& project, const nlohmann::json& settings, const core::AppConfig& config);
+
 // The swap phase's options under settled settings: what the Swap page's one-frame preview swaps with.
 swap::SwapOptions pipeline_swap_options(const ProjectPaths& project, const nlohmann::json& settings,
                                         const core::AppConfig& config);

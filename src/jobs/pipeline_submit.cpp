@@ -9,6 +9,7 @@ SubmittedJob submit_pipeline(JobStore& store, const core::AppConfig& config, con
   SubmittedJob out;
   out.settings = settle_pipeline(settings, config);
   for (const auto& phase : plan_pipeline(out.settings, config)) out.phase_titles.push_back(phase->title());
+  check_phase_options(project_paths(config.workspace_dir, project), out.settings, config);
   if (!store.project(project)) store.add_project(project, out.settings);
   out.id = store.submit_exclusive({.project = project, .kind = "pipeline", .heavy = true, .settings = out.settings});
   store.add_project(project, out.settings);  // the settings of its last job

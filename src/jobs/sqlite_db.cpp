@@ -128,6 +128,7 @@ void SqliteDb::exec_waiting(std::string_view sql) {
 }
 
 void SqliteDb::transaction(const std::function<void()>& work) {
+  if (!sqlite3_get_autocommit(db_)) return work();  // inside an outer transaction, which commits or rolls back
   exec_waiting("BEGIN IMMEDIATE");
   try {
     work();

@@ -53,7 +53,8 @@ class SqliteDb {
   // One statement with bound values, stepped to the end; returns the rows changed.
   std::int64_t run(std::string_view sql, const std::vector<SqlValue>& values = {});
   std::int64_t last_insert_id() const;
-  // `work` inside BEGIN IMMEDIATE ... COMMIT; rolled back when it throws.
+  // `work` inside BEGIN IMMEDIATE ... COMMIT; rolled back when it throws. Inside another transaction, `work` is
+  // part of that one.
   void transaction(const std::function<void()>& work);
 
   int schema_version();

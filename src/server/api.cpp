@@ -14,6 +14,11 @@ jobs::ProjectPaths ServerContext::project(const std::string& name) const {
   return paths;
 }
 
+EditableProject::EditableProject(const ServerContext& context, const httplib::Request& request)
+    : name(request.matches[1]), paths(context.project(name)), store(context.database()) {
+  store.refuse_if_live(name);
+}
+
 int http_status(ErrorCode code) {
   switch (code) {
     case ErrorCode::invalid_input: return 400;

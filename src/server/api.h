@@ -28,6 +28,15 @@ struct ServerContext {
   jobs::ProjectPaths project(const std::string& name) const;
 };
 
+// The project a request's path names (its first capture), open for changes: refused while a job of it is queued or
+// running, whose files would change under it.
+struct EditableProject {
+  EditableProject(const ServerContext& context, const httplib::Request& request);
+  std::string name;
+  jobs::ProjectPaths paths;
+  jobs::JobStore store;
+};
+
 int http_status(ErrorCode code);
 void send_json(httplib::Response& response, const nlohmann::json& body, int status = 200);
 void send_error(httplib::Response& response, int status, std::string_view code, const std::string& message,

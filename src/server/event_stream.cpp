@@ -3,11 +3,12 @@
 #include <httplib.h>
 
 #include <chrono>
+#include <fstream>
 #include <memory>
 #include <optional>
 #include <thread>
 
-#include "core/jsonl.h"
+#include "core/log.h"
 
 namespace wf::server {
 namespace {
@@ -19,34 +20,51 @@ constexpr auto kKeepAlive = std::chrono::seconds(15);  // a comment line, so a c
 struct StreamState {
   std::filesystem::path database, log;
   std::int64_t job = 0;
-  std::uint64_t next_line = 0;
+  std::uint64_t from = 0;        // lines the browser has (Last-Event-ID): not sent again
+  std::uint64_t lines_read = 0;  // complete lines of events.jsonl read so far
+  std::uint64_t offset = 0;      // the bytes they span
   std::string last_job;
   std::optional<jobs::JobStore> store;  // opened on the thread that streams
   Clock::time_point last_write = Clock::now();
 };
 
-bool finished(jobs::JobState state) {
-  return state == jobs::JobState::done || state == jobs::JobState::failed || state == jobs::JobState::cancelled;
+// A stream ends with the job's run: done, failed, cancelled, or paused (the page follows it again on resume).
+bool stopped(jobs::JobState state) {
+  return state != jobs::JobState::queued && state != jobs::JobState::running;
+}
+
+// The complete lines of events.jsonl past what was read; a line still being written stays for the next round.
+std::vector<std::string> new_lines(StreamState& state) {
+  std::ifstream in(state.log, std::ios::binary);
+  if (!in) return {};
+  in.seekg(static_cast<std::streamoff>(state.offset));
+  const std::string text{std::istreambuf_iterator<char>(in), {}};
+  std::vector<std::string> lines;
+  std::size_t begin = 0;
+  for (std::size_t end; (end = text.find('\n', begin)) != std::string::npos; begin = end + 1) {
+    lines.push_back(text.substr(begin, end - begin));
+  }
+  state.offset += begin;
+  return lines;
 }
 
 // One round: what is new, or a keep-alive; false when the browser is gone.
 bool stream_round(StreamState& state, httplib::DataSink& sink) {
   if (!state.store) state.store.emplace(state.database);
-  // The job first: a job seen finished has written its last line.
+  // The job first: a job seen stopped has written its last line.
   const auto job = state.store->job(state.job);
   std::string out;
-  const auto lines = core::read_complete_lines(state.log).lines;
-  for (std::uint64_t i = state.next_line; i < lines.size(); ++i) {
-    out += "id: " + std::to_string(i + 1) + "\nevent: telemetry\ndata: " + lines[i] + "\n\n";
+  const std::vector<std::string> lines = new_lines(state);
+  for (const auto& line : lines) {
+    if (++state.lines_read <= state.from) continue;
+    out += "id: " + std::to_string(state.lines_read) + "\nevent: telemetry\ndata: " + line + "\n\n";
   }
-  const bool caught_up = state.next_line >= lines.size();
-  state.next_line = std::max<std::uint64_t>(state.next_line, lines.size());
   nlohmann::json record = job ? jobs::to_json(*job) : nlohmann::json();
   if (record.is_object()) record.erase("settings");
   const std::string now = record.dump();
-  const bool ended = !job || finished(job->state);
-  if (now != state.last_job || (ended && caught_up)) {
-    out += std::string(ended && caught_up ? "event: end" : "event: job") + "\ndata: " + now + "\n\n";
+  const bool ended = (!job || stopped(job->state)) && lines.empty();
+  if (now != state.last_job || ended) {
+    out += std::string(ended ? "event: end" : "event: job") + "\ndata: " + now + "\n\n";
     state.last_job = now;
   }
   if (out.empty() && Clock::now() - state.last_write > kKeepAlive) out = ": keep-alive\n\n";
@@ -54,11 +72,11 @@ bool stream_round(StreamState& state, httplib::DataSink& sink) {
     if (!sink.write(out.data(), out.size())) return false;
     state.last_write = Clock::now();
   }
-  if (ended && caught_up) {
+  if (ended) {
     sink.done();
     return true;
   }
-  if (out.empty()) std::this_thread::sleep_for(kPoll);
+  if (lines.empty()) std::this_thread::sleep_for(kPoll);
   return true;
 }
 
@@ -70,7 +88,7 @@ void stream_job_events(httplib::Response& response, const ServerContext& context
   state->database = context.database();
   state->log = jobs::project_paths(context.config.workspace_dir, job.spec.project).events(job.id);
   state->job = job.id;
-  state->next_line = from;
+  state->from = from;
   response.set_header("Cache-Control", "no-cache");
   response.set_chunked_content_provider(
       "text/event-stream", [state](std::size_t, httplib::DataSink& sink) { return stream_round(*state, sink); });

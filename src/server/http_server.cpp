@@ -28,6 +28,26 @@ struct HttpServer::Impl {
   std::atomic<bool> run_active{false};
 };
 
+namespace {
+
+bool loopback(const std::string& host) {
+  return host == "127.0.0.1" || host == "localhost" || host == "::1" || host == "[::1]";
+}
+
+// Why a request did not come from a page of this server ("" when it did): bound to this machine only, the Host
+// must be this machine; an Origin, when the browser sends one, must be the Host.
+std::string foreign_request(const httplib::Request& request, const std::string& bound, int port) {
+  const std::string host = request.get_header_value("Host"), suffix = ":" + std::to_string(port);
+  if (loopback(bound) && !(host.ends_with(suffix) && loopback(host.substr(0, host.size() - suffix.size())))) {
+    return "the request names the host '" + host + "', not this server";
+  }
+  const std::string origin = request.get_header_value("Origin");
+  if (!origin.empty() && origin != "http://" + host) return "a page of " + origin + " may not use WatserFace";
+  return {};
+}
+
+}  // namespace
+
 HttpServer::HttpServer(core::AppConfig config) : impl_(std::make_unique<Impl>()) {
   ServerContext& context = impl_->context;
   context.config = std::move(config);
@@ -47,6 +67,15 @@ HttpServer::HttpServer(core::AppConfig config) : impl_(std::make_unique<Impl>())
   server.set_socket_options([](socket_t sock) {
     const int yes = 1;
     ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
+  // Only pages this server served may call it: a Host that is not this address (DNS rebinding) or an Origin of
+  // another site (a page the user visits posting here) is refused.
+  server.set_pre_routing_handler([&context, this](const httplib::Request& request, httplib::Response& response) {
+    const std::string problem = foreign_request(request, context.config.host, impl_->port);
+    if (problem.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    send_error(response, 403, "invalid_input", problem,
+               "open WatserFace at http://127.0.0.1:" + std::to_string(impl_->port) + " in this machine's browser");
+    return httplib::Server::HandlerResponse::Handled;
   });
   add_system_routes(server, context);
   add_project_routes(server, context);
@@ -68,6 +97,12 @@ HttpServer::HttpServer(core::AppConfig config) : impl_(std::make_unique<Impl>())
       std::rethrow_exception(ep);
     } catch (const Error& e) {
       send_error(response, e);
+    } catch (const nlohmann::json::exception& e) {  // a body or setting of the wrong type
+      send_error(response, 400, "invalid_input", e.what(), "check the request's JSON against docs/http-api.md");
+    } catch (const std::invalid_argument& e) {  // a number in the path or a header that is none
+      send_error(response, 400, "invalid_input", e.what(), "");
+    } catch (const std::out_of_range& e) {
+      send_error(response, 400, "invalid_input", e.what(), "");
     } catch (const std::exception& e) {
       log::error("server", "{} {}: {}", request.method, request.path, e.what());
       send_error(response, 500, "internal", e.what(), "this is a WatserFace bug; please report it");

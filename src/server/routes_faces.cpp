@@ -22,21 +22,15 @@ constexpr std::size_t kMostMaskBytes = 16u << 20;
 void add_face_routes(httplib::Server& server, const ServerContext& context) {
   server.Delete(R"(/api/v1/projects/([^/]+)/faces/source/([^/]+))",
                 [&context](const httplib::Request& request, httplib::Response& response) {
-                  const std::string name = request.matches[1];
-                  const jobs::ProjectPaths project = context.project(name);
-                  jobs::JobStore store = context.store();
-                  store.refuse_if_live(name);
-                  extract::drop_source_faces(project.source_dataset(), {request.matches[2]});
-                  send_json(response, project_summary(name, project, store));
+                  EditableProject project(context, request);
+                  extract::drop_source_faces(project.paths.source_dataset(), {request.matches[2]});
+                  send_json(response, project_summary(project.name, project.paths, project.store));
                 });
 
   // The body is the mask as an image (PNG from the painter's canvas); white is face.
   server.Put(R"(/api/v1/projects/([^/]+)/faces/target/([^/]+)/mask)",
              [&context](const httplib::Request& request, httplib::Response& response) {
-               const std::string name = request.matches[1];
-               const jobs::ProjectPaths project = context.project(name);
-               jobs::JobStore store = context.store();
-               store.refuse_if_live(name);
+               EditableProject project(context, request);
                if (request.body.size() > kMostMaskBytes) {
                  throw Error(ErrorCode::invalid_input, "the painted mask is larger than 16 MiB", {}, "send a PNG");
                }
@@ -46,8 +40,8 @@ void add_face_routes(httplib::Server& server, const ServerContext& context) {
                  throw Error(ErrorCode::unsupported, "the painted mask is not an image", {}, "send it as a PNG");
                }
                cv::threshold(mask, mask, 127, 255, cv::THRESH_BINARY);
-               dataset::save_painted_mask(project.target_dataset(), request.matches[2], mask);
-               send_json(response, project_summary(name, project, store));
+               dataset::save_painted_mask(project.paths.target_dataset(), request.matches[2], mask);
+               send_json(response, project_summary(project.name, project.paths, project.store));
              });
 }
 

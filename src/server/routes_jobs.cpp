@@ -64,10 +64,7 @@ void add_job_routes(httplib::Server& server, const ServerContext& context) {
                 const std::string action = request.matches[2];
                 if (action == "pause") context.queue->pause(job.id);
                 if (action == "cancel") context.queue->cancel(job.id);
-                if (action == "resume") {
-                  store.refuse_if_live(job.spec.project);
-                  context.queue->resume(job.id);
-                }
+                if (action == "resume") context.queue->resume(job.id);
                 send_json(response, jobs::to_json(*store.job(job.id)));
               });
 

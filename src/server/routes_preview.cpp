@@ -18,10 +18,7 @@ void add_preview_routes(httplib::Server& server, const ServerContext& context) {
   // {"frame": N, "preset": "quick", "settings": {overrides}}
   server.Post(
       R"(/api/v1/projects/([^/]+)/preview)", [&context](const httplib::Request& request, httplib::Response& response) {
-        const std::string name = request.matches[1];
-        const jobs::ProjectPaths project = context.project(name);
-        jobs::JobStore store = context.store();
-        store.refuse_if_live(name);
+        const EditableProject project(context, request);
         const nlohmann::json body = json_body(request);
         if (!body.contains("frame") || !body.at("frame").is_number_integer() || body.at("frame").get<int>() < 0) {
           throw Error(ErrorCode::invalid_input, "a preview needs the frame's number", {}, "send {\"frame\": 0}");
@@ -32,14 +29,14 @@ void add_preview_routes(httplib::Server& server, const ServerContext& context) {
                                                                   body.value("settings", nlohmann::json::object())),
                                   context.config);
         const swap::SwappedFrame swapped =
-            swap::swap_frame(jobs::pipeline_swap_options(project, settings, context.config), frame);
+            swap::swap_frame(jobs::pipeline_swap_options(project.paths, settings, context.config), frame);
         const std::string stem = "outputs/preview/" + std::to_string(frame);
-        media::write_image(project.root / (stem + "_before.jpg"), swapped.original);
-        media::write_image(project.root / (stem + "_after.jpg"), swapped.swapped);
+        media::write_image(project.paths.root / (stem + "_before.jpg"), swapped.original);
+        media::write_image(project.paths.root / (stem + "_after.jpg"), swapped.swapped);
         const std::string version = "?t=" + std::to_string(static_cast<long long>(core::unix_time_now() * 1000));
         send_json(response, {{"frame", frame},
-                             {"before", file_url(name, stem + "_before.jpg") + version},
-                             {"after", file_url(name, stem + "_after.jpg") + version}});
+                             {"before", file_url(project.name, stem + "_before.jpg") + version},
+                             {"after", file_url(project.name, stem + "_after.jpg") + version}});
       });
 }
 

@@ -41,42 +41,51 @@ void add_project_routes(httplib::Server& server, const ServerContext& context) {
     send_json(response, project_summary(name, context.project(name), store));
   });
 
-  server.Post(
-      R"(/api/v1/projects/([^/]+)/media/(source|target))",
-      [&context](const httplib::Request& request, httplib::Response& response, const httplib::ContentReader& content) {
-        const std::string name = request.matches[1];
-        const bool source = request.matches[2] == "source";
-        const jobs::ProjectPaths project = context.project(name);
-        jobs::JobStore store = context.store();
-        store.refuse_if_live(name);
-        if (!request.is_multipart_form_data()) {
-          throw Error(ErrorCode::invalid_input, "an upload is sent as multipart/form-data", {},
-                      "send the files in a form field named 'files'");
-        }
-        UploadReceiver receiver(source ? project.source_media() : project.target_media(),
-                                source ? UploadKind::source : UploadKind::target,
-                                static_cast<std::uint64_t>(context.config.max_upload_mb) << 20);
+  server.Post(R"(/api/v1/projects/([^/]+)/media/(source|target))", [&context](const httplib::Request& request,
+                                                                              httplib::Response& response,
+                                                                              const httplib::ContentReader& content) {
+    const bool source = request.matches[2] == "source";
+    std::optional<EditableProject> project;
+    try {
+      project.emplace(context, request);
+      if (!request.is_multipart_form_data()) {
+        throw Error(ErrorCode::invalid_input, "an upload is sent as multipart/form-data", {},
+                    "send the files in a form field named 'files'");
+      }
+    } catch (const Error&) {
+      // The body is read and dropped first, so the browser gets the answer instead of a reset connection.
+      if (request.is_multipart_form_data()) {
+        content([](const httplib::MultipartFormData&) { return true; }, [](const char*, std::size_t) { return true; });
+      } else {
+        content([](const char*, std::size_t) { return true; });
+      }
+      throw;
+    }
+    UploadReceiver receiver(source ? project->paths.source_media() : project->paths.target_media(),
+                            source ? UploadKind::source : UploadKind::target,
+                            static_cast<std::uint64_t>(context.config.max_upload_mb) << 20);
+    const bool complete =
         content([&](const httplib::MultipartFormData& part) { return receiver.begin(part.name, part.filename); },
                 [&](const char* data, std::size_t size) { return receiver.write(data, size); });
-        const std::vector<std::string> names = receiver.finish();
-        nlohmann::json body = project_summary(name, project, store);
-        body["uploaded"] = names;
-        send_json(response, body, 201);
-      });
+    // A job may have been queued while the upload streamed in: its media must not change under it.
+    const std::vector<std::string> names =
+        receiver.finish(complete, [&] { project->store.refuse_if_live(project->name); });
+    nlohmann::json body = project_summary(project->name, project->paths, project->store);
+    body["uploaded"] = names;
+    send_json(response, body, 201);
+  });
 
-  server.Delete(R"(/api/v1/projects/([^/]+)/media/source/([^/]+))",
-                [&context](const httplib::Request& request, httplib::Response& response) {
-                  const std::string name = request.matches[1];
-                  const jobs::ProjectPaths project = context.project(name);
-                  jobs::JobStore store = context.store();
-                  store.refuse_if_live(name);
-                  const fs::path file = project.source_media() / UploadReceiver::clean_name(request.matches[2]);
-                  if (!fs::remove(file)) {
-                    throw Error(ErrorCode::not_found,
-                                "the project has no source file '" + std::string(request.matches[2]) + "'", {}, "");
-                  }
-                  send_json(response, project_summary(name, project, store));
-                });
+  server.Delete(R"(/api/v1/projects/([^/]+)/media/source/([^/]+))", [&context](const httplib::Request& request,
+                                                                               httplib::Response& response) {
+    EditableProject project(context, request);
+    const std::string name = request.matches[2];
+    const fs::path file = project.paths.source_media() / name;
+    std::error_code ec;
+    if (name != UploadReceiver::clean_name(name) || !fs::is_regular_file(file, ec) || !fs::remove(file, ec)) {
+      throw Error(ErrorCode::not_found, "the project has no source file '" + name + "'", {}, "");
+    }
+    send_json(response, project_summary(project.name, project.paths, project.store));
+  });
 }
 
 }  // namespace wf::server

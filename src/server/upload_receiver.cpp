@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 
 #include "media/image_io.h"
 #include "media/video_reader.h"
@@ -13,6 +14,7 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr std::array kVideoExtensions = {".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi"};
+std::atomic<std::uint64_t> uploads_started{0};
 constexpr const char* kWhatToUpload = "upload JPEG, PNG or WebP photos, or MP4, MOV, MKV or WebM videos";
 
 bool is_video_name(const fs::path& name) {
@@ -26,7 +28,7 @@ bool decodes(const fs::path& file, const fs::path& name) {
     if (media::is_image_file(name)) return !media::read_image(file).empty();
     media::VideoReader reader(file);
     return reader.next().has_value();
-  } catch (const Error&) {
+  } catch (const std::exception&) {  // wf::Error, and what OpenCV throws on a damaged file
     return false;
   }
 }
@@ -46,11 +48,11 @@ UploadReceiver::~UploadReceiver() {
 
 std::string UploadReceiver::clean_name(const std::string& filename) {
   std::string name = fs::path(filename).filename().string();
+  if (name.size() > 100) name = name.substr(name.size() - 100);
   for (char& c : name) {
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') c = '_';
   }
   while (!name.empty() && name.front() == '.') name.erase(0, 1);
-  if (name.size() > 100) name = name.substr(name.size() - 100);
   const std::string extension = media::lowercase_extension(name);
   return name.substr(0, name.size() - extension.size()) + extension;
 }
@@ -74,7 +76,14 @@ bool UploadReceiver::begin(const std::string& field, const std::string& filename
                "upload the one video whose face you want to replace"));
     return true;
   }
-  Part part{name, folder_ / (".upload-" + std::to_string(::getpid()) + "-" + name), 0};
+  if (std::any_of(parts_.begin(), parts_.end(), [&](const Part& p) { return p.name == name; })) {
+    fail(Error(ErrorCode::invalid_input, "two files of the upload are both named '" + name + "'", {},
+               "rename one of them"));
+    return true;
+  }
+  // A name of its own for each upload in flight (two tabs may send the same file at once).
+  const std::string partial = ".upload-" + std::to_string(::getpid()) + "-" + std::to_string(++uploads_started) + "-";
+  Part part{name, folder_ / (partial + name), 0};
   out_.open(part.partial, std::ios::binary | std::ios::trunc);
   if (!out_) {
     fail(Error(ErrorCode::disk_full, "cannot write the upload", part.partial, "check the workspace's disk"));
@@ -114,9 +123,12 @@ void UploadReceiver::close_part() {
                "free some space, then upload it again"));
 }
 
-std::vector<std::string> UploadReceiver::finish() {
+std::vector<std::string> UploadReceiver::finish(bool complete, const std::function<void()>& before_replacing) {
   close_part();
   if (error_) throw *error_;
+  if (!complete) {
+    throw Error(ErrorCode::invalid_input, "the upload was cut short", {}, "send the files again");
+  }
   if (parts_.empty()) {
     throw Error(ErrorCode::invalid_input, "the upload held no file", {}, "send the files in a form field 'files'");
   }
@@ -127,6 +139,7 @@ std::vector<std::string> UploadReceiver::finish() {
                   {}, "it may be damaged or cut short; " + std::string(kWhatToUpload));
     }
   }
+  if (before_replacing) before_replacing();
   std::error_code ec;
   if (kind_ == UploadKind::target) {
     for (const auto& old : fs::directory_iterator(folder_, ec)) {
@@ -135,7 +148,8 @@ std::vector<std::string> UploadReceiver::finish() {
   }
   std::vector<std::string> names;
   for (const auto& part : parts_) {
-    fs::rename(part.partial, folder_ / part.name);
+    fs::rename(part.partial, folder_ / part.name, ec);
+    if (ec) throw Error(ErrorCode::disk_full, "cannot keep '" + part.name + "': " + ec.message(), folder_, "");
     names.push_back(part.name);
   }
   parts_.clear();

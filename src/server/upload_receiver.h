@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,9 +27,11 @@ class UploadReceiver {
 
   bool begin(const std::string& field, const std::string& filename);  // a multipart part starts
   bool write(const char* data, std::size_t size);                     // false: stop reading the body
-  // Checks what arrived and moves it into place; the names written. Throws the first problem as wf::Error
-  // (invalid_input: too large, no file, unreadable; unsupported: not a photo or video) naming the file.
-  std::vector<std::string> finish();
+  // Checks what arrived (`complete`: the body was read to its end) and moves it into place, after
+  // `before_replacing` (a last check that may throw); the names written. Throws the first problem as wf::Error
+  // (invalid_input: too large, cut short, no file, two of one name; unsupported: not a photo or video) naming
+  // the file.
+  std::vector<std::string> finish(bool complete, const std::function<void()>& before_replacing = {});
 
   // "My Photo (1).JPG" -> "My_Photo__1_.jpg": letters, digits, '-', '_' and '.', not starting with '.'.
   static std::string clean_name(const std::string& filename);

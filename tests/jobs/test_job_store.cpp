@@ -69,6 +69,27 @@ TEST(JobStore, TransitionsArePersistedAndIllegalOnesRefused) {
   EXPECT_NE(message.find("is running and cannot become queued"), std::string::npos) << message;
 }
 
+TEST(JobStore, AProjectHasOneLiveJobHoweverJobsAreQueuedOrResumed) {
+  test::TempDir dir;
+  JobStore store(dir / "w.db");
+  store.add_project("party", {});
+  const std::int64_t first = store.submit_exclusive({.project = "party"});
+  EXPECT_EQ(test::error_code([&] { store.submit_exclusive({.project = "party"}); }), ErrorCode::invalid_input);
+  store.transition(first, JobState::running);
+  store.transition(first, JobState::paused);
+  const std::int64_t second = store.submit_exclusive({.project = "party"});
+  store.transition(second, JobState::running);
+  store.transition(second, JobState::failed, "boom");
+  store.resume_exclusive(first);
+  EXPECT_EQ(store.job(first)->state, JobState::queued);
+  std::string message;
+  EXPECT_EQ(test::error_code([&] { store.resume_exclusive(second); }, &message), ErrorCode::invalid_input);
+  EXPECT_NE(message.find("already has job " + std::to_string(first)), std::string::npos) << message;
+  EXPECT_EQ(store.job(second)->state, JobState::failed) << "a refused resume changes nothing";
+  store.add_project("other", {});
+  EXPECT_NO_THROW(store.submit_exclusive({.project = "other"}));
+}
+
 TEST(JobStore, AVersionOneDatabaseIsMigratedWithItsDataAndANewerOneRefused) {
   test::TempDir dir;
   {

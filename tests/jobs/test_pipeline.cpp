@@ -16,8 +16,10 @@
 #include "jobs/job_store.h"
 #include "jobs/orchestrator.h"
 #include "jobs/pipeline_settings.h"
+#include "jobs/pipeline_submit.h"
 #include "jobs/project.h"
 #include "support/run_command.h"
+#include "support/error_code.h"
 #include "support/synthetic_clip.h"
 #include "support/temp_dir.h"
 #include "support/tiny_stable_diffusion.h"
@@ -167,6 +169,24 @@ TEST(Pipeline, OneCallRunsEveryPhaseAndTheEventsTellTheStoryInOrder) {
   }
   EXPECT_EQ(ran, (std::map<std::string, bool>{{"xseg", true}, {"lora", true}, {"swap", true}, {"review", true}}));
   EXPECT_EQ(first_xseg_step, 1);
+}
+
+TEST(Pipeline, TheLorasOptionsAreCheckedWhenTheJobIsQueuedNotWhenItsPhaseStarts) {
+  test::TempDir workspace;
+  create_project(workspace.path(), "party", {kSource}, media().clip);
+  JobStore store(workspace / "watserface.db");
+  nlohmann::json overrides = tiny_settings();
+  overrides["lora"]["rank"] = 0;
+  std::string message;
+  EXPECT_EQ(test::error_code(
+                [&] {
+                  submit_pipeline(store, core::AppConfig::defaults(), "party",
+                                  resolve_pipeline_settings("quick", overrides));
+                },
+                &message),
+            ErrorCode::invalid_input);
+  EXPECT_NE(message.find("rank"), std::string::npos) << message;
+  EXPECT_TRUE(store.jobs().empty());
 }
 
 TEST(Pipeline, CancellingARunningJobStopsItWithinSecondsAndLeavesACheckpoint) {

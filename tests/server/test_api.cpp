@@ -50,6 +50,15 @@ std::vector<std::string> names_in(const fs::path& folder) {
   return out;
 }
 
+// Project "p" with these source photos and this target video, uploaded.
+void make_project(httplib::Client& client, const std::vector<fs::path>& sources, const fs::path& target) {
+  client.Post("/api/v1/projects", R"({"name": "p"})", "application/json");
+  std::vector<std::pair<std::string, std::string>> files;
+  for (const auto& file : sources) files.emplace_back(file.filename().string(), contents(file));
+  ASSERT_EQ(upload(client, "p", "source", files)->status, 201);
+  ASSERT_EQ(upload(client, "p", "target", {{target.filename().string(), contents(target)}})->status, 201);
+}
+
 TEST(Api, ProjectsAreCreatedListedAndTheirNamesChecked) {
   test::TempDir dir;
   RunningServer server(test_config(dir));
@@ -91,6 +100,9 @@ TEST(Api, UploadsAreCheckedAndOnlyGoodFilesLand) {
   ASSERT_TRUE(big) << "an oversized upload is answered, not cut off";
   EXPECT_EQ(big->status, 400);
   EXPECT_NE(json_of(big).at("error").at("message").get<std::string>().find("1 MiB"), std::string::npos);
+
+  const auto same = upload(client, "p", "source", {{"a b.jpg", contents(kGrace)}, {"a_b.jpg", contents(kGrace)}});
+  EXPECT_EQ(same->status, 400) << "two files that would land under one name";
 
   const auto two = upload(client, "p", "target", {{"a.jpg", contents(kGrace)}, {"b.jpg", contents(kGrace)}});
   EXPECT_EQ(two->status, 400);
@@ -135,9 +147,7 @@ TEST(Api, AnExtractionJobIsFollowedAsServerSentEventsAndItsFilesAreServed) {
   test::group_photo_clip(8).write(clip);
   RunningServer server(config);
   auto client = server.client();
-  client.Post("/api/v1/projects", R"({"name": "p"})", "application/json");
-  ASSERT_EQ(upload(client, "p", "source", {{"grace.jpg", contents(kGrace)}})->status, 201);
-  ASSERT_EQ(upload(client, "p", "target", {{"party.mkv", contents(clip)}})->status, 201);
+  make_project(client, {kGrace}, clip);
 
   const auto queued =
       client.Post("/api/v1/projects/p/jobs", R"({"preset": "quick", "stop_after": "extract"})", "application/json");
@@ -234,12 +244,7 @@ TEST(Api, DroppingASourceFaceRemakesTheIdentityWithoutIt) {
   test::group_photo_clip(4).write(clip);
   RunningServer server(config);
   auto client = server.client();
-  client.Post("/api/v1/projects", R"({"name": "p"})", "application/json");
-  const fs::path astronaut = "/usr/lib/python3/dist-packages/skimage/data/astronaut.png";
-  ASSERT_EQ(
-      upload(client, "p", "source", {{"grace.jpg", contents(kGrace)}, {"astronaut.png", contents(astronaut)}})->status,
-      201);
-  ASSERT_EQ(upload(client, "p", "target", {{"party.mkv", contents(clip)}})->status, 201);
+  make_project(client, {kGrace, "/usr/lib/python3/dist-packages/skimage/data/astronaut.png"}, clip);
   const auto queued =
       client.Post("/api/v1/projects/p/jobs", R"({"preset": "quick", "stop_after": "extract"})", "application/json");
   const std::string id = std::to_string(json_of(queued).at("id").get<int>());
@@ -258,6 +263,23 @@ TEST(Api, DroppingASourceFaceRemakesTheIdentityWithoutIt) {
       << "the identity is Grace Hopper's face alone";
   EXPECT_NE(contents(dataset / "skipped.jsonl").find(R"({"id":"astronaut_000000","reason":"dropped"})"),
             std::string::npos);
+}
+
+TEST(Api, OnlyPagesOfThisServerMayCallIt) {
+  test::TempDir dir;
+  RunningServer server(test_config(dir));
+  auto client = server.client();
+  const std::string self = "http://127.0.0.1:" + std::to_string(server.port());
+  const auto ours = client.Post("/api/v1/projects", {{"Origin", self}}, R"({"name": "p"})", "application/json");
+  EXPECT_EQ(ours->status, 201);
+  const auto other = client.Post("/api/v1/projects", {{"Origin", "http://example.com"}}, R"({"name": "q"})",
+                                 "application/json");
+  EXPECT_EQ(other->status, 403) << "a page of another site posting here";
+  EXPECT_NE(json_of(other).at("error").at("message").get<std::string>().find("example.com"), std::string::npos);
+  httplib::Client rebound("127.0.0.1", server.port());
+  rebound.set_default_headers({{"Host", "attacker.example:" + std::to_string(server.port())}});
+  EXPECT_EQ(rebound.Get("/api/v1/projects")->status, 403) << "a name rebound to this machine";
+  EXPECT_EQ(json_of(client.Get("/api/v1/projects")).size(), 1u);
 }
 
 TEST(Api, NothingOutsideTheProjectIsServed) {

@@ -42,19 +42,22 @@ function startServer(dir) {
   const child = spawn(process.env.WATSERFACE, ['--config', config, '--workspace', path.join(dir, 'workspace'),
     '--models-dir', path.join(dir, 'models'), 'ui', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
+  let said = '';
   child.stderr.on('data', (d) => { log += d; });
   const address = new Promise((resolve, reject) => {
     child.stdout.on('data', (d) => {
-      const match = String(d).match(/open (http:\/\/[\d.]+:\d+)/);
+      said += d;
+      const match = said.match(/open (http:\/\/[\d.]+:\d+)/);
       if (match) resolve(match[1]);
     });
     child.on('exit', (code) => reject(new Error(`watserface ui exited with ${code}: ${log}`)));
+    setTimeout(() => reject(new Error(`watserface ui did not start within 60 s: ${said}${log}`)), 60000);
   });
   return { child, address, log: () => log };
 }
 
 async function shot(page, name) {
-  await page.waitForFunction(() => [...document.images].every((image) => image.complete));
+  await page.waitForFunction(() => [...document.images].every((image) => image.complete || image.loading === 'lazy'));
   await page.screenshot({ path: path.join(out, `${name}.png`), fullPage: true });
 }
 
@@ -158,7 +161,9 @@ test('a new user goes from photos to a reviewed video', { timeout: 15 * 60 * 100
     await page.getByRole('button', { name: 'Start training' }).click();
     await page.getByRole('alert').getByText(/already has job \d+/).waitFor();
     await page.getByText('Phase 2/2: Training XSeg Occlusion Mask').waitFor({ timeout: 120000 });
-    await page.waitForFunction(() => Number(document.querySelector('.chart')?.dataset.points ?? 0) >= 3);
+    await page.waitForFunction(() => Number(document.querySelector('.chart')?.dataset.points ?? 0) >= 3, null,
+      { timeout: 120000 });
+    await page.waitForFunction(() => window.barValues.length >= 3, null, { timeout: 120000 });
     const before = await page.evaluate(() => ({
       points: Number(document.querySelector('.chart').dataset.points),
       progress: Number(document.querySelector('.bar').getAttribute('aria-valuenow')),
@@ -171,7 +176,8 @@ test('a new user goes from photos to a reviewed video', { timeout: 15 * 60 * 100
     await shot(page, '3-train');
     await page.reload();
     await page.getByText('Phase 2/2: Training XSeg Occlusion Mask').waitFor();
-    await page.waitForFunction((n) => Number(document.querySelector('.chart')?.dataset.points ?? 0) >= n, before.points);
+    await page.waitForFunction((n) => Number(document.querySelector('.chart')?.dataset.points ?? 0) >= n, before.points,
+      { timeout: 60000 });
     const after = Number(await page.locator('.bar').getAttribute('aria-valuenow'));
     assert.ok(after >= before.progress, `the bar after a reload (${after}%) is where it was (${before.progress}%)`);
     await page.getByText('Finished.').waitFor({ timeout: 10 * 60 * 1000 });
@@ -183,7 +189,7 @@ test('a new user goes from photos to a reviewed video', { timeout: 15 * 60 * 100
 
     // 4 Swap: one frame previewed before and after, then the video plays and downloads.
     await page.getByRole('button', { name: 'Preview' }).click();
-    await page.locator('.compare img').nth(1).waitFor();
+    await page.locator('.compare img').nth(1).waitFor({ timeout: 120000 });
     await page.waitForFunction(() => [...document.querySelectorAll('.compare img')].every((i) => i.naturalWidth > 0));
     await page.getByLabel('Frame 0: before and after').fill('20');
     await shot(page, '4-swap-preview');
@@ -204,7 +210,7 @@ test('a new user goes from photos to a reviewed video', { timeout: 15 * 60 * 100
     await page.getByRole('button', { name: 'Next' }).click();
 
     // 5 Review: the scan's summary, and the page at a narrow width.
-    await page.getByText(/swapped frames of 20 scanned/).waitFor();
+    await page.getByText(/swapped frames of 20 scanned/).waitFor({ timeout: 60000 });
     await shot(page, '5-review');
     // Repair again: frame 5 picked by hand, only the review runs again.
     await page.getByLabel('Also repair frames').fill('5');
@@ -243,8 +249,11 @@ test('a new user goes from photos to a reviewed video', { timeout: 15 * 60 * 100
     assert.ok(trained < 300, `a first training took ${trained} s`);
   } finally {
     await browser.close();
-    server.child.kill('SIGTERM');
-    await new Promise((resolve) => server.child.once('exit', resolve));
+    if (server.child.exitCode === null && server.child.signalCode === null) {
+      const exited = new Promise((resolve) => server.child.once('exit', resolve));
+      server.child.kill('SIGTERM');
+      await exited;
+    }
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });

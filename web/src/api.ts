@@ -87,6 +87,12 @@ export class ApiError extends Error {
   }
 }
 
+// What the page says of a failed call.
+export function errorText(error: unknown): string {
+  if (error instanceof ApiError) return error.text;
+  return error instanceof Error ? error.message : String(error);
+}
+
 async function answer<T>(response: Response): Promise<T> {
   const body = await response.json().catch(() => null);
   if (!response.ok) {

@@ -3,6 +3,8 @@
 
 import { Doctor, Health, Job, Project, Settings, SettingsInfo, get, post, projectPath } from './api';
 
+export type JobRequest = { preset: Preset; settings: Settings; stop_after: string };
+
 export type Preset = 'quick' | 'standard';
 
 export interface Choices {
@@ -77,8 +79,15 @@ export class WizardContext {
   }
 
   // The pipeline settings this wizard runs with: the preset's, then the user's overrides, then `stop_after`.
-  jobRequest(stopAfter: string): { preset: Preset; settings: Settings; stop_after: string } {
+  jobRequest(stopAfter: string): JobRequest {
     return { preset: this.choices.preset, settings: this.choices.overrides, stop_after: stopAfter };
+  }
+
+  // Queues a job of the open project; the project is read again so its job list has it.
+  async submit(request: JobRequest): Promise<Job> {
+    const job = await post<Job>(`${projectPath(this.choices.project)}/jobs`, request);
+    await this.refresh();
+    return job;
   }
 
   // The settings a job would resolve to, for showing (the preset's values under the overrides).

@@ -5,7 +5,7 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 
-import { ApiError, Job, post } from './api';
+import { Job, errorText, post } from './api';
 import { h, messageBox } from './dom';
 import { TelemetryEvent, durationText, phaseLine, stepLine } from './progress_text';
 
@@ -88,7 +88,7 @@ export class JobView {
         this.showJob(await post<Job>(`/api/v1/jobs/${job.id}/${action}`));
         if (action === 'resume' && this.job) this.follow(this.job);
       } catch (error) {
-        this.message.show(error instanceof ApiError ? error.text : String(error));
+        this.message.show(errorText(error));
       }
     };
     const live = job.state === 'running' || job.state === 'queued';

@@ -3,7 +3,7 @@
 
 import './style.css';
 
-import { ApiError, Doctor, Health, SettingsInfo, get } from './api';
+import { ApiError, Doctor, Health, SettingsInfo, errorText, get } from './api';
 import { Step, WizardContext } from './context';
 import { h } from './dom';
 import { ModelerPage } from './modeler';
@@ -123,5 +123,5 @@ async function boot(): Promise<void> {
 boot().catch((error) => {
   (document.getElementById('page') as HTMLElement).replaceChildren(
     h('p', { class: 'message error', role: 'alert' },
-      `Cannot reach WatserFace: ${error instanceof ApiError ? error.text : String(error)}. Is \`watserface ui\` running?`));
+      `Cannot reach WatserFace: ${errorText(error)}. Is \`watserface ui\` running?`));
 });

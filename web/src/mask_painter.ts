@@ -1,7 +1,7 @@
 // Paint and erase the mask of a target face over its crop: white is face, the rest is replaced by nothing. Saved
 // as the face's `painted` mask, which the next XSeg training learns from and applying XSeg keeps.
 
-import { ApiError, Face, Project, put } from './api';
+import { Face, Project, errorText, put } from './api';
 import { h, messageBox } from './dom';
 
 function load(src: string): Promise<HTMLImageElement> {
@@ -23,6 +23,7 @@ export class MaskPainter {
   private image: HTMLImageElement | null = null;
   private face: Face | null = null;
   private drawing = false;
+  private opening = 0;  // the latest open(): a slower earlier one must not draw over it
 
   constructor(
     private readonly saveUrl: (face: Face) => string,
@@ -44,31 +45,41 @@ export class MaskPainter {
       this.stroke(e);
     });
     this.canvas.addEventListener('pointermove', (e) => this.drawing && this.stroke(e));
-    this.canvas.addEventListener('pointerup', () => { this.drawing = false; });
+    for (const end of ['pointerup', 'pointercancel']) this.canvas.addEventListener(end, () => { this.drawing = false; });
   }
 
   async open(face: Face): Promise<void> {
     this.message.clear();
-    this.face = face;
-    this.image = await load(face.image);
-    const { naturalWidth: width, naturalHeight: height } = this.image;
-    this.canvas.width = this.mask.width = width;
-    this.canvas.height = this.mask.height = height;
-    const ctx = this.mask.getContext('2d') as CanvasRenderingContext2D;
-    ctx.clearRect(0, 0, width, height);
-    if (face.mask) {
-      const grey = await load(`${face.mask}?t=${Date.now()}`);
-      ctx.drawImage(grey, 0, 0, width, height);
-      const pixels = ctx.getImageData(0, 0, width, height);
-      for (let i = 0; i < pixels.data.length; i += 4) {
-        pixels.data[i + 3] = pixels.data[i];
-        pixels.data[i] = pixels.data[i + 1] = pixels.data[i + 2] = 255;
+    const ticket = ++this.opening;
+    this.face = null;
+    try {
+      const image = await load(face.image);
+      const grey = face.mask ? await load(`${face.mask}?t=${Date.now()}`) : null;
+      if (ticket !== this.opening) return;
+      this.image = image;
+      this.face = face;
+      const { naturalWidth: width, naturalHeight: height } = image;
+      this.canvas.width = this.mask.width = width;
+      this.canvas.height = this.mask.height = height;
+      const ctx = this.mask.getContext('2d') as CanvasRenderingContext2D;
+      ctx.globalCompositeOperation = 'source-over';
+      ctx.clearRect(0, 0, width, height);
+      if (grey) {
+        ctx.drawImage(grey, 0, 0, width, height);
+        const pixels = ctx.getImageData(0, 0, width, height);
+        for (let i = 0; i < pixels.data.length; i += 4) {
+          pixels.data[i + 3] = pixels.data[i];
+          pixels.data[i] = pixels.data[i + 1] = pixels.data[i + 2] = 255;
+        }
+        ctx.putImageData(pixels, 0, 0);
       }
-      ctx.putImageData(pixels, 0, 0);
+      this.element.hidden = false;
+      this.draw();
+      this.element.scrollIntoView({ block: 'nearest' });
+    } catch (error) {
+      this.element.hidden = false;
+      this.message.show(`Cannot open the face: ${errorText(error)}`);
     }
-    this.element.hidden = false;
-    this.draw();
-    this.element.scrollIntoView({ block: 'nearest' });
   }
 
   close(): void {
@@ -77,6 +88,7 @@ export class MaskPainter {
   }
 
   private stroke(event: PointerEvent): void {
+    if (!this.face) return;
     const box = this.canvas.getBoundingClientRect();
     const x = ((event.clientX - box.left) * this.canvas.width) / box.width;
     const y = ((event.clientY - box.top) * this.canvas.height) / box.height;
@@ -105,7 +117,8 @@ export class MaskPainter {
   }
 
   private async save(): Promise<void> {
-    if (!this.face) return;
+    const face = this.face;  // the face painted, even if another opens while this one uploads
+    if (!face) return;
     const out = document.createElement('canvas');
     out.width = this.mask.width;
     out.height = this.mask.height;
@@ -115,10 +128,10 @@ export class MaskPainter {
     ctx.drawImage(this.mask, 0, 0);
     const png = await new Promise<Blob>((resolve) => out.toBlob((b) => resolve(b as Blob), 'image/png'));
     try {
-      this.saved(await put<Project>(this.saveUrl(this.face), png));
+      this.saved(await put<Project>(this.saveUrl(face), png));
       this.message.show('Saved. The next XSeg training learns from it.', 'note');
     } catch (error) {
-      this.message.show(error instanceof ApiError ? error.text : String(error));
+      this.message.show(errorText(error));
     }
   }
 }

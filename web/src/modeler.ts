@@ -2,7 +2,7 @@
 // lora --help` lists), basic ones first and the rest under "Advanced options", trained on the project's target
 // faces as a job that stops after the LoRA.
 
-import { ApiError, Job, Settings, get, post, projectPath } from './api';
+import { Settings, errorText, get } from './api';
 import { WizardContext } from './context';
 import { h, messageBox } from './dom';
 import { JobView } from './job_view';
@@ -80,7 +80,9 @@ export class ModelerPage {
       const spec = this.schema.find((s) => s.name === input.dataset.option) as OptionSpec;
       const text = input.value.trim();
       if (spec.kind === 'flag') out[spec.name] = input.checked;
-      else if (spec.kind === 'integer' || spec.kind === 'number') out[spec.name] = Number(text);
+      else if (spec.kind === 'integer' || spec.kind === 'number') {
+        if (text !== '') out[spec.name] = Number(text);  // left out: the trainer's default (or none)
+      }
       else if (spec.kind === 'list') out[spec.name] = text.split(',').map((t) => t.trim()).filter(Boolean) as unknown as string;
       else if (text !== '') out[spec.name] = text;
     }
@@ -92,10 +94,9 @@ export class ModelerPage {
     this.context.choices.overrides = { ...this.context.choices.overrides, lora: this.values() };
     this.context.save();
     try {
-      const job = await post<Job>(`${projectPath(this.context.choices.project)}/jobs`, this.context.jobRequest('lora'));
-      this.job.follow(job);
+      this.job.follow(await this.context.submit(this.context.jobRequest('lora')));
     } catch (error) {
-      this.message.show(error instanceof ApiError ? error.text : String(error));
+      this.message.show(errorText(error));
     }
   }
 }

@@ -1,7 +1,7 @@
 // Step 5: what the QA scan found — the summary, each flagged frame with its reasons and before/after, and the
 // final video to accept.
 
-import { ApiError, Job, Settings, get, post, projectPath } from '../api';
+import { Settings, errorText, get } from '../api';
 import { merge } from '../context';
 import { Step, WizardContext } from '../context';
 import { h, messageBox } from '../dom';
@@ -64,10 +64,9 @@ export class ReviewStep implements Step {
     const request = this.context.jobRequest('');
     const settings = merge(structuredClone(request.settings), { review: { frames } as unknown as Settings });
     try {
-      const job = await post<Job>(`${projectPath(this.context.choices.project)}/jobs`, { ...request, settings });
-      this.job.follow(job);
+      this.job.follow(await this.context.submit({ ...request, settings }));
     } catch (error) {
-      this.message.show(error instanceof ApiError ? error.text : String(error));
+      this.message.show(errorText(error));
     }
   }
 

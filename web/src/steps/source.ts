@@ -1,6 +1,6 @@
 // Step 1: the photos or clips of the source face, uploaded into a project (created with the name given).
 
-import { ApiError, Project, remove, upload, projectPath } from '../api';
+import { Project, errorText, projectPath, remove, upload } from '../api';
 import { Step, WizardContext } from '../context';
 import { h, messageBox } from '../dom';
 import { dropzone, sizeText } from '../dropzone';
@@ -52,7 +52,7 @@ export class SourceStep implements Step {
       const project = this.context.project as Project;
       this.context.setProject(await upload(project.name, 'source', files));
     } catch (error) {
-      this.message.show(error instanceof ApiError ? error.text : String(error));
+      this.message.show(errorText(error));
     } finally {
       this.busy.hidden = true;
       this.shown();
@@ -67,7 +67,7 @@ export class SourceStep implements Step {
           try {
             this.context.setProject(await remove<Project>(`${projectPath(project!.name)}/media/source/${file.name}`));
           } catch (error) {
-            this.message.show(error instanceof ApiError ? error.text : String(error));
+            this.message.show(errorText(error));
           }
           this.render();
         } }, 'Remove'))));

@@ -1,6 +1,6 @@
 // Step 4: the swap, run to the end (swap, then review and repair of weak frames), and the finished video.
 
-import { ApiError, Job, Project, post, projectPath } from '../api';
+import { Project, errorText, post, projectPath } from '../api';
 import { Step, WizardContext } from '../context';
 import { h, messageBox } from '../dom';
 import { engineSelect } from '../engine_select';
@@ -49,12 +49,9 @@ export class SwapStep implements Step {
   private async swap(): Promise<void> {
     this.message.clear();
     try {
-      const project = this.context.project as Project;
-      const job = await post<Job>(`${projectPath(project.name)}/jobs`, this.context.jobRequest(''));
-      await this.context.refresh();
-      this.job.follow(job);
+      this.job.follow(await this.context.submit(this.context.jobRequest('')));
     } catch (error) {
-      this.message.show(error instanceof ApiError ? error.text : String(error));
+      this.message.show(errorText(error));
     }
   }
 
@@ -70,7 +67,7 @@ export class SwapStep implements Step {
       this.preview.replaceChildren(compareSlider(shown.before, shown.after, `Frame ${frame}`));
     } catch (error) {
       this.preview.replaceChildren();
-      this.message.show(error instanceof ApiError ? error.text : String(error));
+      this.message.show(errorText(error));
     }
   }
 

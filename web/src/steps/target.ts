@@ -1,6 +1,6 @@
 // Step 2: the target video, then the faces of both sides found (an extraction job) and shown with their scores.
 
-import { ApiError, Face, Job, Project, post, projectPath, remove, upload } from '../api';
+import { Face, Project, errorText, projectPath, remove, upload } from '../api';
 import { Step, WizardContext } from '../context';
 import { h, messageBox } from '../dom';
 import { dropzone, sizeText } from '../dropzone';
@@ -66,7 +66,7 @@ export class TargetStep implements Step {
     try {
       this.context.setProject(await upload((this.context.project as Project).name, 'target', [file]));
     } catch (error) {
-      this.message.show(error instanceof ApiError ? error.text : String(error));
+      this.message.show(errorText(error));
     }
     this.render();
   }
@@ -74,12 +74,9 @@ export class TargetStep implements Step {
   private async extract(): Promise<void> {
     this.message.clear();
     try {
-      const project = this.context.project as Project;
-      const job = await post<Job>(`${projectPath(project.name)}/jobs`, this.context.jobRequest('extract'));
-      await this.context.refresh();
-      this.job.follow(job);
+      this.job.follow(await this.context.submit(this.context.jobRequest('extract')));
     } catch (error) {
-      this.message.show(error instanceof ApiError ? error.text : String(error));
+      this.message.show(errorText(error));
     }
   }
 
@@ -95,7 +92,7 @@ export class TargetStep implements Step {
     try {
       this.context.setProject(await remove<Project>(`${projectPath(this.context.choices.project)}/faces/source/${face.id}`));
     } catch (error) {
-      this.message.show(error instanceof ApiError ? error.text : String(error));
+      this.message.show(errorText(error));
     }
     this.render();
   }

@@ -1,7 +1,7 @@
 // Step 3: how to train (the quick or standard preset, the swap engine, every setting under "Advanced options"),
 // then the training job followed live: identity adapter, XSeg mask, optional style LoRA.
 
-import { ApiError, Job, Project, Settings, post, projectPath } from '../api';
+import { Job, Settings, errorText } from '../api';
 import { Preset, Step, WizardContext } from '../context';
 import { h, messageBox } from '../dom';
 import { engineSelect } from '../engine_select';
@@ -154,7 +154,12 @@ export class TrainStep implements Step {
         if (input instanceof HTMLInputElement && kind === 'switch') return this.override(path, input.checked);
         if (kind === 'auto-switch') return this.override(path, text === 'auto' ? 'auto' : text === 'on');
         if (kind === 'text') return this.override(path, text);
-        this.override(path, kind === 'auto-number' && text === 'auto' ? 'auto' : Number(text));
+        if (kind === 'auto-number' && text === 'auto') return this.override(path, 'auto');
+        const number = Number(text);
+        const valid = text !== '' && Number.isFinite(number);
+        (input as HTMLInputElement).setCustomValidity(valid ? '' : kind === 'auto-number' ? 'a number or auto' : 'a number');
+        (input as HTMLInputElement).reportValidity();
+        if (valid) this.override(path, number);
       });
       return h('div', { class: 'setting' }, h('label', { for: id }, kLabels[path] ?? path), input);
     }));
@@ -163,12 +168,9 @@ export class TrainStep implements Step {
   private async train(): Promise<void> {
     this.message.clear();
     try {
-      const project = this.context.project as Project;
-      const job = await post<Job>(`${projectPath(project.name)}/jobs`, this.context.jobRequest(this.stopAfter()));
-      await this.context.refresh();
-      this.job.follow(job);
+      this.job.follow(await this.context.submit(this.context.jobRequest(this.stopAfter())));
     } catch (error) {
-      this.message.show(error instanceof ApiError ? error.text : String(error));
+      this.message.show(errorText(error));
     }
   }
 
