@@ -76,9 +76,21 @@ bool UploadReceiver::begin(const std::string& field, const std::string& filename
                "upload the one video whose face you want to replace"));
     return true;
   }
-  if (std::any_of(parts_.begin(), parts_.end(), [&](const Part& p) { return p.name == name; })) {
-    fail(Error(ErrorCode::invalid_input, "two files of the upload are both named '" + name + "'", {},
-               "rename one of them"));
+  // Faces are named after their file's stem (me.jpg gives me_000000), so two sources may not share one.
+  const std::string stem = fs::path(name).stem().string();
+  auto same_stem = [&](const std::string& other) { return other != name && fs::path(other).stem() == stem; };
+  std::string taken;
+  std::error_code ec;
+  for (const auto& part : parts_) {
+    if (part.name == name || (kind_ == UploadKind::source && same_stem(part.name))) taken = part.name;
+  }
+  for (const auto& entry : fs::directory_iterator(folder_, ec)) {
+    const std::string other = entry.path().filename().string();
+    if (kind_ == UploadKind::source && other.front() != '.' && same_stem(other)) taken = other;
+  }
+  if (!taken.empty()) {
+    fail(Error(ErrorCode::invalid_input, "'" + name + "' would share its name with '" + taken + "'", {},
+               "rename one of them (faces are named after their file)"));
     return true;
   }
   // A name of its own for each upload in flight (two tabs may send the same file at once).

@@ -103,6 +103,8 @@ TEST(Api, UploadsAreCheckedAndOnlyGoodFilesLand) {
 
   const auto same = upload(client, "p", "source", {{"a b.jpg", contents(kGrace)}, {"a_b.jpg", contents(kGrace)}});
   EXPECT_EQ(same->status, 400) << "two files that would land under one name";
+  const auto stem = upload(client, "p", "source", {{"Grace_Hopper__1_.png", contents(kGrace)}});
+  EXPECT_EQ(stem->status, 400) << "a second file of one stem would give its faces the same names";
 
   const auto two = upload(client, "p", "target", {{"a.jpg", contents(kGrace)}, {"b.jpg", contents(kGrace)}});
   EXPECT_EQ(two->status, 400);
@@ -272,8 +274,8 @@ TEST(Api, OnlyPagesOfThisServerMayCallIt) {
   const std::string self = "http://127.0.0.1:" + std::to_string(server.port());
   const auto ours = client.Post("/api/v1/projects", {{"Origin", self}}, R"({"name": "p"})", "application/json");
   EXPECT_EQ(ours->status, 201);
-  const auto other = client.Post("/api/v1/projects", {{"Origin", "http://example.com"}}, R"({"name": "q"})",
-                                 "application/json");
+  const auto other =
+      client.Post("/api/v1/projects", {{"Origin", "http://example.com"}}, R"({"name": "q"})", "application/json");
   EXPECT_EQ(other->status, 403) << "a page of another site posting here";
   EXPECT_NE(json_of(other).at("error").at("message").get<std::string>().find("example.com"), std::string::npos);
   httplib::Client rebound("127.0.0.1", server.port());
