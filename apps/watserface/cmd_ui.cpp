@@ -31,7 +31,14 @@ int run_ui(const GlobalOptions& global, const UiOptions& options) {
 
   server::HttpServer server(config);
   const int port = server.bind();
-  std::printf("WatserFace is running: open http://%s:%d in your browser (Ctrl-C stops it)\n", config.host.c_str(), port);
+  if (server.token().empty()) {
+    std::printf("WatserFace is running: open http://%s:%d in your browser (Ctrl-C stops it)\n", config.host.c_str(),
+                port);
+  } else {
+    // Listening beyond this machine: only this address, with its token, gets in. It is printed once, here.
+    std::printf("WatserFace is running for other machines too: open http://%s:%d/?token=%s (Ctrl-C stops it)\n",
+                config.host.c_str(), port, server.token().c_str());
+  }
   std::fflush(stdout);
 
   std::thread waiter([&] {

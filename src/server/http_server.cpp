@@ -12,14 +12,21 @@
 #include "jobs/orchestrator.h"
 #include "routes.h"
 #include "server/api.h"
+#include "server/request_guard.h"
 
 namespace wf::server {
 
 namespace fs = std::filesystem;
 
 constexpr std::size_t kThreads = 32;
+// The app's own files only: no inline script, no frames, no other hosts; inline styles for uPlot and the bar.
+constexpr const char* kContentSecurityPolicy =
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' blob: data:; "
+    "media-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
 struct HttpServer::Impl {
+  explicit Impl(const core::AppConfig& config) : guard(config.host) {}
+  RequestGuard guard;
   ServerContext context;
   httplib::Server server;
   std::unique_ptr<jobs::JobQueue> queue;
@@ -28,27 +35,7 @@ struct HttpServer::Impl {
   std::atomic<bool> run_active{false};
 };
 
-namespace {
-
-bool loopback(const std::string& host) {
-  return host == "127.0.0.1" || host == "localhost" || host == "::1" || host == "[::1]";
-}
-
-// Why a request did not come from a page of this server ("" when it did): bound to this machine only, the Host
-// must be this machine; an Origin, when the browser sends one, must be the Host.
-std::string foreign_request(const httplib::Request& request, const std::string& bound, int port) {
-  const std::string host = request.get_header_value("Host"), suffix = ":" + std::to_string(port);
-  if (loopback(bound) && !(host.ends_with(suffix) && loopback(host.substr(0, host.size() - suffix.size())))) {
-    return "the request names the host '" + host + "', not this server";
-  }
-  const std::string origin = request.get_header_value("Origin");
-  if (!origin.empty() && origin != "http://" + host) return "a page of " + origin + " may not use WatserFace";
-  return {};
-}
-
-}  // namespace
-
-HttpServer::HttpServer(core::AppConfig config) : impl_(std::make_unique<Impl>()) {
+HttpServer::HttpServer(core::AppConfig config) : impl_(std::make_unique<Impl>(config)) {
   ServerContext& context = impl_->context;
   context.config = std::move(config);
   fs::create_directories(context.config.workspace_dir);
@@ -68,13 +55,27 @@ HttpServer::HttpServer(core::AppConfig config) : impl_(std::make_unique<Impl>())
     const int yes = 1;
     ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
   });
-  // Only pages this server served may call it: a Host that is not this address (DNS rebinding) or an Origin of
-  // another site (a page the user visits posting here) is refused.
-  server.set_pre_routing_handler([&context, this](const httplib::Request& request, httplib::Response& response) {
-    const std::string problem = foreign_request(request, context.config.host, impl_->port);
-    if (problem.empty()) return httplib::Server::HandlerResponse::Unhandled;
-    send_error(response, 403, "invalid_input", problem,
-               "open WatserFace at http://127.0.0.1:" + std::to_string(impl_->port) + " in this machine's browser");
+  server.set_default_headers({{"Content-Security-Policy", kContentSecurityPolicy},
+                              {"X-Content-Type-Options", "nosniff"},
+                              {"X-Frame-Options", "DENY"},
+                              {"Referrer-Policy", "no-referrer"}});
+  server.set_pre_routing_handler([this](const httplib::Request& request, httplib::Response& response) {
+    const RequestGuard::Verdict verdict = impl_->guard.check(request, impl_->port);
+    if (verdict.status != 0) {
+      log::warn("server", "refused {} {} from {}: {}", request.method, request.path, request.remote_addr,
+                verdict.message);
+      send_error(response, verdict.status, "invalid_input", verdict.message,
+                 verdict.status == 401 ? "open the address `watserface ui` printed, with its ?token="
+                                       : "open WatserFace from the address `watserface ui` printed");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (!verdict.from_query) return httplib::Server::HandlerResponse::Unhandled;
+    // The token came in the address: kept as a cookie (an event stream cannot send a header), and a page opened
+    // with it is shown again without it.
+    response.set_header("Set-Cookie", impl_->guard.cookie());
+    if (request.method != "GET" || request.path.starts_with("/api/"))
+      return httplib::Server::HandlerResponse::Unhandled;
+    response.set_redirect(request.path);
     return httplib::Server::HandlerResponse::Handled;
   });
   add_system_routes(server, context);
@@ -128,6 +129,10 @@ int HttpServer::bind() {
                 {}, "stop the other program on that port, or pass --port with another number");
   }
   return impl_->port;
+}
+
+const std::string& HttpServer::token() const {
+  return impl_->guard.token();
 }
 
 void HttpServer::run() {

@@ -2,6 +2,7 @@
 // The local HTTP server behind `watserface ui`: the browser app and the JSON API under /api/v1.
 
 #include <memory>
+#include <string>
 
 #include "core/config.h"
 
@@ -17,6 +18,8 @@ class HttpServer {
   // Binds config.host:config.port (port 0 picks a free one) and returns the port; throws wf::Error
   // naming the address when it is taken.
   int bind();
+  // The access token a client must present when the server listens beyond this machine ("" on 127.0.0.1).
+  const std::string& token() const;
   void run();   // serves until stop(); bind() first
   void stop();  // safe from another thread or a signal-handling thread
 

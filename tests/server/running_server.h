@@ -1,9 +1,15 @@
 #pragma once
-// `watserface ui`'s server on a free port in this process, for tests that talk to it over HTTP.
+// `watserface ui`'s server on a free port in this process, and what tests that talk to it over HTTP share.
 
+#include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "server/http_server.h"
 #include "support/temp_dir.h"
@@ -27,6 +33,7 @@ class RunningServer {
     return client;
   }
   int port() const { return port_; }
+  const std::string& token() const { return server_.token(); }
 
  private:
   HttpServer server_;
@@ -40,6 +47,24 @@ inline core::AppConfig test_config(const test::TempDir& dir) {
   config.workspace_dir = dir / "workspace";
   config.models_dir = dir / "models";
   return config;
+}
+
+inline std::string contents(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+inline nlohmann::json json_of(const httplib::Result& result) {
+  EXPECT_TRUE(result);
+  return result ? nlohmann::json::parse(result->body) : nlohmann::json();
+}
+
+// Files (name, bytes) uploaded as the browser app does.
+inline httplib::Result upload(httplib::Client& client, const std::string& project, const std::string& kind,
+                              const std::vector<std::pair<std::string, std::string>>& files) {
+  httplib::MultipartFormDataItems items;
+  for (const auto& [name, content] : files) items.push_back({"files", content, name, "application/octet-stream"});
+  return client.Post(("/api/v1/projects/" + project + "/media/" + kind).c_str(), items);
 }
 
 }  // namespace wf::server
