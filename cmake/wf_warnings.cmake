@@ -1,6 +1,9 @@
 # wf_target_defaults(<target>): warnings and sanitizers for our own targets only.
 function(wf_target_defaults target)
-  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow=local -Wnon-virtual-dtor)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wnon-virtual-dtor)
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+    target_compile_options(${target} PRIVATE -Wshadow=local)
+  endif()
   # GCC 12's libstdc++ raises false -Wrestrict, -Wstringop-overflow and -Warray-bounds on std::string concatenation at -O2
   # (GCC bugs 105329, 105651), fixed in GCC 13.
   if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13)

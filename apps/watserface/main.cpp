@@ -2,6 +2,7 @@
 // and turns errors into one clear message and an exit status.
 
 #include <CLI/CLI.hpp>
+#include <csignal>
 #include <cstdio>
 #include <exception>
 
@@ -10,6 +11,9 @@
 #include "wf/build_info.h"
 
 int main(int argc, char** argv) {
+  // A file-size limit (ulimit -f, a quota) makes a write fail with EFBIG, said as "disk full" naming the file,
+  // instead of killing the process mid-checkpoint.
+  std::signal(SIGXFSZ, SIG_IGN);
   CLI::App app{"WatserFace: a face-swap studio. Start with `watserface ui` and open http://127.0.0.1:7860",
                "watserface"};
   app.require_subcommand(1);
@@ -41,7 +45,8 @@ int main(int argc, char** argv) {
     if (!e.hint().empty()) std::fprintf(stderr, "  fix:  %s\n", e.hint().c_str());
     return wf::exit_code(e.code());
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "error: %s\n  this is a WatserFace bug; please report it with the command you ran\n", e.what());
+    std::fprintf(stderr, "error: %s\n  this is a WatserFace bug; please report it with the command you ran\n",
+                 e.what());
     return wf::exit_code(wf::ErrorCode::internal);
   }
   return status;

@@ -64,7 +64,9 @@ void AppConfig::apply(const nlohmann::json& values, const std::filesystem::path&
   if (!values.is_object()) {
     throw Error(ErrorCode::invalid_input, "settings must be a JSON object", source, "write the file as {\"key\": value}");
   }
-  for (const auto& [key, value] : values.items()) {
+  for (const auto& item : values.items()) {
+    const std::string& key = item.key();  // named, not bound: lambdas capture them (clang 14 cannot capture bindings)
+    const nlohmann::json& value = item.value();
     auto path_of = [&] { return expand_user(field<std::string>(value, key, source, "a path string")); };
     if (key == "workspace_dir") workspace_dir = path_of();
     else if (key == "models_dir") models_dir = path_of();

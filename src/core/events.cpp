@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/enum_names.h"
+#include "core/json_number.h"
 #include "core/jsonl.h"
 
 namespace wf::core {
@@ -33,14 +34,18 @@ void put(nlohmann::json& out, const char* key, const std::optional<T>& value) {
 template <typename T>
 void take(const nlohmann::json& in, const char* key, std::optional<T>& value) {
   const auto it = in.find(key);
-  if (it != in.end() && !it->is_null()) value = it->get<T>();
+  if (it != in.end() && !it->is_null()) value = json_number<T>(*it, std::string("telemetry field ") + key);
 }
 
 }  // namespace
 
-std::string_view to_string(EventKind kind) { return enum_to_string(kKinds, kind); }
+std::string_view to_string(EventKind kind) {
+  return enum_to_string(kKinds, kind);
+}
 
-std::optional<EventKind> parse_event_kind(std::string_view text) { return enum_from_string(kKinds, text); }
+std::optional<EventKind> parse_event_kind(std::string_view text) {
+  return enum_from_string(kKinds, text);
+}
 
 double unix_time_now() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -67,17 +72,18 @@ nlohmann::json Event::to_json() const {
 Event Event::from_json(const nlohmann::json& value) {
   try {
     Event event;
-    event.schema = value.at("schema").get<int>();
+    event.schema = json_number<int>(value.at("schema"), "telemetry field schema");
     if (event.schema > kEventSchemaVersion) {
       throw Error(ErrorCode::unsupported,
                   "telemetry schema " + std::to_string(event.schema) + " is newer than this WatserFace reads (" +
                       std::to_string(kEventSchemaVersion) + ")",
                   {}, "update WatserFace");
     }
-    event.time = value.at("time").get<double>();
+    event.time = json_number<double>(value.at("time"), "telemetry field time");
     event.job = value.at("job").get<std::string>();
     const auto& phase = value.at("phase");
-    event.phase = {phase.at("name").get<std::string>(), phase.at("index").get<int>(), phase.at("count").get<int>()};
+    event.phase = {phase.at("name").get<std::string>(), json_number<int>(phase.at("index"), "telemetry phase index"),
+                   json_number<int>(phase.at("count"), "telemetry phase count")};
     const auto kind = parse_event_kind(value.at("kind").get<std::string>());
     if (!kind) throw Error(ErrorCode::corrupt_file, "unknown event kind " + value.at("kind").dump());
     event.kind = *kind;
@@ -110,7 +116,8 @@ EventLog::~EventLog() {
 void EventLog::emit(const Event& event) {
   nlohmann::json value = event.to_json();
   if (event.time == 0) value["time"] = unix_time_now();
-  const std::string line = value.dump() + "\n";
+  // A message may carry a file name that is not UTF-8: written with U+FFFD rather than failing the run.
+  const std::string line = value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   std::lock_guard lock(mutex_);
   const ssize_t written = ::write(fd_, line.data(), line.size());
   if (written != static_cast<ssize_t>(line.size())) {

@@ -108,7 +108,8 @@ nlohmann::json schema_json(const OptionSchema& schema) {
 
 nlohmann::json resolve_options(const OptionSchema& schema, const nlohmann::json& values) {
   if (!values.is_object()) throw Error(ErrorCode::invalid_input, "options must be a JSON object");
-  for (const auto& [name, value] : values.items()) {
+  for (const auto& item : values.items()) {
+    const std::string& name = item.key();  // named, not bound: the lambda captures it (clang 14 cannot capture bindings)
     const bool known = std::any_of(schema.begin(), schema.end(), [&](const OptionSpec& s) { return s.name == name; });
     if (!known) {
       std::string names;

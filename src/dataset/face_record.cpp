@@ -4,6 +4,7 @@
 
 #include "core/enum_names.h"
 #include "core/error.h"
+#include "core/json_number.h"
 
 namespace wf::dataset {
 namespace {
@@ -20,18 +21,24 @@ nlohmann::json points_2d(const auto& points) {
 std::vector<cv::Point2f> read_2d(const nlohmann::json& value, const char* field, std::size_t expected) {
   std::vector<cv::Point2f> points;
   if (value.is_null()) return points;
-  for (const auto& p : value) points.emplace_back(p.at(0).get<float>(), p.at(1).get<float>());
+  for (const auto& p : value) {
+    points.emplace_back(core::json_number<float>(p.at(0), field), core::json_number<float>(p.at(1), field));
+  }
   if (points.size() != expected) {
-    throw Error(ErrorCode::corrupt_file,
-                std::string(field) + " has " + std::to_string(points.size()) + " points, not " + std::to_string(expected));
+    throw Error(ErrorCode::corrupt_file, std::string(field) + " has " + std::to_string(points.size()) +
+                                             " points, not " + std::to_string(expected));
   }
   return points;
 }
 
 }  // namespace
 
-std::string_view to_string(MaskOrigin origin) { return core::enum_to_string(kOrigins, origin); }
-MaskOrigin parse_mask_origin(std::string_view text) { return core::parse_enum(kOrigins, text, "mask origin"); }
+std::string_view to_string(MaskOrigin origin) {
+  return core::enum_to_string(kOrigins, origin);
+}
+MaskOrigin parse_mask_origin(std::string_view text) {
+  return core::parse_enum(kOrigins, text, "mask origin");
+}
 
 nlohmann::json FaceRecord::to_json() const {
   nlohmann::json landmarks_3d = nullptr;
@@ -71,25 +78,31 @@ FaceRecord FaceRecord::from_json(const nlohmann::json& value) {
       throw Error(ErrorCode::corrupt_file, "file_name does not match id '" + record.id + "'");
     }
     record.source = value.at(field = "source").get<std::string>();
-    record.frame_index = value.at(field = "frame_index").get<std::int64_t>();
-    record.timestamp = value.at(field = "timestamp").get<double>();
-    const auto box = value.at(field = "bbox").get<std::vector<float>>();
+    record.frame_index = core::json_number<std::int64_t>(value.at(field = "frame_index"), "frame_index");
+    record.timestamp = core::json_number<double>(value.at(field = "timestamp"), "timestamp");
+    const auto box = core::json_numbers<float>(value.at(field = "bbox"), "bbox");
     if (box.size() != 4) throw Error(ErrorCode::corrupt_file, "bbox must be [x, y, width, height]");
     record.bbox = {box[0], box[1], box[2], box[3]};
-    record.score = value.at(field = "score").get<float>();
+    record.score = core::json_number<float>(value.at(field = "score"), "score");
     const auto keypoints = read_2d(value.at(field = "keypoints_5"), "keypoints_5", 5);
     std::copy(keypoints.begin(), keypoints.end(), record.keypoints_5.begin());
     record.landmarks_68 = read_2d(value.at(field = "landmarks_68"), "landmarks_68", 68);
     const auto& mesh = value.at(field = "landmarks_478");
     if (!mesh.is_null()) {
-      for (const auto& p : mesh) record.landmarks_478.emplace_back(p.at(0).get<float>(), p.at(1).get<float>(), p.at(2).get<float>());
-      if (record.landmarks_478.size() != 478) throw Error(ErrorCode::corrupt_file, "landmarks_478 must hold 478 points");
+      for (const auto& p : mesh) {
+        record.landmarks_478.emplace_back(core::json_number<float>(p.at(0), field),
+                                          core::json_number<float>(p.at(1), field),
+                                          core::json_number<float>(p.at(2), field));
+      }
+      if (record.landmarks_478.size() != 478)
+        throw Error(ErrorCode::corrupt_file, "landmarks_478 must hold 478 points");
     }
-    record.embedding = value.at(field = "embedding").get<std::vector<float>>();
+    record.embedding = core::json_numbers<float>(value.at(field = "embedding"), "embedding");
     const auto& origin = value.at(field = "mask_origin");
     if (!origin.is_null()) record.mask_origin = parse_mask_origin(origin.get<std::string>());
     const auto& mask = value.at(field = "mask_file_name");
-    if (mask.is_null() != !record.mask_origin || (!mask.is_null() && mask.get<std::string>() != record.mask_file_name())) {
+    if (mask.is_null() != !record.mask_origin ||
+        (!mask.is_null() && mask.get<std::string>() != record.mask_file_name())) {
       throw Error(ErrorCode::corrupt_file, "mask_file_name and mask_origin disagree");
     }
     const auto& arcface = value.at(field = "arcface_file_name");
@@ -99,7 +112,8 @@ FaceRecord FaceRecord::from_json(const nlohmann::json& value) {
     }
     const auto& matrix = value.at(field = "crop_matrix");
     if (!matrix.is_null()) {
-      const auto rows = matrix.get<std::vector<std::vector<float>>>();
+      std::vector<std::vector<float>> rows;
+      for (const auto& row : matrix) rows.push_back(core::json_numbers<float>(row, field));
       if (rows.size() != 2 || rows[0].size() != 3 || rows[1].size() != 3) {
         throw Error(ErrorCode::corrupt_file, "crop_matrix must be 2 rows of 3 numbers");
       }
@@ -111,7 +125,8 @@ FaceRecord FaceRecord::from_json(const nlohmann::json& value) {
     }
     return record;
   } catch (const nlohmann::json::exception& e) {
-    throw Error(ErrorCode::corrupt_file, std::string("field '") + field + "' is missing or malformed (" + e.what() + ")");
+    throw Error(ErrorCode::corrupt_file,
+                std::string("field '") + field + "' is missing or malformed (" + e.what() + ")");
   }
 }
 

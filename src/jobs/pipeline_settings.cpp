@@ -37,7 +37,8 @@ void check_keys(const nlohmann::json& value, const nlohmann::json& reference, co
       const bool stands_for = automatic && (item == "auto" || item.is_number_integer() || item.is_boolean());
       if (!expected.is_null() && !(automatic ? stands_for : same)) {
         throw Error(ErrorCode::invalid_input,
-                    "pipeline setting '" + here.substr(1) + "' cannot be " + item.dump() +
+                    "pipeline setting '" + here.substr(1) + "' cannot be " +
+                        item.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
                         (automatic ? ": use \"auto\" or a value" : ": use a " + std::string(expected.type_name())),
                     {}, "");
       }

@@ -2,23 +2,23 @@
 
 #include <gtest/gtest.h>
 #include <httplib.h>
-#include <torch/torch.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <torch/torch.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
-#include <map>
 #include <csignal>
-#include <optional>
-#include <regex>
-#include <thread>
-
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/videoio.hpp>
-#include <nlohmann/json.hpp>
+#include <optional>
+#include <regex>
+#include <thread>
 
 #include "diffusion/lora.h"
 #include "diffusion/stable_diffusion.h"
@@ -44,8 +44,8 @@ class Cli : public ::testing::Test {
 };
 
 TEST_F(Cli, EveryVerbHasHelp) {
-  for (const char* verb : {"ui", "extract", "train", "generate", "swap", "review", "run", "jobs", "models", "doctor", "bench",
-                           "version"}) {
+  for (const char* verb : {"ui", "extract", "train", "generate", "swap", "review", "run", "jobs", "models", "doctor",
+                           "bench", "version"}) {
     const auto result = run({verb, "--help"});
     EXPECT_EQ(result.status, 0) << verb << ": " << result.output;
     EXPECT_NE(result.output.find("Usage"), std::string::npos) << verb;
@@ -145,11 +145,14 @@ TEST_F(Cli, ExtractSourceWritesADatasetAndSaysWhatItFound) {
   // A clip with nobody in it: an honest empty result, every frame listed.
   const auto clip = (home_ / "empty.mkv").string();
   ASSERT_EQ(test::run_command({"/usr/bin/ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "color=gray:s=160x120:d=1",
-                               "-r", "5", "-c:v", "ffv1", clip}).status, 0);
+                               "-r", "5", "-c:v", "ffv1", clip})
+                .status,
+            0);
   const auto target = run({"extract", "--target", clip, "--output", (home_ / "target").string()});
   EXPECT_EQ(target.status, 1) << target.output;
   std::smatch counts;
-  ASSERT_TRUE(std::regex_search(target.output, counts, std::regex(R"(0 faces from (\d+) frames; (\d+) frames without the face)")))
+  ASSERT_TRUE(std::regex_search(target.output, counts,
+                                std::regex(R"(0 faces from (\d+) frames; (\d+) frames without the face)")))
       << target.output;
   EXPECT_EQ(counts[1], counts[2]);  // every frame listed
   EXPECT_GE(std::stoi(counts[1]), 5);
@@ -166,14 +169,16 @@ std::size_t lines_in(const std::filesystem::path& path) {
 
 // Waits (up to a minute) until a file a running command appends to holds `count` lines.
 void wait_for_lines(const std::filesystem::path& path, std::size_t count) {
-  for (int wait = 0; wait < 1200 && lines_in(path) < count; ++wait) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  for (int wait = 0; wait < 1200 && lines_in(path) < count; ++wait)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
 }
 
 // Every file of a dataset folder, by relative path, with its bytes.
 std::map<std::string, std::string> files_of(const std::filesystem::path& folder) {
   std::map<std::string, std::string> files;
   for (const auto& entry : std::filesystem::recursive_directory_iterator(folder)) {
-    if (entry.is_regular_file()) files[entry.path().lexically_relative(folder).string()] = test::read_text(entry.path());
+    if (entry.is_regular_file())
+      files[entry.path().lexically_relative(folder).string()] = test::read_text(entry.path());
   }
   return files;
 }
@@ -217,9 +222,10 @@ TEST_F(Cli, TrainXsegStopsOnCtrlCResumesAndItsMasksGoIntoTheDataset) {
   const auto dataset = (home_ / "target").string(), model = (home_ / "xseg").string();
   ASSERT_EQ(run({"extract", "--target", video.string(), "--output", dataset, "--crop", "128"}).status, 0);
 
-  const std::vector<std::string> train = {WF_BINARY, "train", "xseg", "--dataset", dataset, "--output", model,
-                                          "--resolution", "32", "--batch", "2", "--epochs", "400", "--events",
-                                          (home_ / "events.jsonl").string()};
+  const std::vector<std::string> train = {
+      WF_BINARY,  "train",    "xseg",         "--dataset", dataset,
+      "--output", model,      "--resolution", "32",        "--batch",
+      "2",        "--epochs", "400",          "--events",  (home_ / "events.jsonl").string()};
   {
     test::BackgroundCommand first(train, environment(), home_ / "train.log");
     wait_for_lines(home_ / "events.jsonl", 4);
@@ -230,8 +236,8 @@ TEST_F(Cli, TrainXsegStopsOnCtrlCResumesAndItsMasksGoIntoTheDataset) {
   EXPECT_TRUE(std::filesystem::exists(home_ / "xseg/checkpoints/latest"));
   EXPECT_TRUE(std::filesystem::exists(home_ / "xseg/model.safetensors"));
 
-  const auto resumed = run({"train", "xseg", "--dataset", dataset, "--output", model, "--resolution", "32", "--batch", "2",
-                            "--epochs", "2"});  // fewer epochs than already done: nothing left but the report
+  const auto resumed = run({"train", "xseg", "--dataset", dataset, "--output", model, "--resolution", "32", "--batch",
+                            "2", "--epochs", "2"});  // fewer epochs than already done: nothing left but the report
   EXPECT_EQ(resumed.status, 0) << resumed.output;
   EXPECT_NE(resumed.output.find("held-out IoU"), std::string::npos) << resumed.output;
 
@@ -243,6 +249,50 @@ TEST_F(Cli, TrainXsegStopsOnCtrlCResumesAndItsMasksGoIntoTheDataset) {
   const auto missing = run({"apply", "xseg", "--dataset", dataset, "--model", (home_ / "nothing").string()});
   EXPECT_NE(missing.status, 0);
   EXPECT_NE(missing.output.find("train one first"), std::string::npos) << missing.output;
+}
+
+// The bytes of every file under `folder`, by path.
+std::map<std::string, std::string> files_under(const std::filesystem::path& folder) {
+  std::map<std::string, std::string> out;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(folder)) {
+    if (entry.is_regular_file())
+      out[std::filesystem::relative(entry.path(), folder).string()] = test::read_text(entry.path());
+  }
+  return out;
+}
+
+TEST_F(Cli, AFullDiskStopsTrainingWithOneMessageAndKeepsTheLastCheckpoint) {
+  const auto video = home_ / "party.mkv";
+  test::group_photo_clip(8).write(video);
+  const auto dataset = (home_ / "target").string(), model = (home_ / "xseg").string();
+  ASSERT_EQ(run({"extract", "--target", video.string(), "--output", dataset, "--crop", "128"}).status, 0);
+  const std::vector<std::string> train = {"train",        "xseg", "--dataset", dataset, "--output",           model,
+                                          "--resolution", "32",   "--batch",   "2",     "--checkpoint-every", "4"};
+  auto with_epochs = [&](const char* epochs) {
+    std::vector<std::string> args = train;
+    args.insert(args.end(), {"--epochs", epochs});
+    return args;
+  };
+  ASSERT_EQ(run(with_epochs("1")).status, 0);
+  const auto before = files_under(home_ / "xseg");
+
+  // Files may grow to 1 MB: the events and metadata fit, a checkpoint of the network does not.
+  std::vector<std::string> limited = {"/usr/bin/prlimit", "--fsize=1000000", WF_BINARY};
+  for (const auto& arg : with_epochs("3")) limited.push_back(arg);
+  const auto full = test::run_command(limited, environment());
+  if (const auto said = full.output.rfind("error:"); said != std::string::npos) {
+    std::cout << "what a full disk says:\n" << full.output.substr(said) << "\n";
+  }
+  EXPECT_EQ(full.status, 9) << full.output;  // disk full
+  EXPECT_NE(full.output.find("error:"), std::string::npos) << full.output;
+  EXPECT_NE(full.output.find(model), std::string::npos) << "the message names the file: " << full.output;
+  EXPECT_EQ(full.output.find("bug"), std::string::npos) << full.output;
+  EXPECT_EQ(files_under(home_ / "xseg"), before)
+      << "the model and its last checkpoint are as they were, no temporary file left";
+
+  const auto resumed = run(with_epochs("3"));
+  EXPECT_EQ(resumed.status, 0) << resumed.output;
+  EXPECT_NE(files_under(home_ / "xseg"), before);
 }
 
 TEST_F(Cli, GenerateDrawsReproduciblyAndInpaintsOnlyInsideTheMask) {
@@ -267,8 +317,9 @@ TEST_F(Cli, GenerateDrawsReproduciblyAndInpaintsOnlyInsideTheMask) {
   mask(cv::Rect(16, 16, 32, 32)).setTo(255);
   cv::imwrite((home_ / "photo.png").string(), photo);
   cv::imwrite((home_ / "mask.png").string(), mask);
-  const auto inpaint = run({"generate", "--model", model, "--prompt", "a smile", "--image", (home_ / "photo.png").string(),
-                            "--mask", (home_ / "mask.png").string(), "--steps", "3", "--output", (home_ / "c.png").string()});
+  const auto inpaint =
+      run({"generate", "--model", model, "--prompt", "a smile", "--image", (home_ / "photo.png").string(), "--mask",
+           (home_ / "mask.png").string(), "--steps", "3", "--output", (home_ / "c.png").string()});
   ASSERT_EQ(inpaint.status, 0) << inpaint.output;
   const cv::Mat painted = cv::imread((home_ / "c.png").string());
   cv::Mat keep;
@@ -284,9 +335,10 @@ TEST_F(Cli, GenerateDrawsReproduciblyAndInpaintsOnlyInsideTheMask) {
     for (auto& p : lora.parameters()) p.normal_(0.0, 0.3);
     lora.save(home_ / "lora" / "pytorch_lora_weights.safetensors");
   }
-  const std::vector<std::string> txt2img_args{"generate", "--model", model, "--prompt", "a portrait", "--width", "48",
-                                              "--height", "32", "--steps", "3", "--seed", "5", "--lora",
-                                              (home_ / "lora" / "pytorch_lora_weights.safetensors").string()};
+  const std::vector<std::string> txt2img_args{
+      "generate", "--model", model,      "--prompt", "a portrait",
+      "--width",  "48",      "--height", "32",       "--steps",
+      "3",        "--seed",  "5",        "--lora",   (home_ / "lora" / "pytorch_lora_weights.safetensors").string()};
   auto with = [&](std::vector<std::string> args, std::initializer_list<std::string> more) {
     args.insert(args.end(), more);
     return args;
@@ -320,8 +372,8 @@ TEST_F(Cli, TrainIdentityWritesTheAdapterOrSaysWhichModelIsMissing) {
   EXPECT_NE(missing.output.find("models/base_diffusion"), std::string::npos) << missing.output;
 
   test::write_tiny_stable_diffusion(home_ / "sd");
-  const auto trained = run({"train", "identity", "--dataset", source, "--output", (home_ / "adapter").string(), "--model",
-                            (home_ / "sd").string(), "--epochs", "2", "--resolution", "64", "--batch", "2",
+  const auto trained = run({"train", "identity", "--dataset", source, "--output", (home_ / "adapter").string(),
+                            "--model", (home_ / "sd").string(), "--epochs", "2", "--resolution", "64", "--batch", "2",
                             "--accumulation", "1", "--sample-every", "1"});
   ASSERT_EQ(trained.status, 0) << trained.output;
   EXPECT_NE(trained.output.find("trained at step 2 on 2 faces"), std::string::npos) << trained.output;
@@ -335,14 +387,16 @@ TEST_F(Cli, TrainLoraPlansTrainsAndChecksItsOptionsAsTheApiDoes) {
   const test::PanningClip clip = test::group_photo_clip(4);
   clip.write(home_ / "party.mkv");
   const std::string dataset = (home_ / "target").string(), output = (home_ / "style").string();
-  ASSERT_EQ(run({"extract", "--target", (home_ / "party.mkv").string(), "--output", dataset, "--crop", "128"}).status, 0);
+  ASSERT_EQ(run({"extract", "--target", (home_ / "party.mkv").string(), "--output", dataset, "--crop", "128"}).status,
+            0);
   const auto missing = run({"train", "lora", "--dataset", dataset, "--output", output});
   EXPECT_EQ(missing.status, 5) << missing.output;
   EXPECT_NE(missing.output.find("models/base_diffusion"), std::string::npos) << missing.output;
 
   test::write_tiny_stable_diffusion(home_ / "sd");
-  const std::vector<std::string> base = {"train", "lora", "--dataset", dataset, "--output", output, "--model",
-                                         (home_ / "sd").string(), "--resolution", "64", "--alpha", "4"};
+  const std::vector<std::string> base = {"train",        "lora", "--dataset", dataset,
+                                         "--output",     output, "--model",   (home_ / "sd").string(),
+                                         "--resolution", "64",   "--alpha",   "4"};
   auto with = [&](std::vector<std::string> extra) {
     std::vector<std::string> args = base;
     args.insert(args.end(), extra.begin(), extra.end());
@@ -363,30 +417,33 @@ TEST_F(Cli, TrainLoraPlansTrainsAndChecksItsOptionsAsTheApiDoes) {
   EXPECT_EQ(json.at("faces"), 4);
   EXPECT_EQ(json.at("captions").at(0).at("caption"), "a high quality photo of ohwx person");
 
-  const auto trained = run(with({"--rank", "4", "--steps", "2", "--batch", "2", "--accumulation", "1", "--sample-every", "1",
-                                 "--sample-steps", "2"}));
+  const auto trained = run(with({"--rank", "4", "--steps", "2", "--batch", "2", "--accumulation", "1", "--sample-every",
+                                 "1", "--sample-steps", "2"}));
   ASSERT_EQ(trained.status, 0) << trained.output;
   EXPECT_NE(trained.output.find("trained at step 2 on 4 faces (32 layers"), std::string::npos) << trained.output;
-  for (const char* file : {"pytorch_lora_weights.safetensors", "adapter_config.json", "lora.json",
-                           "samples/step-000000001.png"}) {
+  for (const char* file :
+       {"pytorch_lora_weights.safetensors", "adapter_config.json", "lora.json", "samples/step-000000001.png"}) {
     EXPECT_TRUE(std::filesystem::exists(home_ / "style" / file)) << file;
   }
   // What was trained goes straight into generate.
-  const auto generated = run({"generate", "--model", (home_ / "sd").string(), "--prompt", "x", "--width", "32", "--height",
-                              "32", "--steps", "2", "--lora", (home_ / "style/pytorch_lora_weights.safetensors").string(),
-                              "--output", (home_ / "styled.png").string()});
+  const auto generated =
+      run({"generate", "--model", (home_ / "sd").string(), "--prompt", "x", "--width", "32", "--height", "32",
+           "--steps", "2", "--lora", (home_ / "style/pytorch_lora_weights.safetensors").string(), "--output",
+           (home_ / "styled.png").string()});
   EXPECT_EQ(generated.status, 0) << generated.output;
 }
 
 TEST_F(Cli, SwapWritesThePlayableVideoAPreviewReviewRepairsItAndAMissingEngineIsExplained) {
   test::group_photo_clip(4).write(home_ / "party.mkv");
   const std::string target = (home_ / "target").string(), source = (home_ / "source").string();
-  ASSERT_EQ(run({"extract", "--target", (home_ / "party.mkv").string(), "--output", target, "--crop", "128"}).status, 0);
-  ASSERT_EQ(run({"extract", "--source", "/usr/share/matplotlib/mpl-data/sample_data/grace_hopper.jpg", "--output", source})
-                .status,
+  ASSERT_EQ(run({"extract", "--target", (home_ / "party.mkv").string(), "--output", target, "--crop", "128"}).status,
             0);
-  const auto swapped = run({"swap", "--source", source, "--target", target, "--output", (home_ / "out.mkv").string(),
-                            "--lossless"});
+  ASSERT_EQ(
+      run({"extract", "--source", "/usr/share/matplotlib/mpl-data/sample_data/grace_hopper.jpg", "--output", source})
+          .status,
+      0);
+  const auto swapped =
+      run({"swap", "--source", source, "--target", target, "--output", (home_ / "out.mkv").string(), "--lossless"});
   ASSERT_EQ(swapped.status, 0) << swapped.output;
   EXPECT_NE(swapped.output.find("4 of 4 frames swapped"), std::string::npos) << swapped.output;
   EXPECT_TRUE(std::filesystem::exists(home_ / "out.swap.json"));
@@ -415,8 +472,8 @@ TEST_F(Cli, SwapWritesThePlayableVideoAPreviewReviewRepairsItAndAMissingEngineIs
   EXPECT_EQ(cv::imread((home_ / "frame.png").string()).size(), first.size());
   // The generative engine without SD 1.5, the ONNX engine without its file: status 5, where the files go.
   for (const char* engine : {"generative", "onnx"}) {
-    const auto missing = run({"swap", "--source", source, "--target", target, "--output", (home_ / "x.mp4").string(),
-                              "--engine", engine});
+    const auto missing = run(
+        {"swap", "--source", source, "--target", target, "--output", (home_ / "x.mp4").string(), "--engine", engine});
     EXPECT_EQ(missing.status, 5) << engine << ": " << missing.output;
     EXPECT_NE(missing.output.find("models/"), std::string::npos) << missing.output;
   }
