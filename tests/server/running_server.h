@@ -67,4 +67,14 @@ inline httplib::Result upload(httplib::Client& client, const std::string& projec
   return client.Post(("/api/v1/projects/" + project + "/media/" + kind).c_str(), items);
 }
 
+// Project "p" with these source photos and this target video, uploaded.
+inline void make_project(httplib::Client& client, const std::vector<std::filesystem::path>& sources,
+                         const std::filesystem::path& target) {
+  client.Post("/api/v1/projects", R"({"name": "p"})", "application/json");
+  std::vector<std::pair<std::string, std::string>> files;
+  for (const auto& file : sources) files.emplace_back(file.filename().string(), contents(file));
+  ASSERT_EQ(upload(client, "p", "source", files)->status, 201);
+  ASSERT_EQ(upload(client, "p", "target", {{target.filename().string(), contents(target)}})->status, 201);
+}
+
 }  // namespace wf::server

@@ -32,15 +32,6 @@ std::vector<std::string> names_in(const fs::path& folder) {
   return out;
 }
 
-// Project "p" with these source photos and this target video, uploaded.
-void make_project(httplib::Client& client, const std::vector<fs::path>& sources, const fs::path& target) {
-  client.Post("/api/v1/projects", R"({"name": "p"})", "application/json");
-  std::vector<std::pair<std::string, std::string>> files;
-  for (const auto& file : sources) files.emplace_back(file.filename().string(), contents(file));
-  ASSERT_EQ(upload(client, "p", "source", files)->status, 201);
-  ASSERT_EQ(upload(client, "p", "target", {{target.filename().string(), contents(target)}})->status, 201);
-}
-
 TEST(Api, ProjectsAreCreatedListedAndTheirNamesChecked) {
   test::TempDir dir;
   RunningServer server(test_config(dir));

@@ -35,12 +35,7 @@ TEST(Load, TwentyClientsFollowAndPollAJobAndEveryOneIsAnswered) {
   test::group_photo_clip(8).write(clip);
   RunningServer server(config);
   auto client = server.client();
-  client.Post("/api/v1/projects", R"({"name": "p"})", "application/json");
-  ASSERT_EQ(upload(client, "p", "source",
-                   {{"grace.jpg", contents("/usr/share/matplotlib/mpl-data/sample_data/grace_hopper.jpg")}})
-                ->status,
-            201);
-  ASSERT_EQ(upload(client, "p", "target", {{"party.mkv", contents(clip)}})->status, 201);
+  make_project(client, {"/usr/share/matplotlib/mpl-data/sample_data/grace_hopper.jpg"}, clip);
   const auto queued = client.Post("/api/v1/projects/p/jobs",
                                   R"({"preset": "quick", "stop_after": "xseg", "settings": {"xseg": {"epochs": 8}}})",
                                   "application/json");
