@@ -25,7 +25,7 @@ namespace {
 namespace fs = std::filesystem;
 
 fs::path database(const core::AppConfig& config) {
-  return config.workspace_dir / "watserface.db";
+  return jobs::workspace_database(config.workspace_dir);
 }
 
 // The pipeline runner of this process's queue, printing the global bar and the phase line.

@@ -60,8 +60,9 @@ train::TrainSettings loop_settings(const nlohmann::json& s, const Compute& compu
   return t;
 }
 
-fs::path base_model(const PhaseContext& context) {
-  return models::base_diffusion_path(context.config, context.settings.value("base_model", ""));
+// The SD 1.5 model the settings name ("": the one in the models folder).
+fs::path base_model(const nlohmann::json& settings, const core::AppConfig& config) {
+  return models::base_diffusion_path(config, settings.value("base_model", ""));
 }
 
 // The media a phase reads, by name and size: other media, other results.
@@ -79,7 +80,7 @@ lora::LoraTrainOptions lora_options(const ProjectPaths& project, const nlohmann:
   values.erase("enabled");
   values["dataset"] = project.target_dataset().string();
   values["output"] = project.lora_model().string();
-  values["model"] = models::base_diffusion_path(config, settings.value("base_model", "")).string();
+  values["model"] = base_model(settings, config).string();
   if (fs::exists(project.identity_model())) values["identity"] = project.identity_model().string();
   return lora::lora_options_from_json(values);
 }
@@ -172,7 +173,7 @@ class IdentityPhase final : public Phase {
     identity::IdentityTrainOptions o;
     o.dataset = c.project.source_dataset();
     o.output = c.project.identity_model();
-    o.base_model = base_model(c);
+    o.base_model = base_model(c.settings, c.config);
     o.tokenizer = c.settings.value("tokenizer", "");
     o.epochs = s.at("epochs").get<int>();
     o.resolution = s.at("resolution").get<int>();
@@ -331,7 +332,7 @@ swap::SwapOptions pipeline_swap_options(const ProjectPaths& project, const nlohm
   o.warp.landmarks = s.at("landmarks").get<int>();
   o.warp.colour = swap::parse_colour_mode(s.at("colour").get<std::string>());
   if (o.engine == "generative") {
-    o.generative.base_model = models::base_diffusion_path(config, settings.value("base_model", ""));
+    o.generative.base_model = base_model(settings, config);
     o.generative.tokenizer = settings.value("tokenizer", "");
     o.generative.identity = project.identity_model();
     if (enabled(settings.at("lora").at("enabled"))) o.generative.lora = project.lora_model();
@@ -350,7 +351,7 @@ nlohmann::json settle_pipeline(const nlohmann::json& settings, const core::AppCo
                 "turn identity training on, or swap with the offline engine");
   }
   if (identity == true || out.at("lora").at("enabled") == true || generative) {
-    const fs::path model = models::base_diffusion_path(config, settings.value("base_model", ""));
+    const fs::path model = base_model(settings, config);
     if (!fs::exists(model)) {
       throw Error(ErrorCode::missing_model, "the Stable Diffusion 1.5 model named is not there", model,
                   "check the path (base_model), or leave it empty for the one in the models folder");

@@ -34,6 +34,10 @@ std::vector<fs::path> files_in(const fs::path& folder) {
 
 }  // namespace
 
+fs::path workspace_database(const fs::path& workspace) {
+  return workspace / "watserface.db";
+}
+
 void check_project_name(const std::string& name) {
   const bool ok =
       !name.empty() && name.size() <= 64 && name.front() != '.' && std::all_of(name.begin(), name.end(), [](char c) {

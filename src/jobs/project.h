@@ -26,6 +26,9 @@ struct ProjectPaths {
   std::filesystem::path events(std::int64_t job) const { return job_folder(job) / "events.jsonl"; }
 };
 
+// The workspace's job database (SQLite), beside its projects/ folder.
+std::filesystem::path workspace_database(const std::filesystem::path& workspace);
+
 // Letters, digits, '-', '_' and '.', 1 to 64 of them, not starting with '.'; else wf::Error(invalid_input).
 void check_project_name(const std::string& name);
 

@@ -22,7 +22,7 @@ namespace wf::server {
 struct ServerContext {
   core::AppConfig config;
   jobs::JobQueue* queue = nullptr;  // runs the jobs the browser app queues
-  std::filesystem::path database() const { return config.workspace_dir / "watserface.db"; }
+  std::filesystem::path database() const { return jobs::workspace_database(config.workspace_dir); }
   jobs::JobStore store() const { return jobs::JobStore(database()); }  // one connection per request's thread
   // The project's folders; wf::Error(not_found) when it was never created.
   jobs::ProjectPaths project(const std::string& name) const;

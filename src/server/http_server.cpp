@@ -43,7 +43,7 @@ HttpServer::HttpServer(core::AppConfig config) : impl_(std::make_unique<Impl>(co
   impl_->queue = std::make_unique<jobs::JobQueue>(
       context.database(), std::map<std::string, jobs::JobRunner>{
                               {"pipeline", [settings](const jobs::JobRecord& job, const std::atomic<bool>& cancel) {
-                                 jobs::JobStore store(settings.workspace_dir / "watserface.db");
+                                 jobs::JobStore store(jobs::workspace_database(settings.workspace_dir));
                                  return jobs::run_pipeline(store, job, settings.workspace_dir, settings, cancel);
                                }}});
   context.queue = impl_->queue.get();
