@@ -20,10 +20,14 @@ nlohmann::json read_json_file(const std::filesystem::path& path) {
   }
   std::stringstream buffer;
   buffer << in.rdbuf();
+  return parse_json_text(buffer.str(), path);
+}
+
+nlohmann::json parse_json_text(std::string_view text, const std::filesystem::path& source) {
   try {
-    return nlohmann::json::parse(buffer.str());
-  } catch (const nlohmann::json::parse_error& e) {
-    throw Error(ErrorCode::corrupt_file, std::string("not valid JSON: ") + e.what(), path,
+    return nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {  // a syntax error, or a number too large for a double (out_of_range)
+    throw Error(ErrorCode::corrupt_file, std::string("not valid JSON: ") + e.what(), source,
                 "fix the syntax at the byte it names, or delete the file to start from defaults");
   }
 }

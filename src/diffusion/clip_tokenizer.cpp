@@ -212,7 +212,7 @@ std::string read_file(const fs::path& path) {
 nlohmann::json read_json(const fs::path& path) {
   try {
     return nlohmann::json::parse(read_file(path));
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for a number too large
     throw Error(ErrorCode::corrupt_file, std::string("not valid JSON: ") + e.what(), path, kRefetchHint);
   }
 }

@@ -1,11 +1,8 @@
 #include "jobs/phases.h"
 
-#include <zlib.h>
-
-#include <fstream>
-
 #include "core/device.h"
 #include "core/error.h"
+#include "core/file_checksum.h"
 #include "dataset/imagefolder.h"
 #include "extract/source_extraction.h"
 #include "extract/target_extraction.h"
@@ -89,14 +86,9 @@ lora::LoraTrainOptions lora_options(const ProjectPaths& project, const nlohmann:
 // as a CRC-32 per file: a phase that reads them runs again when they change.
 nlohmann::json digest(const std::vector<fs::path>& files) {
   nlohmann::json out = nlohmann::json::array();
+  std::error_code ec;
   for (const auto& file : files) {
-    std::ifstream in(file, std::ios::binary);
-    uLong crc = crc32(0L, Z_NULL, 0);
-    std::vector<char> buffer(1 << 16);
-    while (in.read(buffer.data(), static_cast<std::streamsize>(buffer.size())) || in.gcount() > 0) {
-      crc = crc32(crc, reinterpret_cast<const Bytef*>(buffer.data()), static_cast<uInt>(in.gcount()));
-    }
-    out.push_back({file.filename().string(), crc});
+    out.push_back({file.filename().string(), fs::exists(file, ec) ? nlohmann::json(core::file_crc32(file)) : nullptr});
   }
   return out;
 }

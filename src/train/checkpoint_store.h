@@ -1,8 +1,9 @@
 #pragma once
 // Trainer checkpoints for exact resume, one folder per step: step-<N>/model.safetensors (the model's
 // state_dict), optimizer.safetensors (AdamW moments and step per parameter, by parameter name) and
-// trainer_state.json. A `latest` file names the newest complete one; it is replaced only after every file
-// of the new checkpoint is on disk, so a crash mid-write leaves the previous checkpoint in force.
+// trainer_state.json, which also records the size and CRC-32 of both tensor files, checked at load.
+// A `latest` file names the newest complete one; it is replaced only after every file of the new
+// checkpoint is on disk, so a crash mid-write leaves the previous checkpoint in force.
 
 #include <cstdint>
 #include <filesystem>
@@ -26,8 +27,11 @@ class CheckpointStore {
 
   // Writes step-<N>/, points `latest` at it and removes older step folders.
   void save(const Checkpoint& checkpoint) const;
-  // The checkpoint `latest` names; nullopt when there is none. Damaged files throw wf::Error naming them.
+  // The checkpoint `latest` names; nullopt when there is none. Damaged files (JSON that does not parse,
+  // tensor files that differ from the recorded size and CRC-32) throw wf::Error(corrupt_file) naming them.
   std::optional<Checkpoint> load_latest() const;
+  // The checks load_latest makes, without loading the tensors; false when there is no checkpoint.
+  bool verify_latest() const;
   const std::filesystem::path& folder() const { return folder_; }
 
  private:

@@ -12,14 +12,16 @@
 #include "core/events.h"
 #include "core/json_io.h"
 #include "core/state_dict.h"
+#include "dataset/imagefolder.h"
 #include "jobs/job_queue.h"
 #include "jobs/job_store.h"
 #include "jobs/orchestrator.h"
 #include "jobs/pipeline_settings.h"
 #include "jobs/pipeline_submit.h"
 #include "jobs/project.h"
-#include "support/run_command.h"
+#include "jobs/project_check.h"
 #include "support/error_code.h"
+#include "support/run_command.h"
 #include "support/synthetic_clip.h"
 #include "support/temp_dir.h"
 #include "support/tiny_stable_diffusion.h"
@@ -276,6 +278,8 @@ TEST(Pipeline, AKilledRunResumesFromItsLastCheckpointToTheSameModels) {
     if (e.kind == core::EventKind::step) last_step = std::max(last_step, e.step.value_or(0));
   }
   ASSERT_LT(last_step, 40) << "the run finished identity before it was killed";
+  const auto interrupted = check_project({killed_project});
+  for (const auto& problem : interrupted) ADD_FAILURE() << "killed: " << problem.path << ": " << problem.what;
   const auto resumed = test::run_command({WF_BINARY, "jobs", "work"}, environment("killed"));
   ASSERT_EQ(resumed.status, 0) << resumed.output;
   const auto after = events_of(killed_project / "jobs/1/events.jsonl");
@@ -301,6 +305,26 @@ TEST(Pipeline, AKilledRunResumesFromItsLastCheckpointToTheSameModels) {
   }
   const auto listed = test::run_command({WF_BINARY, "jobs", "list"}, environment("killed"));
   EXPECT_NE(listed.output.find("done"), std::string::npos) << listed.output;
+  EXPECT_TRUE(check_project({killed_project}).empty());
+
+  // What the check finds once files are damaged: each by its path, through `watserface doctor --project`.
+  const auto clean = test::run_command({WF_BINARY, "doctor", "--project", "party"}, environment("whole"));
+  EXPECT_EQ(clean.status, 0) << clean.output;
+  EXPECT_NE(clean.output.find("Project party: every file opens"), std::string::npos) << clean.output;
+  const std::vector<fs::path> damaged = {
+      whole_project / "target/dataset" / dataset::read_records(whole_project / "target/dataset").front().file_name(),
+      whole_project / "models/xseg/model.safetensors",
+      whole_project / "models/identity/checkpoints/step-000000040/model.safetensors"};
+  for (const auto& file : damaged) ASSERT_TRUE(fs::exists(file)) << file;
+  fs::resize_file(damaged[0], fs::file_size(damaged[0]) / 2);  // a copy cut short
+  fs::resize_file(damaged[1], fs::file_size(damaged[1]) / 2);
+  std::string checkpoint = test::read_text(damaged[2]);
+  checkpoint[checkpoint.size() - 5] ^= 0x5a;  // one bit of a weight: the file still parses
+  test::write_text(damaged[2], checkpoint);
+  const auto found = test::run_command({WF_BINARY, "doctor", "--project", "party"}, environment("whole"));
+  EXPECT_EQ(found.status, 1) << found.output;
+  EXPECT_NE(found.output.find("3 damaged or missing"), std::string::npos) << found.output;
+  for (const auto& file : damaged) EXPECT_NE(found.output.find(file.string() + ": "), std::string::npos) << file;
 }
 
 }  // namespace

@@ -34,23 +34,21 @@ std::string b64(const std::string& text) {
 json conv_model() {
   return {{"format", "graph-model"},
           {"modelTopology",
-           {{"node",
-             json::array({{{"name", "input"}, {"op", "Placeholder"}, {"attr", json::object()}},
-                          {{"name", "filter"}, {"op", "Const"}, {"attr", json::object()}},
-                          {{"name", "conv"},
-                           {"op", "Conv2D"},
-                           {"input", {"input", "filter"}},
-                           {"attr",
-                            {{"strides", {{"list", {{"i", {"1", "2", "2", "1"}}}}}},
-                             {"padding", {{"s", b64("SAME")}}},
-                             {"data_format", {{"s", b64("NHWC")}}}}}},
-                          {{"name", "out"}, {"op", "Relu"}, {"input", {"conv"}}}})}}},
-          {"weightsManifest",
-           json::array({{{"paths", {"weights.bin"}},
-                         {"weights", json::array({{{"name", "filter"},
-                                                   {"shape", {2, 2, 1, 1}},
-                                                   {"dtype", "float32"},
-                                                   {"quantization", {{"dtype", "float16"}}}}})}}})}};
+           {{"node", json::array({{{"name", "input"}, {"op", "Placeholder"}, {"attr", json::object()}},
+                                  {{"name", "filter"}, {"op", "Const"}, {"attr", json::object()}},
+                                  {{"name", "conv"},
+                                   {"op", "Conv2D"},
+                                   {"input", {"input", "filter"}},
+                                   {"attr",
+                                    {{"strides", {{"list", {{"i", {"1", "2", "2", "1"}}}}}},
+                                     {"padding", {{"s", b64("SAME")}}},
+                                     {"data_format", {{"s", b64("NHWC")}}}}}},
+                                  {{"name", "out"}, {"op", "Relu"}, {"input", {"conv"}}}})}}},
+          {"weightsManifest", json::array({{{"paths", {"weights.bin"}},
+                                            {"weights", json::array({{{"name", "filter"},
+                                                                      {"shape", {2, 2, 1, 1}},
+                                                                      {"dtype", "float32"},
+                                                                      {"quantization", {{"dtype", "float16"}}}}})}}})}};
 }
 
 void write_model(const test::TempDir& dir, const json& model, const std::string& weights) {
@@ -141,6 +139,44 @@ TEST(TfjsGraph, DamagedFilesAreRefusedClearly) {
     model["modelTopology"]["node"][2]["input"] = {"out", "filter"};  // conv <-> relu
     write_model(dir, model, float16_filter());
     expect_error(dir, ErrorCode::corrupt_file, "cycle");
+  }
+}
+
+TEST(TfjsGraph, AModelCannotReachOutsideItsFolderOrOverflowASize) {
+  {
+    test::TempDir dir;
+    json model = conv_model();
+    model["weightsManifest"][0]["paths"] = {"../../etc/passwd"};
+    write_model(dir, model, float16_filter());
+    expect_error(dir, ErrorCode::corrupt_file, "leaves the model's folder");
+  }
+  {
+    test::TempDir dir;
+    json model = conv_model();
+    model["weightsManifest"][0]["weights"][0]["shape"] = {1 << 30, 1 << 30, 1 << 30, 2};
+    write_model(dir, model, float16_filter());
+    expect_error(dir, ErrorCode::corrupt_file, "too large");
+  }
+  {
+    test::TempDir dir;
+    test::write_text(dir / "model.json", R"({"modelTopology": {"node": []}, "weightsManifest": [], "x": 1e999})");
+    expect_error(dir, ErrorCode::corrupt_file, "not valid JSON");
+  }
+}
+
+TEST(TfjsGraph, AMalformedAttributeNamesTheNodeAndTheModel) {
+  test::TempDir dir;
+  json model = conv_model();
+  model["modelTopology"]["node"][2]["attr"]["strides"] = {{"list", {{"i", {"1", "two", "2", "1"}}}}};
+  write_model(dir, model, float16_filter());
+  const Executor executor = Executor::load(dir / "model.json");
+  try {
+    executor.run({{"input", torch::zeros({1, 5, 5, 1})}});
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::corrupt_file);
+    EXPECT_NE(e.message().find("node 'conv' has a malformed attribute 'strides'"), std::string::npos) << e.what();
+    EXPECT_EQ(e.path(), dir / "model.json");
   }
 }
 

@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
@@ -49,11 +48,6 @@ inline core::AppConfig test_config(const test::TempDir& dir) {
   return config;
 }
 
-inline std::string contents(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
-
 inline nlohmann::json json_of(const httplib::Result& result) {
   EXPECT_TRUE(result);
   return result ? nlohmann::json::parse(result->body) : nlohmann::json();
@@ -72,9 +66,9 @@ inline void make_project(httplib::Client& client, const std::vector<std::filesys
                          const std::filesystem::path& target) {
   client.Post("/api/v1/projects", R"({"name": "p"})", "application/json");
   std::vector<std::pair<std::string, std::string>> files;
-  for (const auto& file : sources) files.emplace_back(file.filename().string(), contents(file));
+  for (const auto& file : sources) files.emplace_back(file.filename().string(), test::read_text(file));
   ASSERT_EQ(upload(client, "p", "source", files)->status, 201);
-  ASSERT_EQ(upload(client, "p", "target", {{target.filename().string(), contents(target)}})->status, 201);
+  ASSERT_EQ(upload(client, "p", "target", {{target.filename().string(), test::read_text(target)}})->status, 201);
 }
 
 }  // namespace wf::server

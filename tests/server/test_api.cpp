@@ -57,7 +57,7 @@ TEST(Api, UploadsAreCheckedAndOnlyGoodFilesLand) {
   client.Post("/api/v1/projects", R"({"name": "p"})", "application/json");
   const fs::path media = config.workspace_dir / "projects/p/source/media";
 
-  const auto good = upload(client, "p", "source", {{"Grace Hopper (1).JPG", contents(kGrace)}});
+  const auto good = upload(client, "p", "source", {{"Grace Hopper (1).JPG", test::read_text(kGrace)}});
   EXPECT_EQ(good->status, 201);
   EXPECT_EQ(json_of(good).at("uploaded"), nlohmann::json::array({"Grace_Hopper__1_.jpg"}));
 
@@ -74,12 +74,14 @@ TEST(Api, UploadsAreCheckedAndOnlyGoodFilesLand) {
   EXPECT_EQ(big->status, 400);
   EXPECT_NE(json_of(big).at("error").at("message").get<std::string>().find("1 MiB"), std::string::npos);
 
-  const auto same = upload(client, "p", "source", {{"a b.jpg", contents(kGrace)}, {"a_b.jpg", contents(kGrace)}});
+  const auto same =
+      upload(client, "p", "source", {{"a b.jpg", test::read_text(kGrace)}, {"a_b.jpg", test::read_text(kGrace)}});
   EXPECT_EQ(same->status, 400) << "two files that would land under one name";
-  const auto stem = upload(client, "p", "source", {{"Grace_Hopper__1_.png", contents(kGrace)}});
+  const auto stem = upload(client, "p", "source", {{"Grace_Hopper__1_.png", test::read_text(kGrace)}});
   EXPECT_EQ(stem->status, 400) << "a second file of one stem would give its faces the same names";
 
-  const auto two = upload(client, "p", "target", {{"a.jpg", contents(kGrace)}, {"b.jpg", contents(kGrace)}});
+  const auto two =
+      upload(client, "p", "target", {{"a.jpg", test::read_text(kGrace)}, {"b.jpg", test::read_text(kGrace)}});
   EXPECT_EQ(two->status, 400);
   EXPECT_EQ(names_in(media), std::vector<std::string>{"Grace_Hopper__1_.jpg"}) << "a refused upload leaves nothing";
   EXPECT_TRUE(names_in(config.workspace_dir / "projects/p/target/media").empty());
@@ -135,7 +137,7 @@ TEST(Api, AnExtractionJobIsFollowedAsServerSentEventsAndItsFilesAreServed) {
   EXPECT_EQ(twice->status, 400);
   EXPECT_NE(json_of(twice).at("error").at("message").get<std::string>().find("already has job " + id),
             std::string::npos);
-  EXPECT_EQ(upload(client, "p", "source", {{"more.jpg", contents(kGrace)}})->status, 400);
+  EXPECT_EQ(upload(client, "p", "source", {{"more.jpg", test::read_text(kGrace)}})->status, 400);
 
   const Stream whole = read_stream(client, "/api/v1/jobs/" + id + "/events");
   ASSERT_FALSE(whole.telemetry.empty());
@@ -145,7 +147,7 @@ TEST(Api, AnExtractionJobIsFollowedAsServerSentEventsAndItsFilesAreServed) {
   EXPECT_EQ(whole.ids, expected);
   EXPECT_EQ(whole.telemetry.front().at("kind"), "phase_start");
   EXPECT_EQ(whole.telemetry.back().at("kind"), "phase_end");
-  const std::string log = contents(config.workspace_dir / "projects/p/jobs" / id / "events.jsonl");
+  const std::string log = test::read_text(config.workspace_dir / "projects/p/jobs" / id / "events.jsonl");
   EXPECT_EQ(static_cast<long>(whole.ids.size()), std::count(log.begin(), log.end(), '\n'));
 
   // A reconnect that saw all but the last two events gets exactly those.
@@ -166,7 +168,7 @@ TEST(Api, AnExtractionJobIsFollowedAsServerSentEventsAndItsFilesAreServed) {
 
   const auto part = client.Get(project.at("target").at("url").get<std::string>().c_str(), {{"Range", "bytes=10-109"}});
   EXPECT_EQ(part->status, 206);
-  EXPECT_EQ(part->body, contents(clip).substr(10, 100));
+  EXPECT_EQ(part->body, test::read_text(clip).substr(10, 100));
 
   // The last source face cannot be dropped; an unknown one is not found.
   const std::string faces_path = "/api/v1/projects/p/faces/source/";
@@ -236,7 +238,7 @@ TEST(Api, DroppingASourceFaceRemakesTheIdentityWithoutIt) {
   const auto grace = dataset::read_records(dataset).at(0);
   EXPECT_NEAR(face::cosine_similarity(identity.at("embedding").get<std::vector<float>>(), grace.embedding), 1.0, 1e-5)
       << "the identity is Grace Hopper's face alone";
-  EXPECT_NE(contents(dataset / "skipped.jsonl").find(R"({"id":"astronaut_000000","reason":"dropped"})"),
+  EXPECT_NE(test::read_text(dataset / "skipped.jsonl").find(R"({"id":"astronaut_000000","reason":"dropped"})"),
             std::string::npos);
 }
 

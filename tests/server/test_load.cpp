@@ -97,7 +97,7 @@ TEST(Load, TwentyClientsFollowAndPollAJobAndEveryOneIsAnswered) {
   for (auto& t : clients) t.join();
 
   EXPECT_EQ(failures, 0);
-  const std::string log = contents(config.workspace_dir / "projects/p/jobs" / id / "events.jsonl");
+  const std::string log = test::read_text(config.workspace_dir / "projects/p/jobs" / id / "events.jsonl");
   const auto lines = static_cast<std::size_t>(std::count(log.begin(), log.end(), '\n'));
   for (const std::size_t got : streamed) EXPECT_EQ(got, lines) << "every stream gets every event";
   std::vector<double> all;

@@ -91,7 +91,7 @@ TEST(Security, AnExecutableRenamedToPngIsRefused) {
   RunningServer server(config);
   auto client = server.client();
   client.Post("/api/v1/projects", R"({"name": "p"})", "application/json");
-  const auto response = upload(client, "p", "source", {{"photo.png", contents("/bin/ls")}});
+  const auto response = upload(client, "p", "source", {{"photo.png", test::read_text("/bin/ls")}});
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 415);
   EXPECT_NE(json_of(response).at("error").at("message").get<std::string>().find("cannot be read as a photo"),

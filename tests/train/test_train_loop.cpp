@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/events.h"
+#include "core/json_io.h"
 #include "support/temp_dir.h"
 #include "train/checkpoint_store.h"
 #include "train/loss_scaler.h"
@@ -102,6 +103,40 @@ TEST(TrainLoop, StoppingAndResumingGivesTheSameLossesAsOneRun) {
   EXPECT_LT(last, 0.5 * first);
 }
 
+TEST(TrainLoop, ADamagedCheckpointIsRefusedByNameInsteadOfResumedFrom) {
+  test::TempDir dir;
+  {
+    RegressionTask first(1);
+    TrainLoop(first, settings(40), dir / "ckpt").run(nullptr, 10);
+  }
+  const auto step = dir / "ckpt" / "step-000000010";
+  const auto state = core::read_json_file(step / "trainer_state.json");
+  EXPECT_EQ(state.at("files").at("model.safetensors").at("bytes").get<std::uintmax_t>(),
+            std::filesystem::file_size(step / "model.safetensors"));
+
+  for (const char* file : {"model.safetensors", "optimizer.safetensors"}) {
+    const auto path = step / file;
+    const std::string intact = test::read_text(path);
+    std::string flipped = intact;
+    flipped[flipped.size() - 3] ^= 0x10;  // one bit of the last tensor: the header still parses
+    test::write_text(path, flipped);
+    RegressionTask resumed(1);
+    try {
+      TrainLoop(resumed, settings(40), dir / "ckpt").run();
+      ADD_FAILURE() << "resumed from a damaged " << file;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::corrupt_file);
+      EXPECT_EQ(e.path(), path);
+      EXPECT_NE(e.hint().find((dir / "ckpt").string()), std::string::npos) << e.hint();
+    }
+    test::write_text(path, intact.substr(0, intact.size() - 4));  // cut short
+    EXPECT_THROW(CheckpointStore(dir / "ckpt").load_latest(), Error) << file;
+    test::write_text(path, intact);
+  }
+  RegressionTask repaired(1);
+  EXPECT_EQ(TrainLoop(repaired, settings(12), dir / "ckpt").run().step, 12);
+}
+
 TEST(TrainLoop, AccumulatedMicroBatchesStepLikeOneBigBatch) {
   test::TempDir dir;
   auto run = [&](std::int64_t batch, std::int64_t accumulation, const char* name) {
@@ -191,7 +226,8 @@ TEST(TrainLoop, AutoBatchHalvesUntilAStepFitsAndAccumulatesTheRest) {
   const TrainSettings fitted = fit_batch_to_memory(task, s);
   EXPECT_EQ(fitted.batch_size, 2);
   EXPECT_EQ(fitted.grad_accumulation, 4);
-  for (const auto& p : task.net->parameters()) EXPECT_FALSE(p.grad().defined() && p.grad().abs().sum().item<double>() > 0);
+  for (const auto& p : task.net->parameters())
+    EXPECT_FALSE(p.grad().defined() && p.grad().abs().sum().item<double>() > 0);
 
   test::TempDir dir;
   s.auto_batch = true;

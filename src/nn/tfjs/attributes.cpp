@@ -1,5 +1,7 @@
 #include "nn/tfjs/attributes.h"
 
+#include <stdexcept>
+
 #include "core/error.h"
 
 namespace wf::nn::tfjs {
@@ -10,8 +12,34 @@ const nlohmann::json* find(const Node& node, const char* key) {
   return it == node.attr.end() ? nullptr : &*it;
 }
 
+Error malformed(const Node& node, const char* key) {
+  return Error(ErrorCode::corrupt_file,
+               "invalid TensorFlow.js model: node '" + node.name + "' has a malformed attribute '" + key + "'", {},
+               "reinstall the model package (scripts/setup) or replace the file");
+}
+
+// The attribute's `field` ("i", "s", "list"...) read by `read`, or `fallback` when it is absent.
+template <typename T, typename Read>
+T field(const Node& node, const char* key, const char* name, T fallback, Read read) {
+  const auto* value = find(node, key);
+  if (!value) return fallback;
+  try {
+    const auto it = value->find(name);
+    return it == value->end() ? fallback : read(*it);
+  } catch (const nlohmann::json::exception&) {
+    throw malformed(node, key);
+  } catch (const std::logic_error&) {  // std::stoll: not a number, or out of range
+    throw malformed(node, key);
+  }
+}
+
 std::int64_t to_int(const nlohmann::json& value) {
-  return value.is_string() ? std::stoll(value.get<std::string>()) : value.get<std::int64_t>();
+  if (!value.is_string()) return value.get<std::int64_t>();
+  const std::string text = value.get<std::string>();
+  std::size_t used = 0;
+  const std::int64_t number = std::stoll(text, &used);
+  if (used != text.size()) throw std::invalid_argument(text);
+  return number;
 }
 
 }  // namespace
@@ -42,40 +70,37 @@ std::string base64_decode(const std::string& text) {
 }
 
 std::string attr_string(const Node& node, const char* key, const std::string& fallback) {
-  const auto* value = find(node, key);
-  if (!value || !value->contains("s")) return fallback;
-  return base64_decode(value->at("s").get<std::string>());
+  return field(node, key, "s", fallback, [](const nlohmann::json& s) { return base64_decode(s.get<std::string>()); });
 }
 
 std::vector<std::string> attr_strings(const Node& node, const char* key) {
-  std::vector<std::string> out;
-  const auto* value = find(node, key);
-  if (!value || !value->contains("list") || !value->at("list").contains("s")) return out;
-  for (const auto& item : value->at("list").at("s")) out.push_back(base64_decode(item.get<std::string>()));
-  return out;
+  return field(node, key, "list", std::vector<std::string>{}, [](const nlohmann::json& list) {
+    std::vector<std::string> out;
+    for (const auto& item : list.value("s", nlohmann::json::array()))
+      out.push_back(base64_decode(item.get<std::string>()));
+    return out;
+  });
 }
 
 std::vector<std::int64_t> attr_ints(const Node& node, const char* key, std::vector<std::int64_t> fallback) {
-  const auto* value = find(node, key);
-  if (!value || !value->contains("list") || !value->at("list").contains("i")) return fallback;
-  std::vector<std::int64_t> out;
-  for (const auto& item : value->at("list").at("i")) out.push_back(to_int(item));
-  return out;
+  return field(node, key, "list", fallback, [&](const nlohmann::json& list) {
+    if (!list.contains("i")) return fallback;
+    std::vector<std::int64_t> out;
+    for (const auto& item : list.at("i")) out.push_back(to_int(item));
+    return out;
+  });
 }
 
 std::int64_t attr_int(const Node& node, const char* key, std::int64_t fallback) {
-  const auto* value = find(node, key);
-  return value && value->contains("i") ? to_int(value->at("i")) : fallback;
+  return field(node, key, "i", fallback, to_int);
 }
 
 bool attr_bool(const Node& node, const char* key, bool fallback) {
-  const auto* value = find(node, key);
-  return value && value->contains("b") ? value->at("b").get<bool>() : fallback;
+  return field(node, key, "b", fallback, [](const nlohmann::json& b) { return b.get<bool>(); });
 }
 
 double attr_float(const Node& node, const char* key, double fallback) {
-  const auto* value = find(node, key);
-  return value && value->contains("f") ? value->at("f").get<double>() : fallback;
+  return field(node, key, "f", fallback, [](const nlohmann::json& f) { return f.get<double>(); });
 }
 
 }  // namespace wf::nn::tfjs

@@ -1,11 +1,12 @@
 #pragma once
 // Typed access to a tfjs node's attributes (strings are base64 in model.json, integers are strings).
+// A value of the wrong type throws wf::Error(corrupt_file) naming the node and the attribute.
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include "nn/tfjs/graph_model.h"
+#include "nn/tfjs/model_json.h"
 
 namespace wf::nn::tfjs {
 

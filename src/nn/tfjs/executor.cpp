@@ -17,8 +17,9 @@ Executor::Executor(GraphModel model, c10::Device device) : model_(std::move(mode
     if (node.op != "Const" && node.op != "Placeholder") {
       const auto it = table.find(node.op);
       if (it == table.end()) {
-        throw Error(ErrorCode::unsupported, "the model uses op '" + node.op + "' (node '" + node.name +
-                                                "'), which the TensorFlow.js executor does not implement",
+        throw Error(ErrorCode::unsupported,
+                    "the model uses op '" + node.op + "' (node '" + node.name +
+                        "'), which the TensorFlow.js executor does not implement",
                     model_.path, "use another backend for this role (watserface models lists them)");
       }
       kernel = it->second;
@@ -77,18 +78,22 @@ std::map<std::string, at::Tensor> Executor::run(const std::map<std::string, at::
       Tensors arguments;
       for (const auto& [producer, output] : input_refs_[i]) {
         if (output >= static_cast<int>(values[producer].size())) {
-          throw Error(ErrorCode::corrupt_file, "node '" + node.name + "' reads output " + std::to_string(output) +
-                                                   " of '" + model_.nodes[producer].name + "', which has fewer",
+          throw Error(ErrorCode::corrupt_file,
+                      "node '" + node.name + "' reads output " + std::to_string(output) + " of '" +
+                          model_.nodes[producer].name + "', which has fewer",
                       model_.path);
         }
         arguments.push_back(values[producer][output]);
       }
       try {
         values[i] = kernels_[i](node, arguments);
+      } catch (const Error& e) {
+        if (!e.path().empty()) throw;
+        throw Error(e.code(), e.message(), model_.path, e.hint());  // a malformed attribute: name the model
       } catch (const c10::Error& e) {
         throw Error(ErrorCode::invalid_input,
-                    "op '" + node.op + "' at node '" + node.name + "' failed: " + e.what_without_backtrace(), model_.path,
-                    "check the input's shape against the model's (NHWC)");
+                    "op '" + node.op + "' at node '" + node.name + "' failed: " + e.what_without_backtrace(),
+                    model_.path, "check the input's shape against the model's (NHWC)");
       }
     }
     for (const auto& [producer, output] : input_refs_[i]) {

@@ -1,32 +1,26 @@
 #pragma once
-// A TensorFlow.js graph model (model.json + weight shards) as data: nodes with their attributes and
-// the constants decoded to libtorch tensors (float16- and uint8-quantized weights dequantized to float32).
-// Format: https://www.tensorflow.org/js/guide/save_load (graph-model, tfjs-converter output).
+// A TensorFlow.js graph model (model.json + weight shards) as data: model.json's nodes and signature
+// (nn/tfjs/model_json.h) and the constants decoded to libtorch tensors (float16- and uint8-quantized
+// weights dequantized to float32).
 
 #include <ATen/core/Tensor.h>
 
 #include <filesystem>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
-namespace wf::nn::tfjs {
+#include "nn/tfjs/model_json.h"
 
-struct Node {
-  std::string name;
-  std::string op;
-  std::vector<std::string> inputs;  // "node" or "node:k"; control inputs ("^node") are dropped
-  nlohmann::json attr;              // the node's attributes as tfjs-converter wrote them
-};
+namespace wf::nn::tfjs {
 
 struct GraphModel {
   std::filesystem::path path;
-  std::vector<Node> nodes;                    // in execution order (inputs before users)
+  std::vector<Node> nodes;  // in execution order (inputs before users)
   std::map<std::string, at::Tensor> constants;
-  std::vector<std::string> input_names;       // Placeholder nodes
-  std::vector<std::string> output_names;      // the signature's output keys, else nodes nobody consumes
-  std::map<std::string, std::string> aliases; // signature key ("output_mesh") -> tensor ("Identity_2:0")
+  std::vector<std::string> input_names;        // Placeholder nodes
+  std::vector<std::string> output_names;       // the signature's output keys, else nodes nobody consumes
+  std::map<std::string, std::string> aliases;  // signature key ("output_mesh") -> tensor ("Identity_2:0")
 
   // The tensor a name refers to: a signature key or a "node[:k]" name.
   const std::string& resolve(const std::string& name) const;
@@ -35,8 +29,5 @@ struct GraphModel {
   // names a missing input, a cycle) or unsupported (a quantization or dtype it cannot decode).
   static GraphModel load(const std::filesystem::path& model_json);
 };
-
-// "name:0" and "name" both name output 0 of node "name".
-std::pair<std::string, int> split_tensor_name(const std::string& name);
 
 }  // namespace wf::nn::tfjs

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "nn/tfjs/graph_model.h"
+#include "nn/tfjs/model_json.h"
 
 namespace wf::nn::tfjs {
 
