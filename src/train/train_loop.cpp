@@ -13,6 +13,7 @@
 #include "core/torch_compat.h"
 #include "train/adamw_state.h"
 #include "train/checkpoint_store.h"
+#include "train/distributed.h"
 #include "train/loss_scaler.h"
 
 namespace wf::train {
@@ -43,7 +44,9 @@ nlohmann::json settings_json(const TrainSettings& s) {
           {"precision", std::string(core::to_string(s.precision))}};
 }
 
-std::string metrics_text(const std::map<std::string, double>& metrics) { return nlohmann::json(metrics).dump(); }
+std::string metrics_text(const std::map<std::string, double>& metrics) {
+  return nlohmann::json(metrics).dump();
+}
 
 // Half-precision autocast as the settings ask, on CUDA only (the frozen models may be bf16/fp16 there).
 bool uses_autocast(const TrainSettings& settings, const std::vector<at::Tensor>& parameters) {
@@ -55,7 +58,28 @@ at::ScalarType half_type(const TrainSettings& settings) {
   return settings.precision == core::Precision::bf16 ? at::kBFloat16 : at::kHalf;
 }
 
+// Every rank's copy of the model becomes rank 0's (an initialisation or a checkpoint only rank 0 could read).
+void broadcast_model(ProcessGroup& group, torch::nn::Module& model) {
+  const torch::NoGradGuard no_grad;
+  std::vector<at::Tensor> tensors;
+  for (const auto& [name, tensor] : core::module_state(model)) tensors.push_back(tensor);
+  group.broadcast(tensors);
+}
+
+// Whether every rank holds the same value; each rank learns the same answer, so all stop together or none does.
+bool same_everywhere(ProcessGroup& group, std::int64_t value) {
+  const at::Tensor high = at::full({1}, static_cast<double>(value), at::kDouble), low = -high;
+  group.all_reduce({high}, Reduce::max);
+  group.all_reduce({low}, Reduce::max);
+  return high.item<double>() == -low.item<double>();
+}
+
 }  // namespace
+
+std::int64_t samples_per_step(const TrainSettings& settings) {
+  const ProcessGroup* group = process_group();
+  return settings.batch_size * settings.grad_accumulation * (group ? group->world_size() : 1);
+}
 
 std::uint64_t step_seed(std::uint64_t seed, std::int64_t step, std::int64_t micro) {
   // splitmix64 of the three numbers: nearby steps get unrelated seeds.
@@ -86,10 +110,12 @@ TrainSettings fit_batch_to_memory(TrainTask& task, TrainSettings settings) {
               "lower the resolution, or train on a device with more memory");
 }
 
-TrainLoop::TrainLoop(TrainTask& task, TrainSettings settings, std::filesystem::path checkpoints, core::EventSink* events)
+TrainLoop::TrainLoop(TrainTask& task, TrainSettings settings, std::filesystem::path checkpoints,
+                     core::EventSink* events)
     : task_(task), settings_(std::move(settings)), checkpoints_(std::move(checkpoints)), events_(events) {
   if (settings_.steps < 1 || settings_.batch_size < 1 || settings_.grad_accumulation < 1) {
-    throw Error(ErrorCode::invalid_input, "training needs at least one step, a batch of one and one micro-batch per step");
+    throw Error(ErrorCode::invalid_input,
+                "training needs at least one step, a batch of one and one micro-batch per step");
   }
   settings_.lr.total_steps = settings_.steps;
 }
@@ -98,9 +124,14 @@ TrainResult TrainLoop::run(const std::atomic<bool>* cancel, std::optional<std::i
   torch::nn::Module& model = task_.model();
   model.train();
   const auto parameters = model.parameters();
-  torch::optim::AdamW optimizer(parameters, torch::optim::AdamWOptions(settings_.lr.lr).weight_decay(settings_.weight_decay));
+  torch::optim::AdamW optimizer(parameters,
+                                torch::optim::AdamWOptions(settings_.lr.lr).weight_decay(settings_.weight_decay));
   const CheckpointStore store(checkpoints_);
+  ProcessGroup* group = process_group();
+  const int rank = group ? group->rank() : 0, world = group ? group->world_size() : 1;
+  core::EventSink* events = rank == 0 ? events_ : nullptr;  // one rank speaks for the run
   TrainResult result;
+  result.primary = rank == 0;
   if (auto checkpoint = store.load_latest()) {
     core::load_state_dict(model, checkpoint->model, true, store.folder());
     restore_adamw_state(optimizer, model, checkpoint->optimizer);
@@ -111,25 +142,45 @@ TrainResult TrainLoop::run(const std::atomic<bool>* cancel, std::optional<std::i
     settings_.grad_accumulation = saved.at("grad_accumulation").get<std::int64_t>();
   } else if (settings_.auto_batch) {
     settings_ = fit_batch_to_memory(task_, settings_);
+    if (group) {  // the micro-batch the smallest rank fits
+      const std::int64_t effective = settings_.batch_size * settings_.grad_accumulation;
+      const at::Tensor batch = at::full({1}, static_cast<double>(settings_.batch_size), at::kDouble);
+      group->all_reduce({batch}, Reduce::min);
+      settings_.batch_size = static_cast<std::int64_t>(batch.item<double>());
+      settings_.grad_accumulation = (effective + settings_.batch_size - 1) / settings_.batch_size;
+    }
   }
+  if (group) {
+    if (!same_everywhere(*group, result.step)) {
+      throw Error(ErrorCode::invalid_input,
+                  "rank " + std::to_string(rank) + " would resume at step " + std::to_string(result.step) +
+                      ", and not every rank would",
+                  store.folder(), "keep the checkpoints folder on storage every rank sees, or delete it everywhere");
+    }
+    broadcast_model(*group, model);
+  }
+  const std::int64_t micros = settings_.grad_accumulation * world;  // in one optimizer step, over all ranks
   const bool on_cuda = !parameters.empty() && parameters.front().is_cuda();
   const bool autocast = uses_autocast(settings_, parameters);
   LossScaler scaler(on_cuda && settings_.precision == core::Precision::fp16);
   const std::int64_t end = std::min(settings_.steps, stop_at.value_or(settings_.steps));
 
   auto checkpoint = [&] {
-    store.save({result.step, core::module_state(model), adamw_state(optimizer, model),
+    if (rank != 0) return;
+    store.save({result.step,
+                core::module_state(model),
+                adamw_state(optimizer, model),
                 {{"settings", settings_json(settings_)}, {"loss", result.loss}}});
-    if (!events_) return;
+    if (!events) return;
     core::Event event;
     event.phase = settings_.phase;
     event.kind = core::EventKind::checkpoint;
     event.step = result.step;
     event.message = store.folder().string();
-    events_->emit(event);
+    events->emit(event);
   };
   auto emit = [&](core::Event event) {
-    if (events_) events_->emit(event);
+    if (events) events->emit(event);
   };
   core::Event start;
   start.phase = settings_.phase;
@@ -141,30 +192,50 @@ TrainResult TrainLoop::run(const std::atomic<bool>* cancel, std::optional<std::i
   const core::ProgressMeter meter(settings_.phase, end - result.step);
   const std::int64_t first_step = result.step;
   while (result.step < end) {
-    if (cancel && cancel->load()) {
+    bool stop = cancel && cancel->load();
+    if (group) {  // a rank told to stop stops them all, at the same step
+      const at::Tensor any = at::full({1}, stop ? 1.0 : 0.0, at::kDouble);
+      group->all_reduce({any}, Reduce::max);
+      stop = any.item<double>() > 0;
+    }
+    if (stop) {
       result.cancelled = true;
       break;
     }
     const double lr = learning_rate(settings_.lr, result.step);
-    for (auto& group : optimizer.param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+    for (auto& param_group : optimizer.param_groups())
+      static_cast<torch::optim::AdamWOptions&>(param_group.options()).lr(lr);
     optimizer.zero_grad();
     double step_loss = 0;
-    for (std::int64_t micro = 0; micro < settings_.grad_accumulation; ++micro) {
+    for (std::int64_t local = 0; local < settings_.grad_accumulation; ++local) {
+      const std::int64_t micro = rank * settings_.grad_accumulation + local;  // its place among all ranks'
       torch::manual_seed(step_seed(settings_.seed, result.step, micro));
       at::Tensor loss;
       {
         const core::CudaAutocast amp(autocast, half_type(settings_));
-        loss = task_.loss(result.step, micro, settings_.batch_size) / static_cast<double>(settings_.grad_accumulation);
+        loss = task_.loss(result.step, micro, settings_.batch_size) / static_cast<double>(micros);
       }
       const double value = loss.item<double>();
-      if (!std::isfinite(value)) {
-        throw Error(ErrorCode::invalid_input,
-                    "the loss became " + std::to_string(value) + " at step " + std::to_string(result.step + 1) +
-                        "; the last good checkpoint is kept",
-                    store.folder(), "lower the learning rate, or check the training data for empty or broken samples");
-      }
       step_loss += value;
-      scaler.scale(loss).backward();
+      if (std::isfinite(value)) scaler.scale(loss).backward();
+    }
+    if (group) {
+      const at::Tensor total = at::full({1}, step_loss, at::kDouble);
+      group->all_reduce({total});  // a NaN anywhere is a NaN everywhere
+      step_loss = total.item<double>();
+    }
+    if (!std::isfinite(step_loss)) {
+      throw Error(ErrorCode::invalid_input,
+                  "the loss became " + std::to_string(step_loss) + " at step " + std::to_string(result.step + 1) +
+                      "; the last good checkpoint is kept",
+                  store.folder(), "lower the learning rate, or check the training data for empty or broken samples");
+    }
+    if (group) {
+      std::vector<at::Tensor> gradients;
+      for (const auto& parameter : parameters) {
+        if (parameter.grad().defined()) gradients.push_back(parameter.grad());
+      }
+      group->all_reduce(gradients);
     }
     const bool finite = scaler.unscale(parameters);
     if (finite) {
@@ -185,7 +256,8 @@ TrainResult TrainLoop::run(const std::atomic<bool>* cancel, std::optional<std::i
       event.epochs = (settings_.steps + settings_.steps_per_epoch - 1) / settings_.steps_per_epoch;
     }
     emit(event);
-    if (settings_.steps_per_epoch > 0 && (result.step % settings_.steps_per_epoch == 0 || result.step == settings_.steps)) {
+    if (rank == 0 && settings_.steps_per_epoch > 0 &&
+        (result.step % settings_.steps_per_epoch == 0 || result.step == settings_.steps)) {
       {
         const EvalMode eval(model);
         const torch::NoGradGuard no_grad;
@@ -197,7 +269,8 @@ TrainResult TrainLoop::run(const std::atomic<bool>* cancel, std::optional<std::i
       epoch.message = metrics_text(result.metrics);
       emit(epoch);
     }
-    if (settings_.checkpoint_every > 0 && result.step % settings_.checkpoint_every == 0 && result.step < end) checkpoint();
+    if (settings_.checkpoint_every > 0 && result.step % settings_.checkpoint_every == 0 && result.step < end)
+      checkpoint();
   }
   checkpoint();
   core::Event done;

@@ -4,6 +4,8 @@
 // with dynamic loss scaling), a checkpoint every N steps and at stop, exact resume, cancel at any time,
 // and telemetry (step and epoch events). A NaN loss stops training with the last good checkpoint kept.
 //
+// Across processes and machines (train/distributed.h), each rank computes its share of a step's micro-batches.
+//
 // Exact resume works because nothing random is carried between steps: before each micro-batch the loop
 // seeds libtorch's generator from (seed, step, micro-batch), and tasks derive their own randomness (data
 // order, augmentation) from the same numbers.
@@ -24,16 +26,16 @@
 namespace wf::train {
 
 struct TrainSettings {
-  std::int64_t steps = 1000;            // optimizer steps in all
-  std::int64_t batch_size = 8;          // samples per micro-batch
-  bool auto_batch = false;              // halve the micro-batch until a step fits in memory, keeping
-                                        // batch_size x grad_accumulation by accumulating more
-  std::int64_t grad_accumulation = 1;   // micro-batches per optimizer step
-  std::int64_t steps_per_epoch = 0;     // > 0: an epoch event (with the task's metrics) after every epoch
-  LrSettings lr;                        // total_steps is taken from `steps`
+  std::int64_t steps = 1000;           // optimizer steps in all
+  std::int64_t batch_size = 8;         // samples per micro-batch
+  bool auto_batch = false;             // halve the micro-batch until a step fits in memory, keeping
+                                       // batch_size x grad_accumulation by accumulating more
+  std::int64_t grad_accumulation = 1;  // micro-batches per optimizer step
+  std::int64_t steps_per_epoch = 0;    // > 0: an epoch event (with the task's metrics) after every epoch
+  LrSettings lr;                       // total_steps is taken from `steps`
   double weight_decay = 1e-2;
-  double max_grad_norm = 0;             // 0: no clipping
-  std::int64_t checkpoint_every = 0;    // 0: only when training stops
+  double max_grad_norm = 0;           // 0: no clipping
+  std::int64_t checkpoint_every = 0;  // 0: only when training stops
   std::uint64_t seed = 0;
   core::Precision precision = core::Precision::fp32;  // bf16 / fp16 autocast on CUDA only
   core::PhaseRef phase{"train", 1, 1};
@@ -51,10 +53,11 @@ class TrainTask {
 };
 
 struct TrainResult {
-  std::int64_t step = 0;     // optimizer steps done, including those of earlier runs
-  double loss = 0;           // the last step's loss
+  std::int64_t step = 0;  // optimizer steps done, including those of earlier runs
+  double loss = 0;        // the last step's loss
   bool cancelled = false;
   std::map<std::string, double> metrics;  // the last evaluation
+  bool primary = true;  // false on ranks other than 0 of a distributed run (train/distributed.h): they write nothing
 };
 
 class TrainLoop {
@@ -79,6 +82,10 @@ class TrainLoop {
 // without running out of memory; the settings come back with grad_accumulation raised to keep the
 // effective batch. Throws wf::Error(out_of_memory) when even one sample does not fit.
 TrainSettings fit_batch_to_memory(TrainTask& task, TrainSettings settings);
+
+// The samples one optimizer step takes: micro-batch x accumulation x the ranks of a distributed run. Micro-batch
+// `micro` of step `step` takes samples step * samples_per_step + micro * batch_size onwards.
+std::int64_t samples_per_step(const TrainSettings& settings);
 
 // The seed of micro-batch `micro` of step `step`: the same in every run with the same settings.
 std::uint64_t step_seed(std::uint64_t seed, std::int64_t step, std::int64_t micro);

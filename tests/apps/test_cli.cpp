@@ -23,6 +23,7 @@
 #include "diffusion/lora.h"
 #include "diffusion/stable_diffusion.h"
 #include "support/run_command.h"
+#include "support/safetensors_difference.h"
 #include "support/synthetic_clip.h"
 #include "support/temp_dir.h"
 #include "support/tiny_stable_diffusion.h"
@@ -431,6 +432,55 @@ TEST_F(Cli, TrainLoraPlansTrainsAndChecksItsOptionsAsTheApiDoes) {
            "--steps", "2", "--lora", (home_ / "style/pytorch_lora_weights.safetensors").string(), "--output",
            (home_ / "styled.png").string()});
   EXPECT_EQ(generated.status, 0) << generated.output;
+}
+
+// Data-parallel training on c10d's Gloo over loopback: two ranks of one micro-batch each train the LoRA one
+// process trains with an accumulation of two, each rank reading only its own faces; rank 1 writes nothing.
+TEST_F(Cli, TwoProcessesTrainTheLoraOneProcessTrainsWithTwiceTheAccumulation) {
+  test::group_photo_clip(4).write(home_ / "party.mkv");
+  const std::string dataset = (home_ / "target").string();
+  ASSERT_EQ(run({"extract", "--target", (home_ / "party.mkv").string(), "--output", dataset, "--crop", "128"}).status,
+            0);
+  test::write_tiny_stable_diffusion(home_ / "sd");
+  auto train = [&](const std::string& output, const char* accumulation) {
+    return std::vector<std::string>{WF_BINARY,      "train",      "lora",   "--dataset", dataset,     "--output",
+                                    output,         "--model",    (home_ / "sd").string(), "--resolution", "64",
+                                    "--rank",       "4",          "--steps", "3",         "--batch",   "1",
+                                    "--accumulation", accumulation};
+  };
+  const auto one = test::run_command(train((home_ / "one").string(), "2"), environment());
+  ASSERT_EQ(one.status, 0) << one.output;
+
+  const std::string port = std::to_string(free_port());
+  auto rank = [&](const char* r) {
+    std::vector<std::string> env = environment();
+    env.insert(env.end(), {"WORLD_SIZE=2", "MASTER_ADDR=127.0.0.1", "MASTER_PORT=" + port, std::string("RANK=") + r});
+    return env;
+  };
+  test::BackgroundCommand second(train((home_ / "rank1").string(), "1"), rank("1"), home_ / "rank1.log");
+  const auto first = test::run_command(train((home_ / "two").string(), "1"), rank("0"));
+  ASSERT_EQ(first.status, 0) << first.output;
+  ASSERT_EQ(second.wait(), 0) << test::read_text(home_ / "rank1.log");
+
+  const double difference = test::largest_difference(home_ / "one/pytorch_lora_weights.safetensors",
+                                                     home_ / "two/pytorch_lora_weights.safetensors");
+  std::cout << "2 ranks vs 1 process with twice the accumulation: largest difference " << difference << "\n";
+  EXPECT_LE(difference, 1e-6);
+  // ... and rank 0 alone, with its own micro-batch only, would have trained another one.
+  ASSERT_EQ(test::run_command(train((home_ / "half").string(), "1"), environment()).status, 0);
+  EXPECT_GT(test::largest_difference(home_ / "half/pytorch_lora_weights.safetensors",
+                                     home_ / "two/pytorch_lora_weights.safetensors"),
+            1e-6);  // 2e-5 after three steps
+  EXPECT_NE(first.output.find("trained at step 3 on 4 faces"), std::string::npos) << first.output;
+  EXPECT_FALSE(std::filesystem::exists(home_ / "rank1/pytorch_lora_weights.safetensors"));
+  EXPECT_FALSE(std::filesystem::exists(home_ / "rank1/checkpoints"));
+
+  // A launcher's mistake is named before any rank waits for the others.
+  std::vector<std::string> misnumbered = environment();
+  for (const char* v : {"WORLD_SIZE=2", "RANK=7", "MASTER_ADDR=127.0.0.1"}) misnumbered.push_back(v);
+  const auto wrong = test::run_command(train((home_ / "bad").string(), "1"), misnumbered);
+  EXPECT_EQ(wrong.status, 3) << wrong.output;
+  EXPECT_NE(wrong.output.find("RANK is '7', not a whole number from 0 to 1"), std::string::npos) << wrong.output;
 }
 
 TEST_F(Cli, SwapWritesThePlayableVideoAPreviewReviewRepairsItAndAMissingEngineIsExplained) {

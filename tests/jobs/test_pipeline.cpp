@@ -22,6 +22,7 @@
 #include "jobs/project_check.h"
 #include "support/error_code.h"
 #include "support/run_command.h"
+#include "support/safetensors_difference.h"
 #include "support/synthetic_clip.h"
 #include "support/temp_dir.h"
 #include "support/tiny_stable_diffusion.h"
@@ -230,16 +231,6 @@ TEST(Pipeline, CancellingARunningJobStopsItWithinSecondsAndLeavesACheckpoint) {
   queue.stop();
 }
 
-double largest_difference(const fs::path& a, const fs::path& b) {
-  const auto x = core::load_safetensors(a), y = core::load_safetensors(b);
-  EXPECT_EQ(x.size(), y.size());
-  double worst = 0;
-  for (const auto& [name, tensor] : x) {
-    worst = std::max(worst, (tensor.to(at::kFloat) - y.at(name).to(at::kFloat)).abs().max().template item<double>());
-  }
-  return worst;
-}
-
 TEST(Pipeline, AKilledRunResumesFromItsLastCheckpointToTheSameModels) {
   test::TempDir dir;
   core::write_json_file(dir / "tiny.json", tiny_settings());
@@ -299,7 +290,7 @@ TEST(Pipeline, AKilledRunResumesFromItsLastCheckpointToTheSameModels) {
   for (const char* model :
        {"models/identity/ip-adapter.safetensors", "models/identity/controlnet/diffusion_pytorch_model.safetensors",
         "models/xseg/model.safetensors", "models/lora/pytorch_lora_weights.safetensors"}) {
-    const double difference = largest_difference(whole_project / model, killed_project / model);
+    const double difference = test::largest_difference(whole_project / model, killed_project / model);
     std::cout << model << ": largest difference to the uninterrupted run " << difference << "\n";
     EXPECT_LE(difference, 1e-6) << model;
   }

@@ -28,7 +28,7 @@ denoising::FaceTrainingData read_data(const LoraTrainOptions& options) {
 
 train::TrainSettings settings_for(const LoraTrainOptions& options, std::size_t faces) {
   train::TrainSettings settings = options.train;
-  const auto per_step = settings.batch_size * settings.grad_accumulation;
+  const auto per_step = train::samples_per_step(settings);
   settings.steps = options.steps;
   settings.steps_per_epoch =
       std::min<std::int64_t>((static_cast<std::int64_t>(faces) + per_step - 1) / per_step, options.steps);
@@ -50,7 +50,7 @@ LoraTrainResult train_lora(const LoraTrainOptions& options, core::EventSink* eve
   diffusion::StableDiffusion sd = denoising::load_base_model(options, "LoRA training");
   const train::TrainSettings settings = settings_for(options, data.size());
   LoraTask task(options, data, sd, settings.seed);
-  task.set_effective_batch(settings.batch_size * settings.grad_accumulation);
+  task.set_effective_batch(train::samples_per_step(settings));
   task.set_events(events, settings.phase);
   LoraTrainResult result;
   result.faces = data.size();
@@ -59,7 +59,7 @@ LoraTrainResult train_lora(const LoraTrainOptions& options, core::EventSink* eve
   result.train = train::TrainLoop(task, settings, options.output / "checkpoints", events).run(cancel, stop_at);
   result.samples = task.samples();
   // A stopped run leaves its checkpoint only, so no half-trained LoRA is taken for a finished one.
-  if (result.train.cancelled) return result;
+  if (result.train.cancelled || !result.train.primary) return result;  // rank 0 of a distributed run writes it
   task.lora().save(options.output / "pytorch_lora_weights.safetensors");
   core::write_json_file(
       options.output / "lora.json",

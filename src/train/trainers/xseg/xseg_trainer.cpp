@@ -19,9 +19,11 @@ at::Tensor dice_loss(const at::Tensor& logits, const at::Tensor& target) {
 
 std::map<std::string, double> mask_metrics(const at::Tensor& logits, const at::Tensor& target) {
   const at::Tensor p = logits.gt(0), t = target.gt(0.5);
-  const double overlap = (p & t).sum().item<double>(), predicted = p.sum().item<double>(), truth = t.sum().item<double>();
+  const double overlap = (p & t).sum().item<double>(), predicted = p.sum().item<double>(),
+               truth = t.sum().item<double>();
   const double uni = predicted + truth - overlap;
-  return {{"iou", uni > 0 ? overlap / uni : 1.0}, {"dice", predicted + truth > 0 ? 2 * overlap / (predicted + truth) : 1.0}};
+  return {{"iou", uni > 0 ? overlap / uni : 1.0},
+          {"dice", predicted + truth > 0 ? 2 * overlap / (predicted + truth) : 1.0}};
 }
 
 namespace {
@@ -52,7 +54,8 @@ class XSegTask : public train::TrainTask {
     std::vector<at::Tensor> logits;
     for (std::size_t i = 0; i < set.images.size(); i += 8) {
       const std::size_t end = std::min(set.images.size(), i + 8);
-      const std::vector<cv::Mat> images(set.images.begin() + static_cast<std::ptrdiff_t>(i), set.images.begin() + static_cast<std::ptrdiff_t>(end));
+      const std::vector<cv::Mat> images(set.images.begin() + static_cast<std::ptrdiff_t>(i),
+                                        set.images.begin() + static_cast<std::ptrdiff_t>(end));
       logits.push_back(model_->forward(to_input(images).to(device_)).cpu());
     }
     return mask_metrics(at::cat(logits), to_target(set.labels));
@@ -76,7 +79,7 @@ XSegTrainResult train_xseg(const XSegTrainOptions& options, core::EventSink* eve
                            std::optional<std::int64_t> stop_at) {
   const XSegData data(options.dataset, options.resolution, options.held_out_fraction);
   train::TrainSettings settings = options.train;
-  const auto per_step = settings.batch_size * settings.grad_accumulation;
+  const auto per_step = train::samples_per_step(settings);
   settings.steps_per_epoch = (static_cast<std::int64_t>(data.train_size()) + per_step - 1) / per_step;
   settings.steps = settings.steps_per_epoch * options.epochs;
   settings.phase = {"xseg", settings.phase.index, settings.phase.count};
@@ -86,6 +89,7 @@ XSegTrainResult train_xseg(const XSegTrainOptions& options, core::EventSink* eve
   result.train_faces = data.train_size();
   result.held_out_faces = data.held_out().images.size();
   result.train = train::TrainLoop(task, settings, options.output / "checkpoints", events).run(cancel, stop_at);
+  if (!result.train.primary) return result;  // rank 0 of a distributed run writes the model
   {
     task.unet()->eval();
     const torch::NoGradGuard no_grad;
