@@ -1,36 +1,25 @@
 // XSeg training speed on the CPU: images/s of one training step (forward, BCE + Dice, backward, AdamW) of
 // the smp-compatible U-Net ResNet34 at 256x256, batch 8, and the same step of the identical network in
 // Debian's python3-torch (bench/xseg_train_reference.py), measured in the same run with the same threads.
-// Run: build/dev/bench/wf_bench_xseg. "ratio" > 1 means ours is faster.
+// `ratio_to_python` is our median over Python's median of 5 steps each, below 1 when ours is faster.
+// Run: build/dev/bench/wf_bench_xseg
 
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
 
-#include <array>
 #include <chrono>
-#include <cstdio>
-#include <memory>
 #include <string>
+#include <vector>
 
 #include "core/device.h"
 #include "nn/unet.h"
+#include "reference_run.h"
 #include "train/trainers/xseg/xseg_trainer.h"
 
 namespace wf::xseg {
 namespace {
 
-constexpr int kSteps = 3;
-
-double python_images_per_s(int threads) {
-  const std::string command = "/usr/bin/python3 " WF_BENCH_DIR "/xseg_train_reference.py " + std::to_string(threads) +
-                              " " + std::to_string(kSteps);
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
-  if (!pipe) return 0;
-  std::array<char, 256> line{};
-  double rate = 0;
-  while (fgets(line.data(), line.size(), pipe.get())) std::sscanf(line.data(), "images_per_s=%lf", &rate);
-  return rate;
-}
+constexpr int kRuns = 5;
 
 void BM_XSegTrainStep256(benchmark::State& state) {
   const int threads = core::set_torch_threads(0);
@@ -47,19 +36,25 @@ void BM_XSegTrainStep256(benchmark::State& state) {
     optimizer.step();
   };
   step();  // warm-up
-  const auto start = std::chrono::steady_clock::now();
-  for (auto _ : state) step();
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  const double ours = 8.0 * static_cast<double>(state.iterations()) / seconds;
-  const double python = python_images_per_s(threads);
-  state.counters["images/s"] = ours;
-  state.counters["python images/s"] = python;
-  state.counters["ratio"] = python > 0 ? ours / python : 0;
+  std::vector<double> times;
+  for (auto _ : state) {
+    const auto start = std::chrono::steady_clock::now();
+    step();
+    times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    state.SetIterationTime(times.back());
+  }
+  const double ours = bench::median(times);
+  const double python =
+      bench::python_median_seconds("xseg_train_reference.py", std::to_string(threads) + " " + std::to_string(kRuns));
+  state.counters["s_per_step"] = ours;
+  state.counters["images/s"] = 8.0 / ours;
+  state.counters["python_s_per_step"] = python;
+  state.counters["ratio_to_python"] = python > 0 ? ours / python : 0;
   state.counters["threads"] = threads;
 }
 
 }  // namespace
 }  // namespace wf::xseg
 
-BENCHMARK(wf::xseg::BM_XSegTrainStep256)->Unit(benchmark::kMillisecond)->Iterations(wf::xseg::kSteps);
+BENCHMARK(wf::xseg::BM_XSegTrainStep256)->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(wf::xseg::kRuns);
 BENCHMARK_MAIN();

@@ -1,8 +1,9 @@
 """The XSeg training step in Python, for bench_xseg: the identical network (tests/nn/smp_unet_reference.py,
 smp's Unet(resnet34) rebuilt on torchvision), BCE + Dice loss and AdamW, on random 256x256 batches of 8.
-Prints `images_per_s=<float>` for the C++ benchmark to compare with its own.
+Prints `median_s=<float>`, the median of STEPS timed steps after a warm-up.
 Usage: xseg_train_reference.py THREADS STEPS"""
 import os
+import statistics
 import sys
 import time
 
@@ -30,10 +31,12 @@ def main(threads, steps):
         optimizer.step()
 
     step()  # warm-up
-    start = time.perf_counter()
+    times = []
     for _ in range(steps):
+        start = time.perf_counter()
         step()
-    print(f"images_per_s={8 * steps / (time.perf_counter() - start):.4f}")
+        times.append(time.perf_counter() - start)
+    print(f"median_s={statistics.median(times):.4f}")
 
 
 if __name__ == "__main__":

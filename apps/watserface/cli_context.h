@@ -43,6 +43,6 @@ void add_swap_command(CLI::App& app, const GlobalOptions& global, int& status);
 void add_review_command(CLI::App& app, const GlobalOptions& global, int& status);
 void add_run_command(CLI::App& app, const GlobalOptions& global, int& status);
 void add_jobs_command(CLI::App& app, const GlobalOptions& global, int& status);
-void add_pending_commands(CLI::App& app, int& status);
+void add_bench_command(CLI::App& app, const GlobalOptions& global, int& status);
 
 }  // namespace wf::app

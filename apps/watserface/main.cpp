@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
   wf::app::add_run_command(app, global, status);
   wf::app::add_jobs_command(app, global, status);
   wf::app::add_generate_command(app, global, status);
-  wf::app::add_pending_commands(app, status);
+  wf::app::add_bench_command(app, global, status);
 
   try {
     app.parse(argc, argv);

