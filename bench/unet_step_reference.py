@@ -4,14 +4,14 @@ classifier-free-guidance step (batch 2) of 512x512 latents in float32, no gradie
 Prints `median_s=<float>`, the median of RUNS timed steps after a warm-up.
 Usage: unet_step_reference.py THREADS RUNS"""
 import os
-import statistics
 import sys
-import time
 
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "diffusion"))
 import sd_reference  # noqa: E402
+
+import median_timing  # noqa: E402
 
 SD15_UNET = {"cross_attention_dim": 768, "attention_head_dim": 8, "sample_size": 64}
 
@@ -30,13 +30,7 @@ def main(threads, runs):
         with torch.no_grad():
             return sd_reference.unet_forward(weights, cfg, latents, timestep, context)
 
-    step()  # warm-up
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    print(f"median_s={statistics.median(times):.4f}")
+    median_timing.print_median_seconds(step, runs)
 
 
 if __name__ == "__main__":

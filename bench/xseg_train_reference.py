@@ -3,15 +3,15 @@ smp's Unet(resnet34) rebuilt on torchvision), BCE + Dice loss and AdamW, on rand
 Prints `median_s=<float>`, the median of STEPS timed steps after a warm-up.
 Usage: xseg_train_reference.py THREADS STEPS"""
 import os
-import statistics
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "nn"))
 import smp_unet_reference  # noqa: E402
+
+import median_timing  # noqa: E402
 
 
 def main(threads, steps):
@@ -30,13 +30,7 @@ def main(threads, steps):
         (F.binary_cross_entropy_with_logits(logits, y) + dice).backward()
         optimizer.step()
 
-    step()  # warm-up
-    times = []
-    for _ in range(steps):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    print(f"median_s={statistics.median(times):.4f}")
+    median_timing.print_median_seconds(step, steps)
 
 
 if __name__ == "__main__":
