@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/device.h"
+#include "core/median.h"
 #include "diffusion/controlnet.h"
 #include "diffusion/unet_2d_condition.h"
 #include "peak_memory.h"
@@ -63,7 +64,7 @@ void run(benchmark::State& state, bool with_controlnet) {
     times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     state.SetIterationTime(times.back());
   }
-  const double seconds = bench::median(times);
+  const double seconds = core::median_in_place(times);
   state.counters["s_per_step"] = seconds;
   state.counters["threads"] = threads;
   if (!with_controlnet) {

@@ -14,6 +14,7 @@
 
 #include "core/config.h"
 #include "core/device.h"
+#include "core/median.h"
 #include "nn/tfjs/executor.h"
 #include "reference_run.h"
 
@@ -41,7 +42,7 @@ void BM_TfjsModel(benchmark::State& state, const std::string& stem, double scale
   }
   std::string shape_text;
   for (const auto d : shape) shape_text += (shape_text.empty() ? "" : ",") + std::to_string(d);
-  const double ours = bench::median(times);
+  const double ours = core::median_in_place(times);
   const double tfjs = bench::reference_median_seconds(
       "/usr/bin/env node", "tfjs_reference.mjs",
       path.string() + " " + shape_text + " " + std::to_string(scale) + " " + std::to_string(kRuns));

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/device.h"
+#include "core/median.h"
 #include "nn/unet.h"
 #include "reference_run.h"
 #include "train/trainers/xseg/xseg_trainer.h"
@@ -43,7 +44,7 @@ void BM_XSegTrainStep256(benchmark::State& state) {
     times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     state.SetIterationTime(times.back());
   }
-  const double ours = bench::median(times);
+  const double ours = core::median_in_place(times);
   const double python =
       bench::python_median_seconds("xseg_train_reference.py", std::to_string(threads) + " " + std::to_string(kRuns));
   state.counters["s_per_step"] = ours;

@@ -1,18 +1,12 @@
 #pragma once
-// The process's peak resident memory so far (Linux VmHWM), for benchmarks that report memory.
+// The process's peak resident memory so far in GiB, for benchmarks that report memory.
 
-#include <fstream>
-#include <string>
+#include "core/machine.h"
 
 namespace wf::bench {
 
 inline double peak_resident_gib() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / (1024.0 * 1024.0);  // kB
-  }
-  return 0;
+  return static_cast<double>(core::peak_resident_bytes()) / (1024.0 * 1024.0 * 1024.0);
 }
 
 }  // namespace wf::bench

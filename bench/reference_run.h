@@ -1,14 +1,12 @@
 #pragma once
 // The reference half of a benchmark: a script under bench/ that runs the identical network in Debian's
 // python3-torch, or a tfjs model in TensorFlow.js under node, and prints `median_s=<seconds>` (the median of its
-// timed runs); and the median of ours.
+// timed runs).
 
-#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <memory>
 #include <string>
-#include <vector>
 
 namespace wf::bench {
 
@@ -26,13 +24,6 @@ inline double reference_median_seconds(const std::string& interpreter, const std
 
 inline double python_median_seconds(const std::string& script, const std::string& arguments) {
   return reference_median_seconds("/usr/bin/python3", script, arguments);
-}
-
-inline double median(std::vector<double> values) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  const std::size_t mid = values.size() / 2;
-  return values.size() % 2 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
 }
 
 }  // namespace wf::bench

@@ -59,6 +59,20 @@ std::uint64_t free_disk_bytes(const std::filesystem::path& path) {
   return static_cast<std::uint64_t>(stats.f_bavail) * stats.f_frsize;
 }
 
+std::uint64_t peak_resident_bytes() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6)) * 1024;  // kB
+  }
+  return 0;
+}
+
+// Writing 5 to clear_refs resets VmHWM to what is resident now.
+void restart_peak_resident() {
+  std::ofstream("/proc/self/clear_refs") << "5";
+}
+
 std::string format_bytes(std::uint64_t bytes) {
   constexpr std::array<const char*, 5> units{"B", "KiB", "MiB", "GiB", "TiB"};
   double value = static_cast<double>(bytes);

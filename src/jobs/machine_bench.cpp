@@ -5,10 +5,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/median.h"
 #include "core/torch_compat.h"
 #include "diffusion/unet_2d_condition.h"
 #include "face/aligner.h"
@@ -22,20 +22,6 @@
 
 namespace wf::jobs {
 namespace {
-
-// VmHWM covers the whole process; writing 5 to clear_refs restarts it so each measurement reports its own peak.
-void reset_peak_rss() {
-  std::ofstream("/proc/self/clear_refs") << "5";
-}
-
-std::uint64_t peak_rss() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6)) * 1024;  // kB
-  }
-  return 0;
-}
 
 struct Target {
   c10::Device device{c10::kCPU};
@@ -60,18 +46,16 @@ void wait_for(const at::Tensor& result) {
 // Times `run` (which returns how many items it processed) `runs` times after one warm-up run.
 MachineBenchResult measure(const std::string& name, const std::string& unit, int runs,
                            const std::function<double()>& run) {
-  reset_peak_rss();
-  const double items = run();  // warm-up: allocations, oneDNN primitives, cuDNN algorithm search
+  core::restart_peak_resident();  // so each measurement reports its own peak
+  const double items = run();     // warm-up: allocations, oneDNN primitives, cuDNN algorithm search
   std::vector<double> times;
   for (int i = 0; i < runs; ++i) {
     const auto start = std::chrono::steady_clock::now();
     run();
     times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
-  std::sort(times.begin(), times.end());
-  const std::size_t mid = times.size() / 2;
-  const double median = times.size() % 2 ? times[mid] : (times[mid - 1] + times[mid]) / 2;
-  return {name, median > 0 ? items / median : 0, unit, median, runs, peak_rss()};
+  const double median = core::median_in_place(times);
+  return {name, median > 0 ? items / median : 0, unit, median, runs, core::peak_resident_bytes()};
 }
 
 MachineBenchResult bench_faces(const core::AppConfig& config, const MachineBenchOptions& options) {

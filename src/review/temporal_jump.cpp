@@ -1,6 +1,6 @@
 #include "review/temporal_jump.h"
 
-#include <algorithm>
+#include "core/median.h"
 
 namespace wf::review {
 
@@ -15,13 +15,6 @@ double jump_of(const TrackedFace& face, std::int64_t index, const std::map<std::
     }
   }
   if (neighbours.size() < kMinJumpNeighbours) return 0;
-  auto median = [](std::vector<float>& values) {
-    const std::size_t half = values.size() / 2;
-    std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(half), values.end());
-    const float upper = values[half];
-    if (values.size() % 2 == 1) return upper;
-    return (upper + *std::max_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(half))) / 2;
-  };
   double distance = 0;
   std::vector<float> xs(neighbours.size()), ys(neighbours.size());
   for (std::size_t k = 0; k < face.output.size(); ++k) {
@@ -30,7 +23,7 @@ double jump_of(const TrackedFace& face, std::int64_t index, const std::map<std::
       xs[n] = offset.x;
       ys[n] = offset.y;
     }
-    const cv::Point2f typical(median(xs), median(ys));
+    const cv::Point2f typical(core::median_in_place(xs), core::median_in_place(ys));
     distance += cv::norm(face.output[k] - face.track[k] - typical);
   }
   return distance / static_cast<double>(face.output.size()) / face.face_width;
