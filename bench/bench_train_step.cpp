@@ -47,8 +47,11 @@ diffusion::StableDiffusion full_size_sd() {
 
 // Two faces at the resolution, with their keypoint images and 512-wide (ArcFace-sized) embeddings.
 denoising::FaceTrainingData faces(int r) {
-  return {{"a", "b"}, torch::rand({2, 3, r, r}) * 2 - 1, torch::rand({2, 3, r, r}),
-          torch::nn::functional::normalize(torch::randn({2, 512}), torch::nn::functional::NormalizeFuncOptions().dim(1))};
+  return {
+      {"a", "b"},
+      torch::rand({2, 3, r, r}) * 2 - 1,
+      torch::rand({2, 3, r, r}),
+      torch::nn::functional::normalize(torch::randn({2, 512}), torch::nn::functional::NormalizeFuncOptions().dim(1))};
 }
 
 // The reference: one no-grad forward of the plain UNet on latents of the resolution, after a warm-up.
@@ -72,7 +75,7 @@ void time_steps(benchmark::State& state, denoising::DenoisingTask& task, double 
   for (auto _ : state) {
     const auto start = std::chrono::steady_clock::now();
     optimizer.zero_grad();
-    task.loss(step++, 0, 1).backward();
+    task.loss_at(step++, 0, 1).backward();
     optimizer.step();
     seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     state.SetIterationTime(seconds);

@@ -3,22 +3,23 @@
 // with a LoRA (--lora).
 // Ctrl-C stops after the current step (exit status 130) without writing a half-made image.
 
-#include <CLI/CLI.hpp>
 #include <ATen/ATen.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
 #include <opencv2/core.hpp>
 
-#include <cstdio>
-
 #include "cli_context.h"
+#include "core/compute_dtype.h"
 #include "core/device.h"
 #include "core/error.h"
 #include "core/progress.h"
 #include "core/state_dict.h"
 #include "diffusion/lora.h"
 #include "diffusion/pipeline.h"
+#include "interrupt.h"
 #include "media/image_io.h"
 #include "nn/image_tensor.h"
-#include "interrupt.h"
 #include "progress_line.h"
 
 namespace wf::app {
@@ -43,9 +44,7 @@ int run_generate(const GlobalOptions& global, const GenerateFlags& flags) {
   diffusion::LoadOptions load;
   if (compute.device == core::DeviceKind::cuda) {
     load.device = c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(compute.device_index));
-    load.dtype = compute.precision == core::Precision::bf16 ? at::kBFloat16
-                 : compute.precision == core::Precision::fp32 ? at::kFloat
-                                                              : at::kHalf;
+    load.dtype = core::compute_dtype(compute.precision, true);
   }
   load.variant = flags.variant;
   load.tokenizer_dir = flags.tokenizer;
@@ -73,7 +72,8 @@ int run_generate(const GlobalOptions& global, const GenerateFlags& flags) {
                                        .tiled_vae = flags.tiled_vae};
   if (!flags.image.empty()) request.image = nn::rgb_tensor(media::read_image(flags.image)).unsqueeze(0);
   if (!flags.mask.empty()) request.mask = mask_tensor(media::read_mask(flags.mask));
-  if (!flags.control_image.empty()) request.control_image = nn::rgb_tensor(media::read_image(flags.control_image)).unsqueeze(0);
+  if (!flags.control_image.empty())
+    request.control_image = nn::rgb_tensor(media::read_image(flags.control_image)).unsqueeze(0);
 
   diffusion::GenerationResult result;
   {

@@ -70,6 +70,18 @@ int run_swap(const GlobalOptions& global, const SwapFlags& flags) {
     ProgressLine progress("swapping", "frames", flags.events);
     summary = swap::swap_video(options, &progress, &interrupt_flag());
   }
+  if (summary.rank != 0 && summary.frames == 0) {
+    std::printf("rank %d of %d: no frames of its own; rank 0 writes %s\n", summary.rank, summary.ranks,
+                flags.output.c_str());
+    return 0;
+  }
+  if (summary.rank != 0) {
+    std::printf("rank %d of %d: frames %lld to %lld, %lld swapped, handed to rank 0, which writes %s\n", summary.rank,
+                summary.ranks, static_cast<long long>(summary.first_frame),
+                static_cast<long long>(summary.first_frame + summary.frames - 1),
+                static_cast<long long>(summary.swapped), flags.output.c_str());
+    return 0;
+  }
   std::printf("%s: %lld of %lld frames swapped (%s, %zu audio streams kept) in %.1f s; report %s\n",
               flags.output.c_str(), static_cast<long long>(summary.swapped), static_cast<long long>(summary.frames),
               summary.video_codec.c_str(), summary.audio_streams, summary.seconds, summary.report.c_str());
@@ -96,8 +108,9 @@ void add_swap_command(CLI::App& app, const GlobalOptions& global, int& status) {
   command->add_option("--colour", flags->colour, "colour matching: lab (mean/std in Lab), histogram or none");
   command->add_flag("--no-seamless", flags->no_seamless, "paste the recoloured warp without Poisson blending");
   command->add_option("--feather", flags->feather, "paste-back feathering in crop pixels (default: crop size / 32)");
-  command->add_option("--mask-grow", flags->mask_grow,
-                      "grow the face mask by this share of the crop side before swapping (negative: shrink)")
+  command
+      ->add_option("--mask-grow", flags->mask_grow,
+                   "grow the face mask by this share of the crop side before swapping (negative: shrink)")
       ->check(CLI::Range(-0.25, 0.25));
   command->add_option("--preview", flags->preview, "swap only this frame and write it as an image to --output");
   command->add_option("--model", flags->model,

@@ -1,7 +1,6 @@
 #include "diffusion/unet_config.h"
 
 #include <algorithm>
-
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
@@ -15,13 +14,15 @@ const char* const kHint = "use the config.json of a Stable Diffusion 1.x/2.x dif
 std::vector<int64_t> per_block(const nlohmann::json& value, std::size_t blocks, const char* key,
                                const std::filesystem::path& source) {
   std::vector<int64_t> out;
-  if (value.is_number_integer()) out.assign(blocks, value.get<int64_t>());
-  else out = value.get<std::vector<int64_t>>();
+  if (value.is_number_integer())
+    out.assign(blocks, value.get<int64_t>());
+  else
+    out = value.get<std::vector<int64_t>>();
   if (out.size() != blocks) {
-    throw Error(ErrorCode::corrupt_file,
-                std::string(key) + " lists " + std::to_string(out.size()) + " values for " + std::to_string(blocks) +
-                    " blocks",
-                source, kHint);
+    throw Error(
+        ErrorCode::corrupt_file,
+        std::string(key) + " lists " + std::to_string(out.size()) + " values for " + std::to_string(blocks) + " blocks",
+        source, kHint);
   }
   for (int64_t v : out) {
     if (v < 1) throw Error(ErrorCode::corrupt_file, std::string(key) + " must be positive", source, kHint);
@@ -42,9 +43,10 @@ void require_supported(const nlohmann::json& value, const std::filesystem::path&
   if (value.value("dual_cross_attention", false)) unsupported("dual_cross_attention is not supported");
   if (value.contains("transformer_layers_per_block")) {
     const auto& layers = value.at("transformer_layers_per_block");
-    const bool one = layers.is_number_integer() ? layers.get<int64_t>() == 1
-                                                 : std::all_of(layers.begin(), layers.end(),
-                                                               [](const auto& v) { return v.template get<int64_t>() == 1; });
+    const bool one =
+        layers.is_number_integer()
+            ? layers.get<int64_t>() == 1
+            : std::all_of(layers.begin(), layers.end(), [](const auto& v) { return v.template get<int64_t>() == 1; });
     if (!one) unsupported("transformer_layers_per_block other than 1 is not supported (SDXL)");
   }
   if (value.value("mid_block_scale_factor", 1.0) != 1.0) unsupported("mid_block_scale_factor other than 1");
@@ -77,8 +79,8 @@ UNet2DConditionConfig UNet2DConditionConfig::from_json(const nlohmann::json& val
     const char* heads_key = value.contains("num_attention_heads") && !value.at("num_attention_heads").is_null()
                                 ? "num_attention_heads"
                                 : "attention_head_dim";
-    c.num_attention_heads =
-        value.contains(heads_key) ? per_block(value.at(heads_key), blocks, heads_key, source) : per_block(8, blocks, heads_key, source);
+    c.num_attention_heads = value.contains(heads_key) ? per_block(value.at(heads_key), blocks, heads_key, source)
+                                                      : per_block(8, blocks, heads_key, source);
   } catch (const nlohmann::json::exception& e) {
     throw Error(ErrorCode::corrupt_file, std::string("malformed UNet config: ") + e.what(), source, kHint);
   }
@@ -178,6 +180,19 @@ nlohmann::json ControlNetConfig::to_json() const {
   out["controlnet_conditioning_channel_order"] = "rgb";
   out["global_pool_conditions"] = global_pool_conditions;
   return out;
+}
+
+UNet2DConditionConfig UNet2DConditionConfig::tiny(int64_t in_channels, int64_t cross_attention_dim) {
+  UNet2DConditionConfig config;
+  config.in_channels = in_channels;
+  config.sample_size = 16;
+  config.down_block_types = {"CrossAttnDownBlock2D", "DownBlock2D"};
+  config.up_block_types = {"UpBlock2D", "CrossAttnUpBlock2D"};
+  config.block_out_channels = {32, 64};
+  config.layers_per_block = 1;
+  config.cross_attention_dim = cross_attention_dim;
+  config.num_attention_heads = {8, 8};
+  return config;
 }
 
 }  // namespace wf::diffusion

@@ -30,12 +30,17 @@ struct UNet2DConditionConfig {
   bool flip_sin_to_cos = true;
   double freq_shift = 0;
   bool upcast_attention = false;
-  bool is_cross_attention(std::size_t down_block) const { return down_block_types.at(down_block) == "CrossAttnDownBlock2D"; }
+  bool is_cross_attention(std::size_t down_block) const {
+    return down_block_types.at(down_block) == "CrossAttnDownBlock2D";
+  }
 
   // Unknown keys are ignored; block types, activations or options this port lacks throw
   // wf::Error(unsupported) naming `source`; malformed values throw corrupt_file.
   static UNet2DConditionConfig from_json(const nlohmann::json& value, const std::filesystem::path& source = {});
   nlohmann::json to_json() const;
+  // SD's architecture at a fraction of its size (two blocks of 32 and 64 channels, 16x16 latents): what
+  // `watserface bench unet_tiny` times and what the tests build their tiny model sets from.
+  static UNet2DConditionConfig tiny(int64_t in_channels = 4, int64_t cross_attention_dim = 32);
 };
 
 struct ControlNetConfig {

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "core/compute_dtype.h"
 #include "core/error.h"
 #include "core/median.h"
 #include "core/torch_compat.h"
@@ -33,8 +34,7 @@ Target target_of(const core::ComputeChoice& compute) {
   Target t;
   t.cuda = compute.device == core::DeviceKind::cuda;
   if (t.cuda) t.device = c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(compute.device_index));
-  if (t.cuda && compute.precision == core::Precision::fp16) t.half = at::kHalf;
-  if (t.cuda && compute.precision == core::Precision::bf16) t.half = at::kBFloat16;
+  t.half = core::compute_dtype(compute.precision, t.cuda);
   return t;
 }
 
@@ -120,17 +120,6 @@ MachineBenchResult bench_xseg_infer(const Target& t, const MachineBenchOptions& 
   });
 }
 
-diffusion::UNet2DConditionConfig tiny_unet() {
-  return diffusion::UNet2DConditionConfig::from_json(
-      nlohmann::json{{"block_out_channels", {32, 64}},
-                     {"layers_per_block", 1},
-                     {"down_block_types", {"CrossAttnDownBlock2D", "DownBlock2D"}},
-                     {"up_block_types", {"UpBlock2D", "CrossAttnUpBlock2D"}},
-                     {"cross_attention_dim", 32},
-                     {"attention_head_dim", 8},
-                     {"sample_size", 16}});
-}
-
 // One sampling step with classifier-free guidance (batch 2) at the configuration's sample size.
 MachineBenchResult bench_unet(const std::string& name, const diffusion::UNet2DConditionConfig& config, const Target& t,
                               const MachineBenchOptions& options) {
@@ -184,7 +173,8 @@ MachineBenchReport run_machine_bench(const core::AppConfig& config, const Machin
     if (name == "faces") report.results.push_back(bench_faces(config, options));
     if (name == "xseg_train") report.results.push_back(bench_xseg_train(t, report.compute, options));
     if (name == "xseg_infer") report.results.push_back(bench_xseg_infer(t, options));
-    if (name == "unet_tiny") report.results.push_back(bench_unet(name, tiny_unet(), t, options));
+    if (name == "unet_tiny")
+      report.results.push_back(bench_unet(name, diffusion::UNet2DConditionConfig::tiny(), t, options));
     if (name == "unet_sd15") report.results.push_back(bench_unet(name, {}, t, options));
   }
   return report;

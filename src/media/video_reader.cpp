@@ -1,9 +1,8 @@
 #include "media/video_reader.h"
 
-#include <opencv2/videoio.hpp>
-
 #include <algorithm>
 #include <cmath>
+#include <opencv2/videoio.hpp>
 
 #include "core/error.h"
 
@@ -12,15 +11,18 @@ namespace wf::media {
 struct VideoReader::Impl {
   cv::VideoCapture capture;
   FrameSampling sampling;
-  std::int64_t index = -1;     // last frame decoded
-  double next_keep_s = 0;      // per_second sampling: the next timestamp to keep
+  std::int64_t index = -1;  // last frame decoded
+  double next_keep_s = 0;   // per_second sampling: the next timestamp to keep
 };
 
 VideoReader::VideoReader(const std::filesystem::path& path, FrameSampling sampling) : impl_(std::make_unique<Impl>()) {
   std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) throw Error(ErrorCode::not_found, "video not found", path, "check the path");
-  if (sampling.every_nth < 1 || sampling.per_second < 0 || (sampling.end_s >= 0 && sampling.end_s < sampling.start_s)) {
-    throw Error(ErrorCode::invalid_input, "invalid frame sampling (every_nth >= 1, per_second >= 0, end after start)");
+  if (!std::filesystem::is_regular_file(path, ec))
+    throw Error(ErrorCode::not_found, "video not found", path, "check the path");
+  if (sampling.every_nth < 1 || sampling.per_second < 0 || (sampling.end_s >= 0 && sampling.end_s < sampling.start_s) ||
+      sampling.first_frame < 0 || (sampling.end_frame >= 0 && sampling.end_frame < sampling.first_frame)) {
+    throw Error(ErrorCode::invalid_input,
+                "invalid frame sampling (every_nth >= 1, per_second >= 0, each range ends after it starts)");
   }
   impl_->sampling = sampling;
   if (!impl_->capture.open(path.string(), cv::CAP_FFMPEG) || !impl_->capture.isOpened()) {
@@ -45,21 +47,27 @@ VideoReader& VideoReader::operator=(VideoReader&&) noexcept = default;
 std::optional<std::int64_t> VideoReader::expected_frames() const {
   if (info_.frame_count <= 0) return std::nullopt;
   const auto& s = impl_->sampling;
-  const auto first = static_cast<std::int64_t>(std::ceil(s.start_s * info_.fps - 1e-9));
+  auto first = static_cast<std::int64_t>(std::ceil(s.start_s * info_.fps - 1e-9));
   std::int64_t last = info_.frame_count - 1;
+  if (s.end_frame >= 0) last = std::min(last, s.end_frame - 1);
+  first = std::max(first, s.first_frame);
   if (s.end_s >= 0) last = std::min(last, static_cast<std::int64_t>(std::floor(s.end_s * info_.fps + 1e-9)));
   const std::int64_t span = std::max<std::int64_t>(0, last - first + 1);
   if (s.per_second > 0) {
-    return static_cast<std::int64_t>(std::ceil(static_cast<double>(span) * std::min(s.per_second, info_.fps) / info_.fps));
+    return static_cast<std::int64_t>(
+        std::ceil(static_cast<double>(span) * std::min(s.per_second, info_.fps) / info_.fps));
   }
   return (span + s.every_nth - 1) / s.every_nth;
 }
 
 std::optional<Frame> VideoReader::next() {
   auto& s = impl_->sampling;
+  while (impl_->index + 1 < s.first_frame && impl_->capture.grab()) ++impl_->index;
+  if (s.end_frame >= 0 && impl_->index + 1 >= s.end_frame) return std::nullopt;
   cv::Mat image;
   while (impl_->capture.read(image)) {
     const std::int64_t index = ++impl_->index;
+    if (s.end_frame >= 0 && index >= s.end_frame) return std::nullopt;
     const double timestamp = static_cast<double>(index) / info_.fps;
     if (timestamp + 1e-9 < s.start_s) continue;
     if (s.end_s >= 0 && timestamp > s.end_s + 1e-9) return std::nullopt;

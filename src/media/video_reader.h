@@ -2,6 +2,7 @@
 // Frames out of any video OpenCV's FFmpeg backend decodes, with the frame index and timestamp kept, and
 // the sampling a user asks for (every frame, every Nth, N per second, a time range).
 
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <opencv2/core/mat.hpp>
@@ -10,16 +11,18 @@
 namespace wf::media {
 
 struct FrameSampling {
-  int every_nth = 1;        // keep frames 0, N, 2N, ...
-  double per_second = 0;    // > 0: keep about this many frames per second instead
-  double start_s = 0;       // time range, seconds
-  double end_s = -1;        // < 0: to the end
+  int every_nth = 1;             // keep frames 0, N, 2N, ...
+  double per_second = 0;         // > 0: keep about this many frames per second instead
+  double start_s = 0;            // time range, seconds
+  double end_s = -1;             // < 0: to the end
+  std::int64_t first_frame = 0;  // frame range by index, [first_frame, end_frame); frames before it are skipped
+  std::int64_t end_frame = -1;   // without being converted. < 0: to the end
 };
 
 struct Frame {
-  cv::Mat image;            // 8-bit BGR
-  std::int64_t index = 0;   // frame number in the video
-  double timestamp = 0;     // seconds (index / fps)
+  cv::Mat image;           // 8-bit BGR
+  std::int64_t index = 0;  // frame number in the video
+  double timestamp = 0;    // seconds (index / fps)
 };
 
 struct VideoInfo {

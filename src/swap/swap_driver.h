@@ -3,7 +3,8 @@
 // face is swapped by the engine in the face's aligned crop and pasted back through its mask (XSeg when applied,
 // painted where the user corrected it, else the hull); every other frame passes through untouched. The result
 // keeps the input's size, frame rate, frame count and audio streams, carries the provenance mark, and is written
-// with a report beside it (<output>.swap.json) that review reads.
+// with a report beside it (<output>.swap.json) that review reads. Started as several ranks (WORLD_SIZE > 1), the
+// ranks share the frames out (swap/swap_shards.h).
 
 #include <atomic>
 #include <cstdint>
@@ -24,6 +25,10 @@ struct SwapSummary {
   std::string video_codec;
   std::size_t audio_streams = 0;
   double seconds = 0;
+  // In a swap shared out over ranks (swap/swap_shards.h): this rank, their number, and where its share starts.
+  // A rank other than 0 reports its share: `output` is its part and `report` is empty.
+  int rank = 0, ranks = 1;
+  std::int64_t first_frame = 0;
 };
 
 SwapSummary swap_video(const SwapOptions& options, core::EventSink* events = nullptr,

@@ -76,6 +76,12 @@ std::shared_ptr<::gloo::transport::Device> gloo_device(const DistributedConfig& 
   return c10d::ProcessGroupGloo::createDefaultDevice();
 }
 
+Error lost(int rank, const std::string& what, const c10::Error& e, std::string fix) {
+  return Error(ErrorCode::invalid_input,
+               "rank " + std::to_string(rank) + " lost " + what + ": " + e.what_without_backtrace(), {},
+               std::move(fix));
+}
+
 }  // namespace
 
 struct ProcessGroup::Backend {
@@ -132,10 +138,9 @@ void ProcessGroup::all_reduce(const std::vector<at::Tensor>& tensors, Reduce op)
       }
     }
   } catch (const c10::Error& e) {
-    throw Error(ErrorCode::invalid_input,
-                "rank " + std::to_string(rank()) + " lost the other ranks: " + e.what_without_backtrace(), {},
-                "a rank stopped or its machine became unreachable; start every rank again to resume from the last "
-                "checkpoint");
+    throw lost(rank(), "the other ranks", e,
+               "a rank stopped or its machine became unreachable; start every rank again to resume from the last "
+               "checkpoint");
   }
 }
 
@@ -149,9 +154,26 @@ void ProcessGroup::broadcast(const std::vector<at::Tensor>& tensors, int root) {
       if (!one.front().is_same(tensor)) tensor.copy_(one.front());
     }
   } catch (const c10::Error& e) {
-    throw Error(ErrorCode::invalid_input,
-                "rank " + std::to_string(rank()) + " lost the other ranks: " + e.what_without_backtrace(), {},
-                "a rank stopped or its machine became unreachable; start every rank again");
+    throw lost(rank(), "the other ranks", e,
+               "a rank stopped or its machine became unreachable; start every rank again");
+  }
+}
+
+void ProcessGroup::publish(const std::string& key, const std::string& value) {
+  try {
+    backend_->store->set(key, std::vector<std::uint8_t>(value.begin(), value.end()));
+  } catch (const c10::Error& e) {
+    throw lost(rank(), "rank 0's store", e, "rank 0 stopped or its machine became unreachable; start every rank again");
+  }
+}
+
+std::optional<std::string> ProcessGroup::published(const std::string& key) {
+  try {
+    if (!backend_->store->check({key})) return std::nullopt;
+    const std::vector<std::uint8_t> value = backend_->store->get(key);
+    return std::string(value.begin(), value.end());
+  } catch (const c10::Error& e) {
+    throw lost(rank(), "rank 0's store", e, "rank 0 stopped or its machine became unreachable; start every rank again");
   }
 }
 

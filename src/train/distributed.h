@@ -1,17 +1,19 @@
 #pragma once
-// Data-parallel training across processes and machines on libtorch's c10d with Gloo. A run started with
+// Work spread across processes and machines on libtorch's c10d with Gloo. A run started with
 // WORLD_SIZE > 1 is one of WORLD_SIZE ranks (RANK) that meet through a TCPStore at MASTER_ADDR:MASTER_PORT, which
 // rank 0 hosts: torchrun's variables, so a launcher that sets them for PyTorch sets them for WatserFace.
 //
 // The training loop spreads each optimizer step's micro-batches over the ranks (rank r computes micro-batches
 // r*A .. r*A+A-1 of the W*A the step has, A being --accumulation) and sums their gradients, so W processes train
 // the model one process trains with W times the accumulation, and each reads only its share of the data.
-// Rank 0 alone writes checkpoints, telemetry and models. c10d's headers stay in distributed.cpp.
+// Rank 0 alone writes checkpoints, telemetry and models. A swap splits the video by frame range the same way
+// (swap/swap_shards.h). c10d's headers stay in distributed.cpp.
 
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,6 +48,11 @@ class ProcessGroup {
   void all_reduce(const std::vector<at::Tensor>& tensors, Reduce op = Reduce::sum);
   // Overwrites each tensor with rank `root`'s.
   void broadcast(const std::vector<at::Tensor>& tensors, int root = 0);
+
+  // The rendezvous store every rank shares: small values by key, for ranks that work apart for a long time and
+  // only report when done (a sharded swap), where a collective would time out waiting.
+  void publish(const std::string& key, const std::string& value);
+  std::optional<std::string> published(const std::string& key);  // nullopt until some rank published it
 
  private:
   struct Backend;

@@ -6,9 +6,12 @@
 
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <nlohmann/json.hpp>
 
+#include "core/compute_dtype.h"
 #include "core/error.h"
+#include "core/prefetch_queue.h"
 #include "core/progress.h"
 #include "core/torch_compat.h"
 #include "train/adamw_state.h"
@@ -51,11 +54,11 @@ std::string metrics_text(const std::map<std::string, double>& metrics) {
 // Half-precision autocast as the settings ask, on CUDA only (the frozen models may be bf16/fp16 there).
 bool uses_autocast(const TrainSettings& settings, const std::vector<at::Tensor>& parameters) {
   const bool on_cuda = !parameters.empty() && parameters.front().is_cuda();
-  return on_cuda && (settings.precision == core::Precision::bf16 || settings.precision == core::Precision::fp16);
+  return core::compute_dtype(settings.precision, on_cuda) != at::kFloat;
 }
 
 at::ScalarType half_type(const TrainSettings& settings) {
-  return settings.precision == core::Precision::bf16 ? at::kBFloat16 : at::kHalf;
+  return core::compute_dtype(settings.precision, true);
 }
 
 // Every rank's copy of the model becomes rank 0's (an initialisation or a checkpoint only rank 0 could read).
@@ -96,7 +99,7 @@ TrainSettings fit_batch_to_memory(TrainTask& task, TrainSettings settings) {
   for (std::int64_t batch = settings.batch_size; batch >= 1; batch /= 2) {
     try {
       torch::manual_seed(step_seed(settings.seed, 0, 0));
-      task.loss(0, 0, batch).backward();
+      task.loss_at(0, 0, batch).backward();
       task.model().zero_grad();
       settings.batch_size = batch;
       settings.grad_accumulation = (effective + batch - 1) / batch;
@@ -191,6 +194,21 @@ TrainResult TrainLoop::run(const std::atomic<bool>* cancel, std::optional<std::i
 
   const core::ProgressMeter meter(settings_.phase, end - result.step);
   const std::int64_t first_step = result.step;
+  // The loader: this rank's micro-batches of every step still to run, in the order they train.
+  std::function<std::optional<Batch>()> make_batch = [&, next_step = first_step,
+                                                      next_local = std::int64_t{0}]() mutable -> std::optional<Batch> {
+    if (next_step >= end) return std::nullopt;
+    const std::int64_t micro = rank * settings_.grad_accumulation + next_local;
+    Batch batch{next_step, micro, task_.batch(next_step, micro, settings_.batch_size)};
+    if (on_cuda) {
+      for (auto& tensor : batch.tensors) tensor = tensor.pin_memory();
+    }
+    if (++next_local == settings_.grad_accumulation) ++next_step, next_local = 0;
+    return batch;
+  };
+  std::optional<core::PrefetchQueue<Batch>> loader;
+  if (settings_.loader_ahead > 0) loader.emplace(make_batch, static_cast<std::size_t>(settings_.loader_ahead));
+  auto next_batch = [&] { return loader ? *loader->next() : *make_batch(); };
   while (result.step < end) {
     bool stop = cancel && cancel->load();
     if (group) {  // a rank told to stop stops them all, at the same step
@@ -208,12 +226,12 @@ TrainResult TrainLoop::run(const std::atomic<bool>* cancel, std::optional<std::i
     optimizer.zero_grad();
     double step_loss = 0;
     for (std::int64_t local = 0; local < settings_.grad_accumulation; ++local) {
-      const std::int64_t micro = rank * settings_.grad_accumulation + local;  // its place among all ranks'
-      torch::manual_seed(step_seed(settings_.seed, result.step, micro));
+      const Batch batch = next_batch();  // micro-batch rank * A + local: its place among all ranks'
+      torch::manual_seed(step_seed(settings_.seed, batch.step, batch.micro));
       at::Tensor loss;
       {
         const core::CudaAutocast amp(autocast, half_type(settings_));
-        loss = task_.loss(result.step, micro, settings_.batch_size) / static_cast<double>(micros);
+        loss = task_.loss(batch) / static_cast<double>(micros);
       }
       const double value = loss.item<double>();
       step_loss += value;

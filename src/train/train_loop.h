@@ -8,7 +8,8 @@
 //
 // Exact resume works because nothing random is carried between steps: before each micro-batch the loop
 // seeds libtorch's generator from (seed, step, micro-batch), and tasks derive their own randomness (data
-// order, augmentation) from the same numbers.
+// order, augmentation, noise) from the same numbers. A loader thread makes the next micro-batches' data while
+// one trains (pinned on CUDA), so reading and augmenting overlaps the forward and backward passes.
 
 #include <torch/nn/module.h>
 
@@ -18,6 +19,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/config.h"
 #include "core/events.h"
@@ -38,16 +40,32 @@ struct TrainSettings {
   std::int64_t checkpoint_every = 0;  // 0: only when training stops
   std::uint64_t seed = 0;
   core::Precision precision = core::Precision::fp32;  // bf16 / fp16 autocast on CUDA only
+  std::int64_t loader_ahead = 2;  // micro-batches the loader thread makes ahead; 0: each on the training thread
   core::PhaseRef phase{"train", 1, 1};
+};
+
+// One micro-batch's data, as TrainTask::batch made it.
+struct Batch {
+  std::int64_t step = 0, micro = 0;
+  std::vector<at::Tensor> tensors;  // in the task's own order
 };
 
 class TrainTask {
  public:
   virtual ~TrainTask() = default;
   virtual torch::nn::Module& model() = 0;
-  // The loss of micro-batch `micro` of optimizer step `step`, in training mode. Its data and randomness
-  // must follow from (seed, step, micro) alone.
-  virtual at::Tensor loss(std::int64_t step, std::int64_t micro, std::int64_t batch_size) = 0;
+  // The data of micro-batch `micro` of optimizer step `step` as host tensors: samples read and augmented, noise
+  // drawn. The loop calls it on a loader thread while earlier micro-batches train, so it must follow from
+  // (seed, step, micro) alone, draw from generators of its own (seeded with step_seed), never libtorch's global
+  // one, and leave the model alone.
+  virtual std::vector<at::Tensor> batch(std::int64_t step, std::int64_t micro, std::int64_t batch_size) = 0;
+  // The loss of that data, in training mode, on the training thread; libtorch's generator is seeded from (seed,
+  // step, micro) first. On CUDA the tensors are pinned: copies to the device may be non-blocking.
+  virtual at::Tensor loss(const Batch& batch) = 0;
+  // Both on this thread: the loss of micro-batch `micro` of step `step` (the batch fitter, tests, benchmarks).
+  at::Tensor loss_at(std::int64_t step, std::int64_t micro, std::int64_t batch_size) {
+    return loss({step, micro, batch(step, micro, batch_size)});
+  }
   // Held-out metrics after an epoch (the model is put in eval mode around the call).
   virtual std::map<std::string, double> evaluate() { return {}; }
 };

@@ -521,6 +521,65 @@ TEST_F(Cli, TwoProcessesTrainTheLoraOneProcessTrainsWithTwiceTheAccumulation) {
   EXPECT_NE(wrong.output.find("RANK is '7', not a whole number from 0 to 1"), std::string::npos) << wrong.output;
 }
 
+// A swap shared out over two ranks on loopback by frame range: the video and the report are the ones one process
+// writes, no part is left behind, and a rank that fails stops the other with nothing written.
+TEST_F(Cli, TwoProcessesShareOutASwapAndWriteTheVideoOneProcessWrites) {
+  test::group_photo_clip(5).write(home_ / "party.mkv");
+  const std::string target = (home_ / "target").string(), source = (home_ / "source").string();
+  ASSERT_EQ(run({"extract", "--target", (home_ / "party.mkv").string(), "--output", target, "--crop", "128"}).status,
+            0);
+  ASSERT_EQ(
+      run({"extract", "--source", "/usr/share/matplotlib/mpl-data/sample_data/grace_hopper.jpg", "--output", source})
+          .status,
+      0);
+  auto swap = [&](const std::string& from, const std::string& output) {
+    return std::vector<std::string>{WF_BINARY, "swap",     "--source", from,        "--target",
+                                    target,    "--output", output,     "--lossless"};
+  };
+  auto ranks = [&](const std::string& port, const char* r) {
+    std::vector<std::string> env = environment();
+    env.insert(env.end(), {"WORLD_SIZE=2", "MASTER_ADDR=127.0.0.1", "MASTER_PORT=" + port, std::string("RANK=") + r});
+    return env;
+  };
+  const std::string one = (home_ / "one.mkv").string(), two = (home_ / "two.mkv").string();
+  ASSERT_EQ(test::run_command(swap(source, one), environment()).status, 0);
+
+  const std::string port = std::to_string(free_port());
+  test::BackgroundCommand second(swap(source, two), ranks(port, "1"), home_ / "rank1.log");
+  const auto first = test::run_command(swap(source, two), ranks(port, "0"));
+  ASSERT_EQ(first.status, 0) << first.output;
+  ASSERT_EQ(second.wait(), 0) << test::read_text(home_ / "rank1.log");
+  EXPECT_NE(first.output.find("5 of 5 frames swapped"), std::string::npos) << first.output;
+  EXPECT_NE(test::read_text(home_ / "rank1.log").find("rank 1 of 2: frames 2 to 4, 3 swapped, handed to rank 0"),
+            std::string::npos)
+      << test::read_text(home_ / "rank1.log");
+  cv::VideoCapture alone(one), shared(two);
+  int frames = 0;
+  for (cv::Mat a, b; alone.read(a);) {
+    ASSERT_TRUE(shared.read(b)) << "the shared swap ends at frame " << frames;
+    EXPECT_EQ(cv::norm(a, b, cv::NORM_INF), 0) << "frame " << frames;
+    ++frames;
+  }
+  EXPECT_EQ(frames, 5);
+  cv::Mat extra;
+  EXPECT_FALSE(shared.read(extra)) << "the shared swap has more frames";
+  const auto report_of = [&](const char* name) { return nlohmann::json::parse(test::read_text(home_ / name)); };
+  EXPECT_EQ(report_of("two.swap.json").at("swapped"), report_of("one.swap.json").at("swapped"));
+  EXPECT_EQ(report_of("two.swap.json").at("frames"), 5);
+  EXPECT_FALSE(std::filesystem::exists(home_ / ".two.part-1.mkv"));
+
+  // Rank 1 cannot read its source: it stops, and so does rank 0, leaving no output.
+  const std::string other_port = std::to_string(free_port());
+  test::BackgroundCommand failing(swap((home_ / "gone").string(), (home_ / "three.mkv").string()),
+                                  ranks(other_port, "1"), home_ / "failing.log");
+  const auto stopped = test::run_command(swap(source, (home_ / "three.mkv").string()), ranks(other_port, "0"));
+  EXPECT_NE(failing.wait(), 0) << test::read_text(home_ / "failing.log");
+  EXPECT_NE(stopped.status, 0) << stopped.output;
+  EXPECT_NE(stopped.output.find("rank 1 failed"), std::string::npos) << stopped.output;
+  EXPECT_FALSE(std::filesystem::exists(home_ / "three.mkv"));
+  EXPECT_FALSE(std::filesystem::exists(home_ / "three.swap.json"));
+}
+
 TEST_F(Cli, SwapWritesThePlayableVideoAPreviewReviewRepairsItAndAMissingEngineIsExplained) {
   test::group_photo_clip(4).write(home_ / "party.mkv");
   const std::string target = (home_ / "target").string(), source = (home_ / "source").string();

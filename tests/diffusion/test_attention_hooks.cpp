@@ -49,7 +49,7 @@ class LowRank final : public LayerAdapter {
 TEST(AttentionHooks, ProcessorsAddImageTokensUnderDiffusersKeys) {
   torch::manual_seed(0);
   torch::NoGradGuard no_grad;
-  UNet2DConditionModel unet(test::tiny_unet_config());
+  UNet2DConditionModel unet(diffusion::UNet2DConditionConfig::tiny());
   const at::Tensor latents = torch::randn({1, 4, 8, 8});
   const at::Tensor text = torch::randn({1, 5, 32}), image = torch::randn({1, 4, 32});
   const at::Tensor plain = unet->forward(latents, torch::tensor(10), text);
@@ -74,7 +74,7 @@ TEST(AttentionHooks, ProcessorsAddImageTokensUnderDiffusersKeys) {
 
 TEST(AttentionHooks, LinearAdaptersAddLowRankUpdatesAndComeOffCleanly) {
   torch::manual_seed(0);
-  UNet2DConditionModel unet(test::tiny_unet_config());
+  UNet2DConditionModel unet(diffusion::UNet2DConditionConfig::tiny());
   const at::Tensor latents = torch::randn({1, 4, 8, 8});
   const at::Tensor context = torch::randn({1, 5, 32});
   const at::Tensor plain = unet->forward(latents, torch::tensor(10), context).detach();

@@ -17,12 +17,14 @@ namespace wf::diffusion {
 namespace {
 
 ControlNetConfig tiny() {
-  ControlNetConfig config = ControlNetConfig::from_unet(test::tiny_unet_config());
+  ControlNetConfig config = ControlNetConfig::from_unet(diffusion::UNet2DConditionConfig::tiny());
   config.conditioning_embedding_out_channels = {8, 16};  // one strided block: control images at 2x the latents
   return config;
 }
 
-double max_abs(const at::Tensor& t) { return t.abs().max().item<double>(); }
+double max_abs(const at::Tensor& t) {
+  return t.abs().max().item<double>();
+}
 
 TEST(ControlNetModel, Sd15ConfigurationHasTheControlNetsSizeAndKeys) {
   torch::NoGradGuard no_grad;
@@ -52,7 +54,7 @@ TEST(ControlNetModel, Sd15ConfigurationHasTheControlNetsSizeAndKeys) {
 TEST(ControlNetModel, FromUnetCopiesTheEncoderAndStartsAsANoOp) {
   torch::manual_seed(0);
   torch::NoGradGuard no_grad;
-  UNet2DConditionModel unet(test::tiny_unet_config());
+  UNet2DConditionModel unet(diffusion::UNet2DConditionConfig::tiny());
   ControlNetModel controlnet = controlnet_from_unet(unet);
   const auto unet_state = core::module_state(*unet);
   for (const auto& [key, value] : core::module_state(*controlnet)) {

@@ -17,7 +17,7 @@ namespace {
 
 TEST(GradientCheckpointing, GivesThePlainPassesGradients) {
   torch::manual_seed(0);
-  UNet2DConditionModel unet(test::tiny_unet_config());
+  UNet2DConditionModel unet(diffusion::UNet2DConditionConfig::tiny());
   for (auto& p : unet->parameters()) p.set_requires_grad(false);
   ControlNetConfig config = ControlNetConfig::from_unet(unet->config());
   config.conditioning_embedding_out_channels = {8, 16};
@@ -25,8 +25,14 @@ TEST(GradientCheckpointing, GivesThePlainPassesGradients) {
   for (auto& p : controlnet->named_parameters()) {
     if (p.key().rfind("controlnet_", 0) == 0) p.value().data().normal_(0.0, 0.1);
   }
-  const ResamplerConfig resampler{.dim = 32, .depth = 1, .dim_head = 8, .heads = 4, .num_queries = 4,
-                                  .embedding_dim = 16, .output_dim = 32, .ff_mult = 2};
+  const ResamplerConfig resampler{.dim = 32,
+                                  .depth = 1,
+                                  .dim_head = 8,
+                                  .heads = 4,
+                                  .num_queries = 4,
+                                  .embedding_dim = 16,
+                                  .output_dim = 32,
+                                  .ff_mult = 2};
   IPAdapter adapter(*unet, resampler);
   const at::Tensor latents = torch::randn({2, 4, 8, 8}), text = torch::randn({2, 5, 32}), faces = torch::randn({2, 16});
   const at::Tensor control = torch::rand({2, 3, 16, 16});
@@ -38,9 +44,13 @@ TEST(GradientCheckpointing, GivesThePlainPassesGradients) {
     adapter->zero_grad();
     const at::Tensor tokens = adapter->image_tokens(faces);
     const ControlResiduals residuals = controlnet->forward(latents, torch::tensor({30, 700}), tokens, control);
-    unet->forward(latents, torch::tensor({30, 700}), adapter->context(text, tokens), &residuals).square().mean().backward();
+    unet->forward(latents, torch::tensor({30, 700}), adapter->context(text, tokens), &residuals)
+        .square()
+        .mean()
+        .backward();
     std::map<std::string, at::Tensor> out;
-    for (auto* module : {static_cast<torch::nn::Module*>(controlnet.get()), static_cast<torch::nn::Module*>(adapter.get())}) {
+    for (auto* module :
+         {static_cast<torch::nn::Module*>(controlnet.get()), static_cast<torch::nn::Module*>(adapter.get())}) {
       for (const auto& p : module->named_parameters()) out[p.key()] = p.value().grad().clone();
     }
     return out;
@@ -57,7 +67,7 @@ TEST(GradientCheckpointing, GivesThePlainPassesGradients) {
 
 TEST(GradientCheckpointing, GivesThePlainPassesGradientsThroughLoraDropout) {
   torch::manual_seed(1);
-  UNet2DConditionModel unet(test::tiny_unet_config());
+  UNet2DConditionModel unet(diffusion::UNet2DConditionConfig::tiny());
   for (auto& p : unet->parameters()) p.set_requires_grad(false);
   LoraSet lora = LoraSet::inject(*unet, {.rank = 4, .alpha = 4, .dropout = 0.5});
   lora.module().train();

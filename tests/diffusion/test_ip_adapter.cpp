@@ -16,7 +16,13 @@ namespace wf::diffusion {
 namespace {
 
 ResamplerConfig tiny_resampler() {
-  return {.dim = 32, .depth = 2, .dim_head = 8, .heads = 4, .num_queries = 4, .embedding_dim = 16, .output_dim = 32,
+  return {.dim = 32,
+          .depth = 2,
+          .dim_head = 8,
+          .heads = 4,
+          .num_queries = 4,
+          .embedding_dim = 16,
+          .output_dim = 32,
           .ff_mult = 2};
 }
 
@@ -29,14 +35,11 @@ Shapes shapes(const core::StateDict& state) {
 }
 
 TEST(IPAdapter, TinyConfigurationHasInstantIDsKeys) {
-  UNet2DConditionModel unet(test::tiny_unet_config());
+  UNet2DConditionModel unet(diffusion::UNet2DConditionConfig::tiny());
   IPAdapter adapter(*unet, tiny_resampler());
-  Shapes expected{{"image_proj.latents", {1, 4, 32}},
-                  {"image_proj.proj_in.weight", {32, 16}},
-                  {"image_proj.proj_in.bias", {32}},
-                  {"image_proj.proj_out.weight", {32, 32}},
-                  {"image_proj.proj_out.bias", {32}},
-                  {"image_proj.norm_out.weight", {32}},
+  Shapes expected{{"image_proj.latents", {1, 4, 32}}, {"image_proj.proj_in.weight", {32, 16}},
+                  {"image_proj.proj_in.bias", {32}},  {"image_proj.proj_out.weight", {32, 32}},
+                  {"image_proj.proj_out.bias", {32}}, {"image_proj.norm_out.weight", {32}},
                   {"image_proj.norm_out.bias", {32}}};
   for (const std::string layer : {"0", "1"}) {
     const std::string p = "image_proj.layers." + layer;
@@ -52,7 +55,8 @@ TEST(IPAdapter, TinyConfigurationHasInstantIDsKeys) {
   }
   // Attention layers in diffusers' order: down_blocks.0 (attn1 = 0, attn2 = 1), up_blocks.1's two transformers
   // (2-5), then the mid block (6, 7) with 64 channels.
-  for (const auto& [index, width] : std::vector<std::pair<std::string, int64_t>>{{"1", 32}, {"3", 32}, {"5", 32}, {"7", 64}}) {
+  for (const auto& [index, width] :
+       std::vector<std::pair<std::string, int64_t>>{{"1", 32}, {"3", 32}, {"5", 32}, {"7", 64}}) {
     expected["ip_adapter." + index + ".to_k_ip.weight"] = {width, 32};
     expected["ip_adapter." + index + ".to_v_ip.weight"] = {width, 32};
   }
@@ -83,7 +87,7 @@ TEST(IPAdapter, Sd15ConfigurationMatchesInstantIDsLayout) {
 TEST(IPAdapter, ScaleZeroIsTheTextOnlyUNetAndTokensSteer) {
   torch::manual_seed(0);
   torch::NoGradGuard no_grad;
-  UNet2DConditionModel unet(test::tiny_unet_config());
+  UNet2DConditionModel unet(diffusion::UNet2DConditionConfig::tiny());
   const at::Tensor latents = torch::randn({2, 4, 8, 8});
   const at::Tensor text = torch::randn({2, 6, 32});
   const at::Tensor plain = unet->forward(latents, torch::tensor(20), text);
@@ -100,13 +104,14 @@ TEST(IPAdapter, ScaleZeroIsTheTextOnlyUNetAndTokensSteer) {
   test::TempDir dir;
   core::save_safetensors(dir / "ip-adapter.safetensors", core::module_state(*adapter));
   torch::manual_seed(1);
-  UNet2DConditionModel other(test::tiny_unet_config());
+  UNet2DConditionModel other(diffusion::UNet2DConditionConfig::tiny());
   auto other_state = core::module_state(*other);
   for (const auto& [key, value] : core::module_state(*unet)) {
     if (other_state.count(key)) other_state.at(key).copy_(value);  // the base UNet; the adapter comes from the file
   }
   IPAdapter loaded(*other, tiny_resampler());
-  core::load_state_dict(*loaded, core::load_safetensors(dir / "ip-adapter.safetensors"), true, dir / "ip-adapter.safetensors");
+  core::load_state_dict(*loaded, core::load_safetensors(dir / "ip-adapter.safetensors"), true,
+                        dir / "ip-adapter.safetensors");
   EXPECT_TRUE(torch::allclose(other->forward(latents, torch::tensor(20), context), steered, 1e-6, 1e-7));
 
   EXPECT_THROW(adapter->image_tokens(torch::randn({2, 512})), Error);

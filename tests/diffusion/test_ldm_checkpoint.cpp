@@ -109,7 +109,8 @@ TEST(LdmCheckpoint, Sd15KeysMapOneToOneOntoTheDiffusersKeys) {
 }
 
 TEST(LdmCheckpoint, TinyUNetKeysMapOneToOneOntoTheModulesKeys) {
-  const UNet2DConditionConfig config = test::tiny_unet_config();  // 2 levels, 1 layer each, attention on the first only
+  const UNet2DConditionConfig config =
+      diffusion::UNet2DConditionConfig::tiny();  // 2 levels, 1 layer each, attention on the first only
   const auto diffusers = as_map(read_keys("diffusers_unet_tiny.txt"));
   EXPECT_EQ(shapes_of(core::module_state(*UNet2DConditionModel(config))), diffusers);
   expect_one_to_one(read_keys("ldm_unet_tiny.txt"), {{"unet", diffusers}}, config);

@@ -21,7 +21,9 @@
 namespace wf::diffusion {
 namespace {
 
-bool have_reference_python() { return test::run_command({"/usr/bin/python3", "-c", "import torch"}).status == 0; }
+bool have_reference_python() {
+  return test::run_command({"/usr/bin/python3", "-c", "import torch"}).status == 0;
+}
 
 // Relative to the reference's largest magnitude: float32 against float64.
 double relative_error(const at::Tensor& ours, const at::Tensor& reference) {
@@ -49,13 +51,16 @@ TEST_P(PythonReference, OutputsMatchDiffusersLayoutComputedIndependently) {
   test::TempDir dir;
   // Case 0: SD 1.x's layout. Case 1: SD 2.x's (linear projections, heads per block, three levels) on an
   // odd-sized latent, so the upsamplers follow the skip connections' sizes.
-  Case c{test::tiny_unet_config(), 8, 8};
+  Case c{diffusion::UNet2DConditionConfig::tiny(), 8, 8};
   if (GetParam() == 1) {
     c.unet = UNet2DConditionConfig::from_json(
-        nlohmann::json{{"block_out_channels", {32, 32, 64}}, {"layers_per_block", 1},
+        nlohmann::json{{"block_out_channels", {32, 32, 64}},
+                       {"layers_per_block", 1},
                        {"down_block_types", {"CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"}},
                        {"up_block_types", {"UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D"}},
-                       {"cross_attention_dim", 24}, {"attention_head_dim", {2, 4, 8}}, {"use_linear_projection", true},
+                       {"cross_attention_dim", 24},
+                       {"attention_head_dim", {2, 4, 8}},
+                       {"use_linear_projection", true},
                        {"norm_num_groups", 16}});
     c.height = 7;
     c.width = 5;
@@ -71,7 +76,9 @@ TEST_P(PythonReference, OutputsMatchDiffusersLayoutComputedIndependently) {
   core::write_json_file(dir / "controlnet_config.json", control_config.to_json());
   core::save_safetensors(dir / "controlnet.safetensors", core::module_state(*controlnet));
 
-  const nlohmann::json vae_json{{"block_out_channels", {8, 16}}, {"layers_per_block", 1}, {"norm_num_groups", 4},
+  const nlohmann::json vae_json{{"block_out_channels", {8, 16}},
+                                {"layers_per_block", 1},
+                                {"norm_num_groups", 4},
                                 {"latent_channels", 4},
                                 {"down_block_types", {"DownEncoderBlock2D", "DownEncoderBlock2D"}},
                                 {"up_block_types", {"UpDecoderBlock2D", "UpDecoderBlock2D"}}};
@@ -79,9 +86,10 @@ TEST_P(PythonReference, OutputsMatchDiffusersLayoutComputedIndependently) {
   core::write_json_file(dir / "vae_config.json", vae_json);
   core::save_safetensors(dir / "vae.safetensors", core::module_state(*vae));
 
-  const nlohmann::json text_json{{"hidden_size", 32}, {"intermediate_size", 37}, {"num_hidden_layers", 2},
-                                 {"num_attention_heads", 4}, {"max_position_embeddings", 77}, {"vocab_size", 99},
-                                 {"hidden_act", "quick_gelu"}, {"layer_norm_eps", 1e-5}};
+  const nlohmann::json text_json{
+      {"hidden_size", 32},          {"intermediate_size", 37},       {"num_hidden_layers", 2},
+      {"num_attention_heads", 4},   {"max_position_embeddings", 77}, {"vocab_size", 99},
+      {"hidden_act", "quick_gelu"}, {"layer_norm_eps", 1e-5}};
   CLIPTextModel text(CLIPTextConfig::from_json(text_json));
   core::write_json_file(dir / "text_config.json", text_json);
   core::save_safetensors(dir / "text.safetensors", core::module_state(*text));
@@ -107,7 +115,8 @@ TEST_P(PythonReference, OutputsMatchDiffusersLayoutComputedIndependently) {
 
   constexpr double kTolerance = 2e-4;
   EXPECT_LT(relative_error(unet->forward(sample, timestep, context), reference.at("unet_out")), kTolerance);
-  const ControlResiduals residuals = controlnet->forward(sample, timestep, context, control, {.conditioning_scale = 0.7});
+  const ControlResiduals residuals =
+      controlnet->forward(sample, timestep, context, control, {.conditioning_scale = 0.7});
   for (std::size_t i = 0; i < residuals.down.size(); ++i) {
     EXPECT_LT(relative_error(residuals.down[i], reference.at("controlnet_down_" + std::to_string(i))), kTolerance) << i;
   }

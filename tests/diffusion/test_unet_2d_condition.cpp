@@ -18,7 +18,9 @@
 namespace wf::diffusion {
 namespace {
 
-UNet2DConditionConfig tiny(int64_t in_channels = 4) { return test::tiny_unet_config(in_channels); }
+UNet2DConditionConfig tiny(int64_t in_channels = 4) {
+  return diffusion::UNet2DConditionConfig::tiny(in_channels);
+}
 
 int64_t count_parameters(torch::nn::Module& module) {
   int64_t n = 0;
@@ -89,9 +91,12 @@ TEST(UNet2DConditionModel, TinyConfigurationRunsForwardAndBackwardAndRoundTrips)
   core::save_safetensors(dir / "unet.safetensors", core::module_state(*unet));
   torch::manual_seed(1);
   UNet2DConditionModel again(tiny());
-  EXPECT_TRUE(core::load_state_dict(*again, core::load_safetensors(dir / "unet.safetensors"), true, dir / "unet.safetensors").clean());
+  EXPECT_TRUE(
+      core::load_state_dict(*again, core::load_safetensors(dir / "unet.safetensors"), true, dir / "unet.safetensors")
+          .clean());
   torch::NoGradGuard no_grad;
-  EXPECT_TRUE(again->forward(latents, torch::tensor(500), context).equal(unet->forward(latents, torch::tensor(500), context)));
+  EXPECT_TRUE(
+      again->forward(latents, torch::tensor(500), context).equal(unet->forward(latents, torch::tensor(500), context)));
 }
 
 TEST(UNet2DConditionModel, BatchItemsAreIndependentAndTheContextAndTimestepMatter) {
@@ -114,7 +119,8 @@ TEST(UNet2DConditionModel, TakesOddSizesInpaintingInputAndControlResiduals) {
   torch::NoGradGuard no_grad;
   UNet2DConditionModel inpaint(tiny(9));
   const at::Tensor odd = torch::randn({1, 9, 9, 7});  // one downsample: 9x7 -> 5x4 -> back to 9x7
-  EXPECT_EQ(inpaint->forward(odd, torch::tensor(1), torch::randn({1, 3, 32})).sizes(), (std::vector<int64_t>{1, 4, 9, 7}));
+  EXPECT_EQ(inpaint->forward(odd, torch::tensor(1), torch::randn({1, 3, 32})).sizes(),
+            (std::vector<int64_t>{1, 4, 9, 7}));
 
   UNet2DConditionModel unet(tiny());
   const at::Tensor latents = torch::randn({1, 4, 8, 8});
@@ -140,7 +146,8 @@ TEST(UNet2DConditionModel, ConfigReaderFollowsDiffusers) {
       {"attention_head_dim", {5, 10, 20, 20}}, {"use_linear_projection", true}, {"cross_attention_dim", 1024}});
   EXPECT_EQ(sd2.num_attention_heads, (std::vector<int64_t>{5, 10, 20, 20}));
   EXPECT_TRUE(sd2.use_linear_projection);
-  EXPECT_THROW(UNet2DConditionConfig::from_json(nlohmann::json{{"down_block_types", {"SimpleCrossAttnDownBlock2D"}}}), Error);
+  EXPECT_THROW(UNet2DConditionConfig::from_json(nlohmann::json{{"down_block_types", {"SimpleCrossAttnDownBlock2D"}}}),
+               Error);
   EXPECT_THROW(UNet2DConditionConfig::from_json(nlohmann::json{{"addition_embed_type", "text_time"}}), Error);
   EXPECT_THROW(UNet2DConditionConfig::from_json(nlohmann::json{{"attention_head_dim", {8, 8}}}), Error);
   EXPECT_THROW(UNet2DConditionConfig::from_json(nlohmann::json{{"layers_per_block", "two"}}), Error);

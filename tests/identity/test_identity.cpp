@@ -18,9 +18,9 @@
 #include "support/error_code.h"
 #include "support/face_media.h"
 #include "support/temp_dir.h"
-#include "support/training_log.h"
 #include "support/tiny_identity_adapter.h"
 #include "support/tiny_stable_diffusion.h"
+#include "support/training_log.h"
 #include "train/trainers/identity/identity_task.h"
 #include "train/trainers/identity/identity_trainer.h"
 
@@ -78,15 +78,19 @@ TEST(IdentityTraining, OnlyTheAdapterReceivesGradients) {
   diffusion::StableDiffusion sd = diffusion::StableDiffusion::load(options.base_model);
   IdentityTask task(options, data, sd, 3);
   task.set_effective_batch(2);
-  task.loss(0, 0, 2).backward();
+  task.loss_at(0, 0, 2).backward();
   for (const auto& p : task.model().named_parameters()) {
     ASSERT_TRUE(p.value().requires_grad()) << p.key();
     ASSERT_TRUE(p.value().grad().defined()) << p.key();
   }
   // At the zero start of a ControlNet only its output convolutions and the IP-Adapter get a non-zero gradient.
-  EXPECT_GT(task.adapter()->controlnet->named_parameters()["controlnet_mid_block.weight"].grad().abs().sum().item<double>(), 0);
-  EXPECT_GT(task.adapter()->ip_adapter->named_parameters()["image_proj.proj_in.weight"].grad().abs().sum().item<double>(), 0);
-  for (auto* frozen : {static_cast<torch::nn::Module*>(sd.vae.get()), static_cast<torch::nn::Module*>(sd.text_encoder.get())}) {
+  EXPECT_GT(
+      task.adapter()->controlnet->named_parameters()["controlnet_mid_block.weight"].grad().abs().sum().item<double>(),
+      0);
+  EXPECT_GT(
+      task.adapter()->ip_adapter->named_parameters()["image_proj.proj_in.weight"].grad().abs().sum().item<double>(), 0);
+  for (auto* frozen :
+       {static_cast<torch::nn::Module*>(sd.vae.get()), static_cast<torch::nn::Module*>(sd.text_encoder.get())}) {
     for (const auto& p : frozen->named_parameters()) EXPECT_FALSE(p.value().grad().defined()) << p.key();
   }
   for (const auto& p : sd.unet->named_parameters()) {
@@ -105,7 +109,8 @@ TEST(IdentityTraining, AStoppedRunResumesToTheSameWeights) {
   EXPECT_EQ(first.train.step, 3);
   EXPECT_EQ(train_identity(options).train.step, 6);
   for (const char* file : {"ip-adapter.safetensors", "controlnet/diffusion_pytorch_model.safetensors"}) {
-    const auto whole = core::load_safetensors(out / "whole" / file), resumed = core::load_safetensors(out / "resumed" / file);
+    const auto whole = core::load_safetensors(out / "whole" / file),
+               resumed = core::load_safetensors(out / "resumed" / file);
     ASSERT_EQ(whole.size(), resumed.size()) << file;
     for (const auto& [key, value] : whole) EXPECT_TRUE(value.equal(resumed.at(key))) << file << " " << key;
   }
@@ -125,13 +130,15 @@ TEST(IdentityTraining, SavesInstantIDsAndDiffusersLayouts) {
   // The ControlNet folder: what diffusers' ControlNetModel.from_pretrained reads, keys of the UNet's encoder.
   const auto config = core::read_json_file(out / "adapter" / "controlnet" / "config.json");
   EXPECT_EQ(config.at("_class_name"), "ControlNetModel");
-  const auto controlnet = core::load_safetensors(out / "adapter" / "controlnet" / "diffusion_pytorch_model.safetensors");
+  const auto controlnet =
+      core::load_safetensors(out / "adapter" / "controlnet" / "diffusion_pytorch_model.safetensors");
   diffusion::ControlNetModel expected(diffusion::ControlNetConfig::from_json(config));
   EXPECT_EQ(controlnet.size(), core::module_state(*expected).size());
   EXPECT_TRUE(controlnet.count("controlnet_cond_embedding.conv_out.weight"));
   // ip-adapter.safetensors: image_proj.* and ip_adapter.<odd n>.to_{k,v}_ip.weight, nothing else.
   const auto ip = core::load_safetensors(out / "adapter" / "ip-adapter.safetensors");
-  const std::regex pattern(R"(image_proj\.(latents|proj_in\..+|proj_out\..+|norm_out\..+|layers\.\d+\.[01]\..+)|ip_adapter\.[1357]\.to_[kv]_ip\.weight)");
+  const std::regex pattern(
+      R"(image_proj\.(latents|proj_in\..+|proj_out\..+|norm_out\..+|layers\.\d+\.[01]\..+)|ip_adapter\.[1357]\.to_[kv]_ip\.weight)");
   for (const auto& [key, value] : ip) EXPECT_TRUE(std::regex_match(key, pattern)) << key;
   EXPECT_EQ(ip.at("ip_adapter.7.to_k_ip.weight").sizes(), (std::vector<int64_t>{64, 32}));  // the mid block
   EXPECT_EQ(ip.at("image_proj.proj_in.weight").size(1),

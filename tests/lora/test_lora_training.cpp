@@ -19,9 +19,9 @@
 #include "support/face_media.h"
 #include "support/synthetic_clip.h"
 #include "support/temp_dir.h"
-#include "support/training_log.h"
 #include "support/tiny_identity_adapter.h"
 #include "support/tiny_stable_diffusion.h"
+#include "support/training_log.h"
 #include "train/trainers/lora/lora_task.h"
 #include "train/trainers/lora/lora_trainer.h"
 
@@ -110,15 +110,15 @@ TEST(LoraTraining, OnlyLoraWeightsLearnWithTheIdentityAdapterFrozenButActive) {
   task.set_effective_batch(6);
   without.set_effective_batch(6);
   torch::manual_seed(1);
-  const at::Tensor with_identity = task.loss(0, 0, 6);
+  const at::Tensor with_identity = task.loss_at(0, 0, 6);
   torch::manual_seed(1);
-  EXPECT_GT(std::abs(with_identity.item<double>() - without.loss(0, 0, 6).item<double>()), 1e-6);  // active
+  EXPECT_GT(std::abs(with_identity.item<double>() - without.loss_at(0, 0, 6).item<double>()), 1e-6);  // active
 
   torch::optim::AdamW optimizer(task.model().parameters(), torch::optim::AdamWOptions(1e-2));
   for (int step = 0; step < 3; ++step) {
     optimizer.zero_grad();
     torch::manual_seed(step);
-    task.loss(step, 0, 6).backward();
+    task.loss_at(step, 0, 6).backward();
     optimizer.step();
   }
   for (const auto& p : task.model().named_parameters()) EXPECT_TRUE(p.value().grad().defined()) << p.key();

@@ -55,6 +55,16 @@ TEST(VideoReader, SamplingKeepsTheFramesAskedFor) {
   EXPECT_EQ(indices({.per_second = 2}), (std::vector<std::int64_t>{0, 5, 10, 15, 20, 25}));
   EXPECT_EQ(indices({.start_s = 1.0, .end_s = 1.5}), (std::vector<std::int64_t>{10, 11, 12, 13, 14, 15}));
   EXPECT_EQ(indices({.every_nth = 3, .start_s = 2.0}), (std::vector<std::int64_t>{20, 23, 26, 29}));
+  // A frame range (a worker's share of a sharded swap): the frames skipped to reach it are not converted, and
+  // the ones read are exactly the range's, pixels included.
+  EXPECT_EQ(indices({.first_frame = 27}), (std::vector<std::int64_t>{27, 28, 29}));
+  EXPECT_EQ(indices({.first_frame = 3, .end_frame = 6}), (std::vector<std::int64_t>{3, 4, 5}));
+  EXPECT_EQ(indices({.first_frame = 5, .end_frame = 5}), (std::vector<std::int64_t>{}));
+  EXPECT_EQ(indices({.first_frame = 40}), (std::vector<std::int64_t>{}));
+  const auto ranged = read_all(path, {.first_frame = 12, .end_frame = 14});
+  ASSERT_EQ(ranged.size(), 2u);
+  EXPECT_NEAR(cv::mean(ranged[1].image)[0], 8.0 * 13, 2.0);
+  EXPECT_THROW(VideoReader(path, {.first_frame = 6, .end_frame = 2}), Error);
 }
 
 TEST(VideoReader, BadFilesGiveOneClearErrorAndTruncatedOnesEndEarly) {

@@ -4,6 +4,11 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <atomic>
+#include <chrono>
+#include <set>
+#include <thread>
+
 #include "core/error.h"
 #include "core/events.h"
 #include "core/json_io.h"
@@ -40,16 +45,21 @@ class RegressionTask : public TrainTask {
     net = RegressionNet();
   }
   torch::nn::Module& model() override { return *net; }
-  at::Tensor loss(std::int64_t step, std::int64_t micro, std::int64_t batch_size) override {
-    if (nan_at == step) return torch::full({}, std::nan(""));
-    if (cancel_after && step == *cancel_after) cancel->store(true);
+  std::vector<at::Tensor> batch(std::int64_t step, std::int64_t micro, std::int64_t batch_size) override {
+    loader_threads.insert(std::this_thread::get_id());
     auto generator = at::detail::createCPUGenerator(1000 + static_cast<std::uint64_t>(step));
     const at::Tensor x = at::randn({8, 4}, generator);
     const at::Tensor y = (0.3 * x.matmul(at::tensor({0.5f, -1.f, 0.25f, 2.f}))).unsqueeze(1);
     const auto rows = torch::indexing::Slice(micro * batch_size, (micro + 1) * batch_size);
+    return {x.index({rows}), y.index({rows})};
+  }
+  at::Tensor loss(const Batch& batch) override {
+    if (nan_at == batch.step) return torch::full({}, std::nan(""));
+    if (cancel_after && batch.step == *cancel_after) cancel->store(true);
+    const std::int64_t rows = batch.tensors[0].size(0);
     // From the loop's per-micro-batch seed; left out when comparing micro-batch splits.
-    const at::Tensor noise = net->plain ? torch::zeros({batch_size, 1}) : 0.01 * torch::randn({batch_size, 1});
-    return torch::mse_loss(net->forward(x.index({rows})), y.index({rows}) + noise);
+    const at::Tensor noise = net->plain ? torch::zeros({rows, 1}) : 0.01 * torch::randn({rows, 1});
+    return torch::mse_loss(net->forward(batch.tensors[0]), batch.tensors[1] + noise);
   }
   std::map<std::string, double> evaluate() override { return {{"calls", ++evaluations}}; }
 
@@ -58,6 +68,7 @@ class RegressionTask : public TrainTask {
   std::optional<std::int64_t> cancel_after;
   std::atomic<bool>* cancel = nullptr;
   int evaluations = 0;
+  std::set<std::thread::id> loader_threads;  // where batch() ran
 };
 
 // Records every step event's loss by step number.
@@ -96,6 +107,8 @@ TEST(TrainLoop, StoppingAndResumingGivesTheSameLossesAsOneRun) {
   EXPECT_EQ(result.step, 40);
   ASSERT_EQ(resumed_log.losses.size(), 40u);
   for (const auto& [step, loss] : whole_log.losses) EXPECT_EQ(resumed_log.losses.at(step), loss) << "step " << step;
+  EXPECT_EQ(whole_task.loader_threads.size(), 1u);  // one loader, not this thread
+  EXPECT_EQ(whole_task.loader_threads.count(std::this_thread::get_id()), 0u);
   const auto a = core::module_state(*whole_task.net), b = core::module_state(*second.net);
   for (const auto& [name, tensor] : a) EXPECT_TRUE(tensor.equal(b.at(name))) << name;
   double first = 0, last = 0;  // and it learns
@@ -159,6 +172,47 @@ TEST(TrainLoop, AccumulatedMicroBatchesStepLikeOneBigBatch) {
   }
 }
 
+// The next micro-batch's data is made while the current one trains, not after it.
+TEST(TrainLoop, TheLoaderMakesTheNextBatchWhileOneTrains) {
+  struct Overlap : RegressionTask {
+    Overlap() : RegressionTask(1) {}
+    std::vector<at::Tensor> batch(std::int64_t step, std::int64_t micro, std::int64_t batch_size) override {
+      auto tensors = RegressionTask::batch(step, micro, batch_size);
+      ++made;
+      return tensors;
+    }
+    at::Tensor loss(const Batch& batch) override {
+      const int ordinal = static_cast<int>(batch.step * 2 + batch.micro);
+      for (int i = 0; i < 400 && made <= ordinal + 1 && ordinal + 1 < 6; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
+      if (made > ordinal + 1) ++ahead;
+      return RegressionTask::loss(batch);
+    }
+    std::atomic<int> made = 0;
+    int ahead = 0;
+  } task;
+  test::TempDir dir;
+  TrainSettings s = settings(3);
+  s.batch_size = 4;
+  s.grad_accumulation = 2;
+  TrainLoop(task, s, dir / "ckpt").run();
+  EXPECT_EQ(task.made, 6);
+  EXPECT_EQ(task.ahead, 5) << "every micro-batch but the last found the next one made";
+}
+
+TEST(TrainLoop, WithoutTheLoaderThreadTheRunIsTheSame) {
+  test::TempDir dir;
+  RegressionTask threaded(1), inline_task(1);
+  LossLog threaded_log, inline_log;
+  TrainSettings s = settings(10);
+  TrainLoop(threaded, s, dir / "threaded", &threaded_log).run();
+  s.loader_ahead = 0;
+  TrainLoop(inline_task, s, dir / "inline", &inline_log).run();
+  EXPECT_EQ(inline_log.losses, threaded_log.losses);
+  EXPECT_EQ(inline_task.loader_threads, std::set<std::thread::id>{std::this_thread::get_id()});
+}
+
 TEST(TrainLoop, LearningRateWarmsUpThenFollowsTheCosine) {
   const LrSettings s{.lr = 1.0, .schedule = LrSchedule::cosine, .warmup_steps = 4, .total_steps = 104, .min_lr = 0.0};
   EXPECT_DOUBLE_EQ(learning_rate(s, 0), 0.25);
@@ -213,9 +267,9 @@ TEST(TrainLoop, CancelStopsAtTheNextStepWithACheckpointAndEpochsCarryMetrics) {
 class SmallMemoryTask : public RegressionTask {
  public:
   SmallMemoryTask() : RegressionTask(1) { net->plain = true; }
-  at::Tensor loss(std::int64_t step, std::int64_t micro, std::int64_t batch_size) override {
-    TORCH_CHECK_WITH(OutOfMemoryError, batch_size <= 2, "CUDA out of memory (simulated)");
-    return RegressionTask::loss(step, micro, batch_size);
+  at::Tensor loss(const Batch& batch) override {
+    TORCH_CHECK_WITH(OutOfMemoryError, batch.tensors[0].size(0) <= 2, "CUDA out of memory (simulated)");
+    return RegressionTask::loss(batch);
   }
 };
 
@@ -237,7 +291,7 @@ TEST(TrainLoop, AutoBatchHalvesUntilAStepFitsAndAccumulatesTheRest) {
   EXPECT_EQ(saved.at("grad_accumulation"), 4);
 
   class NoMemoryTask : public SmallMemoryTask {
-    at::Tensor loss(std::int64_t, std::int64_t, std::int64_t) override {
+    at::Tensor loss(const Batch&) override {
       TORCH_CHECK_WITH(OutOfMemoryError, false, "CUDA out of memory (simulated)");
     }
   } hopeless;

@@ -15,22 +15,10 @@
 namespace wf::test {
 namespace fs = std::filesystem;
 
-diffusion::UNet2DConditionConfig tiny_unet_config(int64_t in_channels, int64_t cross_attention_dim) {
-  return diffusion::UNet2DConditionConfig::from_json(nlohmann::json{{"block_out_channels", {32, 64}},
-                                                                    {"layers_per_block", 1},
-                                                                    {"in_channels", in_channels},
-                                                                    {"down_block_types", {"CrossAttnDownBlock2D", "DownBlock2D"}},
-                                                                    {"up_block_types", {"UpBlock2D", "CrossAttnUpBlock2D"}},
-                                                                    {"cross_attention_dim", cross_attention_dim},
-                                                                    {"attention_head_dim", 8},
-                                                                    {"norm_num_groups", 32},
-                                                                    {"sample_size", 16}});
-}
-
 void write_tiny_stable_diffusion(const fs::path& dir, const TinyStableDiffusionOptions& options) {
   torch::manual_seed(options.seed);
   using diffusion::save_component;
-  const auto unet_config = tiny_unet_config(options.inpainting ? 9 : 4, options.text_width);
+  const auto unet_config = diffusion::UNet2DConditionConfig::tiny(options.inpainting ? 9 : 4, options.text_width);
   save_component(dir / "unet", unet_config.to_json(), *diffusion::UNet2DConditionModel(unet_config),
                  "diffusion_pytorch_model");
 
@@ -51,24 +39,33 @@ void write_tiny_stable_diffusion(const fs::path& dir, const TinyStableDiffusionO
     fs::copy_file(entry.path(), dir / "tokenizer" / entry.path().filename(), fs::copy_options::overwrite_existing);
   }
   const auto vocab = core::read_json_file(dir / "tokenizer" / "vocab.json");
-  const nlohmann::json text_json{{"architectures", {"CLIPTextModel"}}, {"hidden_size", options.text_width}, {"intermediate_size", 37},
-                                 {"num_hidden_layers", 2}, {"num_attention_heads", 4}, {"max_position_embeddings", 77},
-                                 {"vocab_size", vocab.size()}, {"hidden_act", "quick_gelu"}};
+  const nlohmann::json text_json{{"architectures", {"CLIPTextModel"}},
+                                 {"hidden_size", options.text_width},
+                                 {"intermediate_size", 37},
+                                 {"num_hidden_layers", 2},
+                                 {"num_attention_heads", 4},
+                                 {"max_position_embeddings", 77},
+                                 {"vocab_size", vocab.size()},
+                                 {"hidden_act", "quick_gelu"}};
   save_component(dir / "text_encoder", text_json,
                  *diffusion::CLIPTextModel(diffusion::CLIPTextConfig::from_json(text_json)), "model");
 
   fs::create_directories(dir / "scheduler");
-  core::write_json_file(dir / "scheduler" / "scheduler_config.json",
-                        {{"_class_name", "PNDMScheduler"}, {"beta_start", 0.00085}, {"beta_end", 0.012},
-                         {"beta_schedule", "scaled_linear"}, {"num_train_timesteps", 1000}, {"steps_offset", 1},
-                         {"set_alpha_to_one", false}, {"skip_prk_steps", true}});
-  core::write_json_file(dir / "model_index.json",
-                        {{"_class_name", options.inpainting ? "StableDiffusionInpaintPipeline" : "StableDiffusionPipeline"},
-                         {"unet", {"diffusers", "UNet2DConditionModel"}},
-                         {"vae", {"diffusers", "AutoencoderKL"}},
-                         {"text_encoder", {"transformers", "CLIPTextModel"}},
-                         {"tokenizer", {"transformers", "CLIPTokenizer"}},
-                         {"scheduler", {"diffusers", "PNDMScheduler"}}});
+  core::write_json_file(dir / "scheduler" / "scheduler_config.json", {{"_class_name", "PNDMScheduler"},
+                                                                      {"beta_start", 0.00085},
+                                                                      {"beta_end", 0.012},
+                                                                      {"beta_schedule", "scaled_linear"},
+                                                                      {"num_train_timesteps", 1000},
+                                                                      {"steps_offset", 1},
+                                                                      {"set_alpha_to_one", false},
+                                                                      {"skip_prk_steps", true}});
+  core::write_json_file(dir / "model_index.json", {{"_class_name", options.inpainting ? "StableDiffusionInpaintPipeline"
+                                                                                      : "StableDiffusionPipeline"},
+                                                   {"unet", {"diffusers", "UNet2DConditionModel"}},
+                                                   {"vae", {"diffusers", "AutoencoderKL"}},
+                                                   {"text_encoder", {"transformers", "CLIPTextModel"}},
+                                                   {"tokenizer", {"transformers", "CLIPTokenizer"}},
+                                                   {"scheduler", {"diffusers", "PNDMScheduler"}}});
 }
 
 void write_tiny_controlnet(const fs::path& pipeline_dir, const fs::path& dir) {

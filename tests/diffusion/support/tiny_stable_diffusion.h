@@ -9,10 +9,7 @@
 
 namespace wf::test {
 
-// Two levels (32 and 64 channels, attention in the outer one), one layer each, 32-wide text features: the
-// UNet configuration the tests use.
-diffusion::UNet2DConditionConfig tiny_unet_config(int64_t in_channels = 4, int64_t cross_attention_dim = 32);
-
+// The UNet is UNet2DConditionConfig::tiny.
 struct TinyStableDiffusionOptions {
   bool inpainting = false;  // a 9-channel UNet, as stable-diffusion-inpainting has
   int64_t text_width = 32;  // the text encoder's width, which the UNet's cross-attention follows

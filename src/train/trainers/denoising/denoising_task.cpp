@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "core/compute_dtype.h"
 #include "core/error.h"
 #include "core/torch_compat.h"
 #include "media/image_io.h"
@@ -26,9 +27,7 @@ diffusion::StableDiffusion load_base_model(const DiffusionTrainOptions& options,
   diffusion::LoadOptions load;
   load.device = torch::Device(options.device);
   load.tokenizer_dir = options.tokenizer;
-  const core::Precision precision = options.train.precision;
-  if (load.device.is_cuda() && precision == core::Precision::bf16) load.dtype = at::kBFloat16;
-  if (load.device.is_cuda() && precision == core::Precision::fp16) load.dtype = at::kHalf;
+  load.dtype = core::compute_dtype(options.train.precision, load.device.is_cuda());
   return diffusion::StableDiffusion::load(model, load);
 }
 
@@ -38,7 +37,8 @@ DenoisingTask::DenoisingTask(diffusion::StableDiffusion& sd, const DiffusionTrai
       device_(options.device),
       options_(options),
       schedule_(sd.scheduler),
-      order_(static_cast<std::size_t>(images.size(0)), seed) {
+      order_(static_cast<std::size_t>(images.size(0)), seed),
+      seed_(seed) {
   if (sd_.unet->config().in_channels != 4) {
     throw Error(ErrorCode::invalid_input,
                 "the base model is an inpainting model (its UNet takes " +
@@ -58,17 +58,27 @@ DenoisingTask::DenoisingTask(diffusion::StableDiffusion& sd, const DiffusionTrai
   latents_ = at::cat(latents);
 }
 
-at::Tensor DenoisingTask::loss(std::int64_t step, std::int64_t micro, std::int64_t batch_size) {
-  if (micro == 0 && options_.sample_every > 0 && step % options_.sample_every == 0) write_sample(step);
+std::vector<at::Tensor> DenoisingTask::batch(std::int64_t step, std::int64_t micro, std::int64_t batch_size) {
   std::vector<int64_t> indices;
   for (const std::size_t i : order_.batch(step * effective_batch_ + micro * batch_size, batch_size)) {
     indices.push_back(static_cast<int64_t>(i));
   }
-  const at::Tensor index = at::tensor(indices, at::kLong);
+  at::Generator generator = at::detail::createCPUGenerator(train::step_seed(seed_, step, micro));
+  std::vector<int64_t> noise_shape = latents_.sizes().vec();
+  noise_shape.front() = batch_size;
   const at::Tensor timesteps =
-      at::randint(0, sd_.scheduler.num_train_timesteps, {batch_size}, at::TensorOptions(at::kLong));
-  const at::Tensor x0 = latents_.index_select(0, index.to(device_));
-  const at::Tensor noise = at::randn(x0.sizes(), at::TensorOptions(at::kFloat)).to(x0.options());
+      at::randint(0, sd_.scheduler.num_train_timesteps, {batch_size}, generator, at::TensorOptions(at::kLong));
+  return {at::tensor(indices, at::kLong), timesteps, at::randn(noise_shape, generator, at::TensorOptions(at::kFloat))};
+}
+
+at::Tensor DenoisingTask::loss(const train::Batch& batch) {
+  if (batch.micro == 0 && options_.sample_every > 0 && batch.step % options_.sample_every == 0) {
+    write_sample(batch.step);
+  }
+  const at::Tensor& index = batch.tensors[0];
+  const at::Tensor& timesteps = batch.tensors[1];
+  const at::Tensor x0 = latents_.index_select(0, index.to(device_, /*non_blocking=*/true));
+  const at::Tensor noise = batch.tensors[2].to(x0.options(), /*non_blocking=*/true);
   return denoising_loss(index, x0, noise, timesteps, options_.snr_gamma);
 }
 
@@ -106,9 +116,8 @@ void DenoisingTask::write_sample(std::int64_t step) {
   at::Tensor image;
   {
     torch::NoGradGuard no_grad;
-    const bool half = device_.is_cuda() && options_.train.precision != core::Precision::fp32;
-    const core::CudaAutocast autocast(half,
-                                      options_.train.precision == core::Precision::bf16 ? at::kBFloat16 : at::kHalf);
+    const at::ScalarType dtype = core::compute_dtype(options_.train.precision, device_.is_cuda());
+    const core::CudaAutocast autocast(dtype != at::kFloat, dtype);
     image = render_sample();
   }
   if (was_training) trained.train();

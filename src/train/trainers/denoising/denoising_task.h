@@ -41,7 +41,9 @@ diffusion::StableDiffusion load_base_model(const DiffusionTrainOptions& options,
 
 class DenoisingTask : public train::TrainTask {
  public:
-  at::Tensor loss(std::int64_t step, std::int64_t micro, std::int64_t batch_size) final;
+  // The faces' indices, timesteps and noise, drawn from (seed, step, micro).
+  std::vector<at::Tensor> batch(std::int64_t step, std::int64_t micro, std::int64_t batch_size) final;
+  at::Tensor loss(const train::Batch& batch) final;
   // The loss on up to eight faces with fixed noise and timesteps: a number that falls as the model learns.
   std::map<std::string, double> evaluate() final;
 
@@ -77,6 +79,7 @@ class DenoisingTask : public train::TrainTask {
   diffusion::NoiseSchedule schedule_;
   at::Tensor latents_;
   train::SampleOrder order_;
+  std::uint64_t seed_;
   std::int64_t effective_batch_ = 1;
   std::vector<std::filesystem::path> samples_;
   core::EventSink* events_ = nullptr;

@@ -39,12 +39,16 @@ class XSegTask : public train::TrainTask {
   torch::nn::Module& model() override { return *model_; }
   nn::Unet& unet() { return model_; }
 
-  at::Tensor loss(std::int64_t step, std::int64_t micro, std::int64_t batch_size) override {
+  std::vector<at::Tensor> batch(std::int64_t step, std::int64_t micro, std::int64_t batch_size) override {
     const std::vector<std::size_t> indices = order_.batch(step * effective_batch_ + micro * batch_size, batch_size);
     std::mt19937_64 rng(train::step_seed(seed_, step, micro));
     const XSegImages batch = data_.augmented(indices, rng);
-    const at::Tensor logits = model_->forward(to_input(batch.images).to(device_));
-    const at::Tensor target = to_target(batch.labels).to(device_);
+    return {to_input(batch.images), to_target(batch.labels)};
+  }
+
+  at::Tensor loss(const train::Batch& batch) override {
+    const at::Tensor logits = model_->forward(batch.tensors[0].to(device_, /*non_blocking=*/true));
+    const at::Tensor target = batch.tensors[1].to(device_, /*non_blocking=*/true);
     return torch::binary_cross_entropy_with_logits(logits, target) + dice_loss(logits, target);
   }
 
