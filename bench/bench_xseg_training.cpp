@@ -1,9 +1,9 @@
 // XSeg training through the whole trainer on a real target dataset (the panning group photo, extracted once,
 // outside the timed runs): seconds per optimizer step at 256x256, batch 8, including reading the faces and their
 // masks and augmenting them (flip, affine and colour jitter, blur, a random occluder). Two runs of the same steps
-// in the same process: the loader thread making the next batch while one trains (what training uses), and each
-// batch made on the training thread before its step, the reference. `ratio_to_inline` below 1 is what the
-// overlap saves. Each figure is the median time between step events, the first step (warm-up) left out.
+// in the same process: the loader thread making the next batch while one trains (what training on CUDA uses), and
+// each batch made on the training thread before its step (what training on the CPU uses), the reference.
+// `ratio_to_inline` below 1 is what the overlap saves. Each figure is the median time between step events, the first step (warm-up) left out.
 // Run: build/dev/bench/wf_bench_xseg_training
 
 #include <benchmark/benchmark.h>

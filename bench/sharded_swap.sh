@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A swap shared out over two ranks on this machine against the same swap on one process, in the same run: the
-# offline engine on a 720p panning clip of the packaged group photo (60 frames, made with ffmpeg), one process
-# with 2 threads against 2 ranks on loopback with 1 thread each. Prints both wall times (median of 3, from
+# offline engine on a 720p panning clip of the packaged group photo (60 frames at 25 fps, made with ffmpeg), one
+# process with 2 threads against 2 ranks on loopback with 1 thread each. Prints both wall times (median of 3, from
 # /usr/bin/time) and their ratio, below 1 when sharing out is faster. Across machines each rank adds its cores.
 # Run: bench/sharded_swap.sh [build/dev/apps/watserface/watserface]
 set -euo pipefail
@@ -12,7 +12,7 @@ trap 'rm -rf "$work"' EXIT
 export HOME="$work/home"
 
 ffmpeg -loglevel error -loop 1 -i "$root/node_modules/@vladmandic/face-api/demo/sample3.jpg" \
-  -vf "scale=1920:-2,crop=1280:720:x='40+4*n':y=80" -frames:v 60 -r 30 -c:v ffv1 "$work/clip.mkv"
+  -framerate 25 -vf "scale=1920:-2,crop=1280:720:x='40+4*n':y=80" -frames:v 60 -c:v ffv1 "$work/clip.mkv"
 "$wf" extract --target "$work/clip.mkv" --output "$work/target" >/dev/null
 "$wf" extract --source /usr/share/matplotlib/mpl-data/sample_data/grace_hopper.jpg --output "$work/source" >/dev/null
 

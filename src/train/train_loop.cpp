@@ -207,7 +207,8 @@ TrainResult TrainLoop::run(const std::atomic<bool>* cancel, std::optional<std::i
     return batch;
   };
   std::optional<core::PrefetchQueue<Batch>> loader;
-  if (settings_.loader_ahead > 0) loader.emplace(make_batch, static_cast<std::size_t>(settings_.loader_ahead));
+  const std::int64_t ahead = settings_.loader_ahead >= 0 ? settings_.loader_ahead : (on_cuda ? 2 : 0);
+  if (ahead > 0) loader.emplace(make_batch, static_cast<std::size_t>(ahead));
   auto next_batch = [&] { return loader ? *loader->next() : *make_batch(); };
   while (result.step < end) {
     bool stop = cancel && cancel->load();

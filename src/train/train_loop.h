@@ -8,8 +8,8 @@
 //
 // Exact resume works because nothing random is carried between steps: before each micro-batch the loop
 // seeds libtorch's generator from (seed, step, micro-batch), and tasks derive their own randomness (data
-// order, augmentation, noise) from the same numbers. A loader thread makes the next micro-batches' data while
-// one trains (pinned on CUDA), so reading and augmenting overlaps the forward and backward passes.
+// order, augmentation, noise) from the same numbers. On CUDA a loader thread makes the next micro-batches' data
+// while one trains, pinned, so reading and augmenting overlaps the forward and backward passes.
 
 #include <torch/nn/module.h>
 
@@ -40,7 +40,10 @@ struct TrainSettings {
   std::int64_t checkpoint_every = 0;  // 0: only when training stops
   std::uint64_t seed = 0;
   core::Precision precision = core::Precision::fp32;  // bf16 / fp16 autocast on CUDA only
-  std::int64_t loader_ahead = 2;  // micro-batches the loader thread makes ahead; 0: each on the training thread
+  // Micro-batches the loader thread makes ahead; 0: each on the training thread, just before it trains. < 0: 2 on
+  // CUDA, 0 on the CPU, where a loader thread takes cores from libtorch's own threads and slows a step down
+  // (bench/README.md).
+  std::int64_t loader_ahead = -1;
   core::PhaseRef phase{"train", 1, 1};
 };
 

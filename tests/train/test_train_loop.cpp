@@ -88,6 +88,7 @@ TrainSettings settings(std::int64_t steps) {
   s.batch_size = 8;
   s.lr = {.lr = 1e-2, .schedule = LrSchedule::cosine, .warmup_steps = 2};
   s.seed = 5;
+  s.loader_ahead = 2;  // the loader thread, as on CUDA
   return s;
 }
 
