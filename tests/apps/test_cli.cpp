@@ -41,6 +41,16 @@ class Cli : public ::testing::Test {
     args.insert(args.begin(), WF_BINARY);
     return test::run_command(args, environment());
   }
+  // The group photo panning for `frames` frames as the target dataset, Grace Hopper as the source.
+  void extract_swap_inputs(int frames, const std::string& target, const std::string& source) {
+    test::group_photo_clip(frames).write(home_ / "party.mkv");
+    ASSERT_EQ(run({"extract", "--target", (home_ / "party.mkv").string(), "--output", target, "--crop", "128"}).status,
+              0);
+    ASSERT_EQ(
+        run({"extract", "--source", "/usr/share/matplotlib/mpl-data/sample_data/grace_hopper.jpg", "--output", source})
+            .status,
+        0);
+  }
   test::TempDir home_;
 };
 
@@ -524,14 +534,8 @@ TEST_F(Cli, TwoProcessesTrainTheLoraOneProcessTrainsWithTwiceTheAccumulation) {
 // A swap shared out over two ranks on loopback by frame range: the video and the report are the ones one process
 // writes, no part is left behind, and a rank that fails stops the other with nothing written.
 TEST_F(Cli, TwoProcessesShareOutASwapAndWriteTheVideoOneProcessWrites) {
-  test::group_photo_clip(5).write(home_ / "party.mkv");
   const std::string target = (home_ / "target").string(), source = (home_ / "source").string();
-  ASSERT_EQ(run({"extract", "--target", (home_ / "party.mkv").string(), "--output", target, "--crop", "128"}).status,
-            0);
-  ASSERT_EQ(
-      run({"extract", "--source", "/usr/share/matplotlib/mpl-data/sample_data/grace_hopper.jpg", "--output", source})
-          .status,
-      0);
+  ASSERT_NO_FATAL_FAILURE(extract_swap_inputs(5, target, source));
   auto swap = [&](const std::string& from, const std::string& output) {
     return std::vector<std::string>{WF_BINARY, "swap",     "--source", from,        "--target",
                                     target,    "--output", output,     "--lossless"};
@@ -581,14 +585,8 @@ TEST_F(Cli, TwoProcessesShareOutASwapAndWriteTheVideoOneProcessWrites) {
 }
 
 TEST_F(Cli, SwapWritesThePlayableVideoAPreviewReviewRepairsItAndAMissingEngineIsExplained) {
-  test::group_photo_clip(4).write(home_ / "party.mkv");
   const std::string target = (home_ / "target").string(), source = (home_ / "source").string();
-  ASSERT_EQ(run({"extract", "--target", (home_ / "party.mkv").string(), "--output", target, "--crop", "128"}).status,
-            0);
-  ASSERT_EQ(
-      run({"extract", "--source", "/usr/share/matplotlib/mpl-data/sample_data/grace_hopper.jpg", "--output", source})
-          .status,
-      0);
+  ASSERT_NO_FATAL_FAILURE(extract_swap_inputs(4, target, source));
   const auto swapped =
       run({"swap", "--source", source, "--target", target, "--output", (home_ / "out.mkv").string(), "--lossless"});
   ASSERT_EQ(swapped.status, 0) << swapped.output;
