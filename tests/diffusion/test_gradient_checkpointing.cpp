@@ -10,6 +10,7 @@
 #include "diffusion/lora.h"
 #include "diffusion/unet_2d_blocks.h"
 #include "diffusion/unet_2d_condition.h"
+#include "support/tiny_resampler.h"
 #include "support/tiny_stable_diffusion.h"
 
 namespace wf::diffusion {
@@ -25,14 +26,7 @@ TEST(GradientCheckpointing, GivesThePlainPassesGradients) {
   for (auto& p : controlnet->named_parameters()) {
     if (p.key().rfind("controlnet_", 0) == 0) p.value().data().normal_(0.0, 0.1);
   }
-  const ResamplerConfig resampler{.dim = 32,
-                                  .depth = 1,
-                                  .dim_head = 8,
-                                  .heads = 4,
-                                  .num_queries = 4,
-                                  .embedding_dim = 16,
-                                  .output_dim = 32,
-                                  .ff_mult = 2};
+  const ResamplerConfig resampler = test::tiny_resampler_config(1);
   IPAdapter adapter(*unet, resampler);
   const at::Tensor latents = torch::randn({2, 4, 8, 8}), text = torch::randn({2, 5, 32}), faces = torch::randn({2, 16});
   const at::Tensor control = torch::rand({2, 3, 16, 16});

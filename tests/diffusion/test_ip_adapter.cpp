@@ -10,21 +10,11 @@
 #include "diffusion/ip_adapter.h"
 #include "diffusion/unet_2d_condition.h"
 #include "support/temp_dir.h"
+#include "support/tiny_resampler.h"
 #include "support/tiny_stable_diffusion.h"
 
 namespace wf::diffusion {
 namespace {
-
-ResamplerConfig tiny_resampler() {
-  return {.dim = 32,
-          .depth = 2,
-          .dim_head = 8,
-          .heads = 4,
-          .num_queries = 4,
-          .embedding_dim = 16,
-          .output_dim = 32,
-          .ff_mult = 2};
-}
 
 using Shapes = std::map<std::string, std::vector<int64_t>>;
 
@@ -36,7 +26,7 @@ Shapes shapes(const core::StateDict& state) {
 
 TEST(IPAdapter, TinyConfigurationHasInstantIDsKeys) {
   UNet2DConditionModel unet(diffusion::UNet2DConditionConfig::tiny());
-  IPAdapter adapter(*unet, tiny_resampler());
+  IPAdapter adapter(*unet, test::tiny_resampler_config());
   Shapes expected{{"image_proj.latents", {1, 4, 32}}, {"image_proj.proj_in.weight", {32, 16}},
                   {"image_proj.proj_in.bias", {32}},  {"image_proj.proj_out.weight", {32, 32}},
                   {"image_proj.proj_out.bias", {32}}, {"image_proj.norm_out.weight", {32}},
@@ -91,7 +81,7 @@ TEST(IPAdapter, ScaleZeroIsTheTextOnlyUNetAndTokensSteer) {
   const at::Tensor latents = torch::randn({2, 4, 8, 8});
   const at::Tensor text = torch::randn({2, 6, 32});
   const at::Tensor plain = unet->forward(latents, torch::tensor(20), text);
-  IPAdapter adapter(*unet, tiny_resampler());
+  IPAdapter adapter(*unet, test::tiny_resampler_config());
   const at::Tensor tokens = adapter->image_tokens(torch::randn({2, 16}));
   EXPECT_EQ(tokens.sizes(), (std::vector<int64_t>{2, 4, 32}));
   const at::Tensor context = adapter->context(text, tokens);
@@ -109,7 +99,7 @@ TEST(IPAdapter, ScaleZeroIsTheTextOnlyUNetAndTokensSteer) {
   for (const auto& [key, value] : core::module_state(*unet)) {
     if (other_state.count(key)) other_state.at(key).copy_(value);  // the base UNet; the adapter comes from the file
   }
-  IPAdapter loaded(*other, tiny_resampler());
+  IPAdapter loaded(*other, test::tiny_resampler_config());
   core::load_state_dict(*loaded, core::load_safetensors(dir / "ip-adapter.safetensors"), true,
                         dir / "ip-adapter.safetensors");
   EXPECT_TRUE(torch::allclose(other->forward(latents, torch::tensor(20), context), steered, 1e-6, 1e-7));
