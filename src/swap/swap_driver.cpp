@@ -160,11 +160,13 @@ void swap_shard(const SwapOptions& options, const fs::path& video, const media::
                                            .lossless = true};
         },
         report.swapped, events, stop);
-    if (writer) writer->finish();
+    if (writer) {
+      writer->finish();
+      summary.video_codec = writer->video_codec();
+    }
     publish_shard(group, report);
     summary.frames = report.frames;
     summary.output = part;
-    summary.video_codec = "ffv1";
     swapped = std::move(report.swapped);
     return;
   }
