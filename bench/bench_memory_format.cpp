@@ -56,7 +56,7 @@ struct Layout {
     optimizer->zero_grad();
     const core::CudaAutocast autocast(x.is_cuda(), at::kHalf);
     const at::Tensor logits = model->forward(x.contiguous(format)).to(torch::kFloat);
-    (torch::binary_cross_entropy_with_logits(logits, y) + dice_loss(logits, y)).backward();
+    mask_loss(logits, y).backward();
     optimizer->step();
   }
 

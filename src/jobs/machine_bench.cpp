@@ -98,7 +98,7 @@ MachineBenchResult bench_xseg_train(const Target& t, const core::ComputeChoice& 
     {
       core::CudaAutocast autocast(t.cuda && compute.precision != core::Precision::fp32, t.half);
       const at::Tensor logits = model->forward(x).to(at::kFloat);
-      loss = torch::binary_cross_entropy_with_logits(logits, y) + xseg::dice_loss(logits, y);
+      loss = xseg::mask_loss(logits, y);
     }
     loss.backward();
     optimizer.step();

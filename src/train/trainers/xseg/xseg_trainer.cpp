@@ -17,6 +17,10 @@ at::Tensor dice_loss(const at::Tensor& logits, const at::Tensor& target) {
   return 1 - dice.mean();
 }
 
+at::Tensor mask_loss(const at::Tensor& logits, const at::Tensor& target) {
+  return torch::binary_cross_entropy_with_logits(logits, target) + dice_loss(logits, target);
+}
+
 std::map<std::string, double> mask_metrics(const at::Tensor& logits, const at::Tensor& target) {
   const at::Tensor p = logits.gt(0), t = target.gt(0.5);
   const double overlap = (p & t).sum().item<double>(), predicted = p.sum().item<double>(),
@@ -49,7 +53,7 @@ class XSegTask : public train::TrainTask {
   at::Tensor loss(const train::Batch& batch) override {
     const at::Tensor logits = model_->forward(batch.tensors[0].to(device_, /*non_blocking=*/true));
     const at::Tensor target = batch.tensors[1].to(device_, /*non_blocking=*/true);
-    return torch::binary_cross_entropy_with_logits(logits, target) + dice_loss(logits, target);
+    return mask_loss(logits, target);
   }
 
   std::map<std::string, double> evaluate() override { return metrics(data_.held_out()); }

@@ -34,6 +34,8 @@ XSegTrainResult train_xseg(const XSegTrainOptions& options, core::EventSink* eve
 
 // Soft Dice loss of logits against 0/1 targets (1 - Dice, averaged over the batch).
 at::Tensor dice_loss(const at::Tensor& logits, const at::Tensor& target);
+// The loss XSeg trains with: binary cross-entropy on the logits plus the soft Dice loss.
+at::Tensor mask_loss(const at::Tensor& logits, const at::Tensor& target);
 // IoU and Dice of thresholded probabilities (> 0.5) over every pixel of the batch.
 std::map<std::string, double> mask_metrics(const at::Tensor& logits, const at::Tensor& target);
 
