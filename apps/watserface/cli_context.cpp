@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/paths.h"
+#include "media/image_io.h"
 #include "models/registry.h"
 
 namespace wf::app {
@@ -33,6 +34,7 @@ core::AppConfig resolve_config(const GlobalOptions& options) {
   if (options.threads) config.threads = *options.threads;
   config.validate();
   log::set_level(config.log_level);
+  media::set_max_image_megapixels(config.max_image_megapixels);
   return config;
 }
 

@@ -24,7 +24,7 @@ struct GlobalOptions {
 
 void add_global_options(CLI::App& app, GlobalOptions& options);
 
-// Defaults, then the settings file, then the flags; logging set to the chosen level.
+// Defaults, then the settings file, then the flags; logging and the image size limit set as they say.
 core::AppConfig resolve_config(const GlobalOptions& options);
 
 // `flag` when given, else the Stable Diffusion 1.5 `watserface doctor` finds under the models folder; none

@@ -113,13 +113,15 @@ int run_pipeline_command(const GlobalOptions& global, const RunFlags& flags) {
   const nlohmann::json settings = jobs::resolve_pipeline_settings(flags.preset, overrides);
   jobs::settle_pipeline(settings, config);  // a missing model is said before anything is copied
   jobs::JobStore store(database(config));
-  store.refuse_if_live(flags.project);
+  // The same command after its process was killed (or after --detach) continues that job.
+  std::optional<jobs::SubmittedJob> waiting = jobs::waiting_pipeline(store, config, flags.project, settings);
+  if (!waiting) store.refuse_if_live(flags.project);
   std::vector<fs::path> source(flags.source.begin(), flags.source.end());
   jobs::create_project(config.workspace_dir, flags.project, source, flags.target);
-  const jobs::SubmittedJob job = jobs::submit_pipeline(store, config, flags.project, settings);
+  const jobs::SubmittedJob job = waiting ? *waiting : jobs::submit_pipeline(store, config, flags.project, settings);
   std::string plan;
   for (const auto& title : job.phase_titles) plan += (plan.empty() ? "" : " -> ") + title;
-  std::printf("job %lld: %s\n", static_cast<long long>(job.id), plan.c_str());
+  std::printf("job %lld%s: %s\n", static_cast<long long>(job.id), waiting ? " resumes" : "", plan.c_str());
   std::fflush(stdout);
   if (flags.detach) return 0;
   return follow(config, job.id);
@@ -181,7 +183,8 @@ void add_jobs_command(CLI::App& app, const GlobalOptions& global, int& status) {
         std::printf("%s\n", job_row(job).c_str());
       }
     }
-    if (flags->json) std::printf("%s\n", out.dump(2).c_str());
+    // A job's error may name a file whose name is not UTF-8: shown with U+FFFD.
+    if (flags->json) std::printf("%s\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     status = 0;
   });
   auto* show = command->add_subcommand("show", "one job; --events prints its event log");
@@ -216,7 +219,13 @@ void add_jobs_command(CLI::App& app, const GlobalOptions& global, int& status) {
         status = follow(config, flags->id);
         return;
       }
-      std::printf("job %lld: %s asked\n", static_cast<long long>(flags->id), name.c_str());
+      // Done at once (the job was queued, or its process had stopped), or asked of the process running it.
+      const jobs::JobState now = jobs::JobStore(database(config)).job(flags->id)->state;
+      if (now == jobs::JobState::cancelled || now == jobs::JobState::paused) {
+        std::printf("job %lld %s\n", static_cast<long long>(flags->id), std::string(to_string(now)).c_str());
+      } else {
+        std::printf("job %lld: %s asked\n", static_cast<long long>(flags->id), name.c_str());
+      }
       status = 0;
     });
   }

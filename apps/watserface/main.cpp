@@ -8,6 +8,7 @@
 
 #include "cli_context.h"
 #include "core/error.h"
+#include "usage_error.h"
 #include "wf/build_info.h"
 
 int main(int argc, char** argv) {
@@ -38,7 +39,7 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    return wf::app::usage_error(app, e);
   } catch (const wf::Error& e) {
     std::fprintf(stderr, "error: %s\n", e.message().c_str());
     if (!e.path().empty()) std::fprintf(stderr, "  file: %s\n", e.path().c_str());

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <string>
 #include <vector>
 
@@ -18,7 +19,7 @@ AtomicFile::AtomicFile(std::filesystem::path target) : target_(std::move(target)
   std::filesystem::create_directories(directory, ec);
   if (ec) throw error_from_errno(ec.value(), "cannot create the folder for this file", target_);
 
-  std::string pattern = (directory / ("." + target_.filename().string() + ".tmp.XXXXXX")).string();
+  std::string pattern = (directory / temporary_pattern(target_).filename()).string();
   std::vector<char> buffer(pattern.begin(), pattern.end());
   buffer.push_back('\0');
   fd_ = ::mkostemp(buffer.data(), O_CLOEXEC);
@@ -58,6 +59,18 @@ void AtomicFile::commit() {
   if (::rename(temp_.c_str(), target_.c_str()) != 0) throw error_from_errno(errno, "cannot replace", target_);
   committed_ = true;
   sync_directory(target_.has_parent_path() ? target_.parent_path() : ".");
+}
+
+std::filesystem::path temporary_pattern(const std::filesystem::path& target) {
+  static constexpr std::string_view kSuffix = ".tmp.XXXXXX";
+  std::string name = target.filename().string();
+  const std::size_t room = NAME_MAX - 1 - kSuffix.size();  // less the leading '.'
+  if (name.size() > room) {
+    std::size_t cut = room;
+    while (cut > 0 && (static_cast<unsigned char>(name[cut]) & 0xC0) == 0x80) --cut;  // not inside a character
+    name.resize(cut);
+  }
+  return target.parent_path() / ("." + name + std::string(kSuffix));
 }
 
 void write_file_atomic(const std::filesystem::path& target, std::string_view contents) {

@@ -23,6 +23,8 @@ class AtomicFile {
   void commit();
 
   const std::filesystem::path& target() const { return target_; }
+  // The file being written, for a writer that is not this object (a child process, a copy); commit() renames it.
+  const std::filesystem::path& temporary() const { return temp_; }
 
  private:
   std::filesystem::path target_;
@@ -30,6 +32,10 @@ class AtomicFile {
   int fd_ = -1;
   bool committed_ = false;
 };
+
+// mkstemp's (or mkdtemp's) template for a temporary name beside `target`: ".NAME.tmp.XXXXXX" in its folder, NAME
+// cut short (at a UTF-8 character boundary) so that the name fits NAME_MAX however long the target's is.
+std::filesystem::path temporary_pattern(const std::filesystem::path& target);
 
 void write_file_atomic(const std::filesystem::path& target, std::string_view contents);
 

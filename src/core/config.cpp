@@ -76,6 +76,7 @@ void AppConfig::apply(const nlohmann::json& values, const std::filesystem::path&
     else if (key == "host") host = field<std::string>(value, key, source, "a string");
     else if (key == "port") port = field<int>(value, key, source, "an integer");
     else if (key == "max_upload_mb") max_upload_mb = field<int>(value, key, source, "an integer");
+    else if (key == "max_image_megapixels") max_image_megapixels = field<int>(value, key, source, "an integer");
     else if (key == "threads") threads = field<int>(value, key, source, "an integer");
     else if (key == "device") device = enum_field(value, key, source, parse_device_kind);
     else if (key == "precision") precision = enum_field(value, key, source, parse_precision);
@@ -97,6 +98,10 @@ void AppConfig::validate(const std::filesystem::path& source) const {
   };
   if (port < 0 || port > 65535) fail("port " + std::to_string(port) + " is out of range", "use a port from 1 to 65535 (0: any free port)");
   if (max_upload_mb < 1) fail("max_upload_mb " + std::to_string(max_upload_mb) + " is below 1", "use a size in MiB, e.g. 4096");
+  if (max_image_megapixels < 1) {
+    fail("max_image_megapixels " + std::to_string(max_image_megapixels) + " is below 1",
+         "use a number of millions of pixels, e.g. 100");
+  }
   if (threads < 0 || threads > 1024) fail("threads " + std::to_string(threads) + " is out of range", "use 0 (one per core) up to 1024");
   if (host.empty()) fail("host is empty", "use 127.0.0.1 to serve this machine only");
   if (workspace_dir.empty() || models_dir.empty()) fail("workspace_dir and models_dir must be set", "give absolute paths");
@@ -111,6 +116,7 @@ nlohmann::json AppConfig::to_json() const {
           {"host", host},
           {"port", port},
           {"max_upload_mb", max_upload_mb},
+          {"max_image_megapixels", max_image_megapixels},
           {"threads", threads},
           {"device", std::string(to_string(device))},
           {"precision", std::string(to_string(precision))},

@@ -28,6 +28,7 @@ struct AppConfig {
   std::string host = "127.0.0.1";
   int port = 7860;
   int max_upload_mb = 4096;  // the largest file the browser app takes
+  int max_image_megapixels = 100;  // larger photos are refused before they are decoded
   int threads = 0;  // 0: one per core
   DeviceKind device = DeviceKind::automatic;
   Precision precision = Precision::automatic;

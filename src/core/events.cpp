@@ -105,8 +105,13 @@ Event Event::from_json(const nlohmann::json& value) {
 EventLog::EventLog(std::filesystem::path path) : path_(std::move(path)) {
   std::error_code ec;
   if (path_.has_parent_path()) std::filesystem::create_directories(path_.parent_path(), ec);
-  fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd_ < 0) throw error_from_errno(errno, "cannot open the telemetry log", path_);
+  if (ends_mid_line(fd_) && ::write(fd_, "\n", 1) != 1) {
+    const int err = errno;
+    ::close(fd_);
+    throw error_from_errno(err, "cannot append to the telemetry log", path_);
+  }
 }
 
 EventLog::~EventLog() {

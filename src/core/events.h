@@ -49,7 +49,8 @@ class EventSink {
 };
 
 // Appends to events.jsonl. Each event is one write() of a whole line, so a reader never sees half an
-// object unless the process died mid-write; phase ends and errors are fsynced.
+// object unless the process died mid-write (the next log opened on the file starts a new line after it); phase
+// ends and errors are fsynced.
 class EventLog final : public EventSink {
  public:
   explicit EventLog(std::filesystem::path path);

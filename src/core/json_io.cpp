@@ -6,6 +6,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/utf8.h"
 
 namespace wf::core {
 
@@ -33,7 +34,21 @@ nlohmann::json parse_json_text(std::string_view text, const std::filesystem::pat
 }
 
 void write_json_file(const std::filesystem::path& path, const nlohmann::json& value) {
-  write_file_atomic(path, value.dump(2) + "\n");
+  // A string that is not UTF-8 (a file name shown in a report) is written with U+FFFD rather than failing the run.
+  write_file_atomic(path, value.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+}
+
+void put_path(nlohmann::json& object, const std::string& key, const std::filesystem::path& path) {
+  const std::string& text = path.native();
+  object[key] = printable_excerpt(text, std::string::npos);
+  if (!is_utf8(text)) object[key + "_bytes"] = std::vector<unsigned char>(text.begin(), text.end());
+}
+
+std::filesystem::path get_path(const nlohmann::json& object, const std::string& key) {
+  const auto bytes = object.find(key + "_bytes");
+  if (bytes == object.end()) return object.at(key).get<std::string>();
+  const auto raw = bytes->get<std::vector<unsigned char>>();
+  return std::string(raw.begin(), raw.end());
 }
 
 }  // namespace wf::core

@@ -40,4 +40,13 @@ std::filesystem::path existing_ancestor(const std::filesystem::path& path) {
   return current;
 }
 
+bool same_file(const std::filesystem::path& a, const std::filesystem::path& b) {
+  std::error_code ec;
+  if (std::filesystem::equivalent(a, b, ec)) return true;
+  std::error_code ec_b;
+  const std::filesystem::path resolved_a = std::filesystem::weakly_canonical(a, ec);
+  const std::filesystem::path resolved_b = std::filesystem::weakly_canonical(b, ec_b);
+  return !ec && !ec_b && resolved_a == resolved_b;
+}
+
 }  // namespace wf::core

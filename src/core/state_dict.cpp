@@ -75,6 +75,12 @@ StateDict load_safetensors(const std::filesystem::path& path) {
     at::Tensor tensor = at::empty(info.shape, at::TensorOptions().dtype(*type));
     const auto bytes = file.data(name);
     if (!bytes.empty()) std::memcpy(tensor.data_ptr(), bytes.data(), bytes.size());
+    // A model that diverged in training saves NaN or infinity, and runs without an error: to black masks, or an
+    // output identical to its input.
+    if (tensor.is_floating_point() && !at::isfinite(tensor).all().item<bool>()) {
+      throw Error(ErrorCode::corrupt_file, "tensor '" + name + "' holds NaN or infinite values: the weights are broken",
+                  path, "train the model again (a lower learning rate if its loss diverged), or use an intact copy");
+    }
     tensors.emplace(name, std::move(tensor));
   }
   return tensors;

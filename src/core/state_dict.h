@@ -20,7 +20,8 @@ namespace wf::core {
 using StateDict = std::map<std::string, at::Tensor>;
 
 // Copies every tensor out of the file (the map is released on return). Dtypes libtorch 1.13 cannot
-// hold (U16, U32, U64, F8) throw wf::Error(unsupported) naming the tensor and the file.
+// hold (U16, U32, U64, F8) throw wf::Error(unsupported) naming the tensor and the file; a float tensor holding NaN
+// or infinity throws wf::Error(corrupt_file) naming the first such tensor and the file.
 StateDict load_safetensors(const std::filesystem::path& path);
 // Writes CPU copies of the tensors, contiguous, atomically; the bytes equal Python's save_file output.
 void save_safetensors(const std::filesystem::path& path, const StateDict& tensors,

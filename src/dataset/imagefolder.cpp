@@ -19,8 +19,8 @@ const char* kCard = "dataset.json";
 nlohmann::json DatasetCard::to_json() const {
   nlohmann::json card = {{"version", version}, {"kind", kind}, {"models", models}, {"images", images}, {"masks", masks}};
   if (video) {
-    card["video"] = {{"path", video->path.string()}, {"bytes", video->bytes}, {"width", video->width},
-                     {"height", video->height}, {"fps", video->fps}};
+    card["video"] = {{"bytes", video->bytes}, {"width", video->width}, {"height", video->height}, {"fps", video->fps}};
+    core::put_path(card["video"], "path", video->path);
   }
   return card;
 }
@@ -39,7 +39,7 @@ DatasetCard DatasetCard::from_json(const nlohmann::json& value) {
     card.masks = value.at("masks").get<std::int64_t>();
     if (value.contains("video")) {
       const auto& v = value.at("video");
-      card.video = VideoReference{v.at("path").get<std::string>(), v.at("bytes").get<std::uintmax_t>(),
+      card.video = VideoReference{core::get_path(v, "path"), v.at("bytes").get<std::uintmax_t>(),
                                   v.at("width").get<int>(), v.at("height").get<int>(), v.at("fps").get<double>()};
     }
     return card;
@@ -50,22 +50,15 @@ DatasetCard DatasetCard::from_json(const nlohmann::json& value) {
 
 DatasetWriter::DatasetWriter(std::filesystem::path folder, DatasetCard card)
     : folder_(std::move(folder)), card_(std::move(card)) {
-  std::error_code ec;
-  std::filesystem::create_directories(folder_ / "images", ec);
-  if (ec) throw error_from_errno(ec.value(), "cannot create the dataset folder", folder_);
   const auto metadata = folder_ / kMetadata;
-  if (!std::filesystem::exists(metadata)) {
-    core::AtomicFile empty(metadata);  // an extraction that finds no face still leaves a valid, empty dataset
-    empty.commit();
-  } else {
-    const auto complete = core::read_complete_lines(metadata);
-    if (complete.length != std::filesystem::file_size(metadata)) {
-      std::filesystem::resize_file(metadata, complete.length);  // cut a torn tail
-    }
-    for (const auto& record : read_records(folder_)) {
-      ids_.insert(record.id);
-      if (record.mask_origin) ++masks_;
-    }
+  if (!std::filesystem::exists(metadata)) return;  // nothing is created before the first face (or finish)
+  const auto complete = core::read_complete_lines(metadata);
+  if (complete.length != std::filesystem::file_size(metadata)) {
+    std::filesystem::resize_file(metadata, complete.length);  // cut a torn tail
+  }
+  for (const auto& record : read_records(folder_)) {
+    ids_.insert(record.id);
+    if (record.mask_origin) ++masks_;
   }
 }
 
@@ -86,6 +79,10 @@ void DatasetWriter::add(const FaceRecord& record, const FaceImages& images) {
 }
 
 void DatasetWriter::finish() {
+  if (!std::filesystem::exists(folder_ / kMetadata)) {
+    core::AtomicFile empty(folder_ / kMetadata);  // an extraction that finds no face still leaves a valid dataset
+    empty.commit();
+  }
   card_.images = static_cast<std::int64_t>(ids_.size());
   card_.masks = masks_;
   core::write_json_file(folder_ / kCard, card_.to_json());
@@ -148,15 +145,21 @@ std::vector<std::string> validate_dataset(const std::filesystem::path& folder) {
     if (!ids.insert(record.id).second) problems.push_back("face '" + record.id + "' appears twice");
     auto check_image = [&](const std::string& name) {
       try {
-        media::read_image(folder / name);
+        return media::read_image(folder / name).size();
       } catch (const Error& e) {
         problems.push_back(name + ": " + e.message());
+        return cv::Size();
       }
     };
-    check_image(record.file_name());
+    const cv::Size image = check_image(record.file_name());
     if (record.mask_origin) {
       ++masks;
-      check_image(record.mask_file_name());
+      const cv::Size mask = check_image(record.mask_file_name());
+      if (!image.empty() && !mask.empty() && mask != image) {
+        problems.push_back(record.mask_file_name() + ": the mask is " + std::to_string(mask.width) + "x" +
+                           std::to_string(mask.height) + ", its face " + std::to_string(image.width) + "x" +
+                           std::to_string(image.height));
+      }
     }
     if (record.arcface_crop) check_image(record.arcface_file_name());
   }

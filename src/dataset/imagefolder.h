@@ -47,8 +47,8 @@ struct FaceImages {
 
 class DatasetWriter {
  public:
-  // Opens (or creates) the dataset folder; the records already in metadata.jsonl are kept, and a torn last
-  // line left by a crash is cut off.
+  // Opens the dataset folder, creating nothing until the first face is added (or finish): a refused run leaves
+  // no folder. The records already in metadata.jsonl are kept, and a torn last line left by a crash is cut off.
   DatasetWriter(std::filesystem::path folder, DatasetCard card);
 
   bool contains(const std::string& id) const { return ids_.count(id) > 0; }
@@ -57,7 +57,7 @@ class DatasetWriter {
   // Writes the face image (and the mask when the record has a mask origin, the ArcFace crop when it says it
   // has one), then its metadata line.
   void add(const FaceRecord& record, const FaceImages& images);
-  // Writes dataset.json with the final counts.
+  // Writes dataset.json with the final counts (and an empty metadata.jsonl when no face was added).
   void finish();
 
  private:
@@ -76,7 +76,8 @@ DatasetCard read_card(const std::filesystem::path& folder);
 void rewrite_records(const std::filesystem::path& folder, const std::vector<FaceRecord>& records);
 
 // Everything wrong with a dataset, one line each (empty when it is valid): unreadable metadata lines,
-// duplicate ids, missing or unreadable images and masks, inconsistent counts in dataset.json.
+// duplicate ids, missing or unreadable images and masks, masks of another size than their face, inconsistent counts
+// in dataset.json.
 std::vector<std::string> validate_dataset(const std::filesystem::path& folder);
 
 }  // namespace wf::dataset

@@ -6,11 +6,22 @@
 
 #include "core/error.h"
 #include "core/jsonl.h"
+#include "core/utf8.h"
 #include "face/aligner.h"
 #include "face/hull_mask.h"
 #include "media/image_io.h"
 
 namespace wf::extract {
+namespace {
+
+// A file name as the dataset's JSON can hold it: a byte that is not UTF-8 (a Latin-1 "caf\xe9.jpg") becomes U+FFFD.
+// The name is shown, never reopened: ids name the dataset's own files, which are written under the same text.
+std::string shown_name(const std::filesystem::path& name) {
+  return core::printable_excerpt(name.string(), std::string::npos);
+}
+
+}  // namespace
+
 AnalysedFace analyse_face(FaceAnalysers& analysers, const cv::Mat& frame, const face::Detection& detection,
                           StageTimes& times) {
   AnalysedFace a{detection, {}, {}, {}, {}};
@@ -61,7 +72,7 @@ void stop_if_cancelled(const std::atomic<bool>* cancel, const std::filesystem::p
 
 std::string FrameOrigin::id() const {
   char text[512];
-  std::snprintf(text, sizeof(text), "%s_%06lld", source.stem().string().c_str(), static_cast<long long>(index));
+  std::snprintf(text, sizeof(text), "%s_%06lld", shown_name(source.stem()).c_str(), static_cast<long long>(index));
   return text;
 }
 
@@ -70,7 +81,7 @@ dataset::FaceRecord add_face(dataset::DatasetWriter& writer, const AnalysedFace&
   const face::AlignedFace crop = face::align_face(frame, face.keypoints, face::AlignTemplate::ffhq, crop_size);
   dataset::FaceRecord record;
   record.id = origin.id();
-  record.source = origin.source.filename().string();
+  record.source = shown_name(origin.source.filename());
   record.frame_index = origin.index;
   record.timestamp = origin.timestamp;
   record.bbox = face.detection.box;
@@ -113,6 +124,7 @@ std::optional<std::string> SkipList::reason(const std::string& id) const {
 }
 
 void SkipList::add(const std::string& id, const std::string& reason) {
+  std::filesystem::create_directories(path_.parent_path());  // the first frame of a run may be the first left out
   core::append_line_durably(path_, nlohmann::json{{"id", id}, {"reason", reason}}.dump() + "\n");
   reasons_[id] = reason;
 }

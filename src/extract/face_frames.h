@@ -67,7 +67,7 @@ struct FrameOrigin {
   std::filesystem::path source;
   std::int64_t index = 0;
   double timestamp = 0;
-  std::string id() const;  // <source stem>_<index, 6 digits>
+  std::string id() const;  // <source stem>_<index, 6 digits>; bytes of the stem that are not UTF-8 as U+FFFD
 };
 
 // FFHQ-aligned crop of `crop_size`, landmarks moved into the crop's pixels, a feathered hull mask.

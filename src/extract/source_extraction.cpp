@@ -67,9 +67,8 @@ class SourceExtractor {
   StageTimes& times() { return summary_.times; }
 
   SourceSummary finish() {
-    const auto records = dataset::read_records(options_.output);
-    summary_.faces = static_cast<int>(records.size());
-    if (!records.empty()) {
+    summary_.faces = static_cast<int>(writer_.size());  // with the faces of an earlier, interrupted run
+    if (summary_.faces > 0) {
       const SourceIdentity identity =
           write_source_identity(options_.output, analysers_.embedder_name, options_.outlier_similarity);
       summary_.identity = identity.embedding;

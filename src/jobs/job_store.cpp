@@ -334,6 +334,8 @@ void JobStore::control(std::int64_t id, ControlRequest request) {
     }
     if (current->state == JobState::running) {
       db_.run("UPDATE jobs SET request = ? WHERE id = ?", {std::string(core::enum_to_string(kRequests, request)), id});
+      // No worker will see it when the owner is gone: the request is carried out now, as recovery would.
+      if (!owner_alive(current->pid, current->heartbeat)) recover_dead_owners();
       return;
     }
     const JobState to = request == ControlRequest::cancel ? JobState::cancelled : JobState::paused;

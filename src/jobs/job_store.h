@@ -101,7 +101,8 @@ class JobStore {
   void heartbeat(std::int64_t id);
 
   // Cancel or pause, decided in one transaction: a queued or paused job changes state at once (a cancelled one
-  // never starts); a running one gets the request, which its worker sees within a poll.
+  // never starts); a running one gets the request, which its worker sees within a poll; a running one whose owner
+  // is gone changes state at once too (and so does any other such job: recovered, as recover_orphans does).
   void control(std::int64_t id, ControlRequest request);
   ControlRequest requested(std::int64_t id);
 

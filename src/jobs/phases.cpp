@@ -3,6 +3,7 @@
 #include "core/device.h"
 #include "core/error.h"
 #include "core/file_checksum.h"
+#include "core/utf8.h"
 #include "dataset/imagefolder.h"
 #include "extract/source_extraction.h"
 #include "extract/target_extraction.h"
@@ -66,7 +67,10 @@ fs::path base_model(const nlohmann::json& settings, const core::AppConfig& confi
 nlohmann::json manifest(const std::vector<fs::path>& files) {
   nlohmann::json out = nlohmann::json::array();
   std::error_code ec;
-  for (const auto& file : files) out.push_back({file.filename().string(), fs::file_size(file, ec)});
+  // Names as the stamp's JSON holds them (U+FFFD for bytes that are not UTF-8), so a stamp read back compares equal.
+  for (const auto& file : files) {
+    out.push_back({core::printable_excerpt(file.filename().string(), std::string::npos), fs::file_size(file, ec)});
+  }
   return out;
 }
 

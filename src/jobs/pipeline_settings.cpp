@@ -7,6 +7,8 @@
 
 #include "core/error.h"
 #include "core/machine.h"
+#include "core/option_schema.h"
+#include "train/trainers/xseg/xseg_limits.h"
 
 namespace wf::jobs {
 namespace {
@@ -43,6 +45,57 @@ void check_keys(const nlohmann::json& value, const nlohmann::json& reference, co
                     {}, "");
       }
     }
+  }
+}
+
+using core::OptionKind;
+
+// The XSeg phase's numbers, named as --set names them: a value the trainer would refuse (or choke on) is refused
+// when the job is queued, not when the phase starts.
+const core::OptionSchema& xseg_setting_schema() {
+  static const core::OptionSchema schema{
+      {.name = "xseg.epochs",
+       .kind = OptionKind::integer,
+       .help = "passes over the target's faces: 1 to " + std::to_string(xseg::kMaxEpochs),
+       .min = 1,
+       .max = xseg::kMaxEpochs},
+      {.name = "xseg.resolution",
+       .kind = OptionKind::integer,
+       .help = "the network's input size: a multiple of 32 from " + std::to_string(xseg::kMinResolution) + " to " +
+               std::to_string(xseg::kMaxResolution),
+       .min = xseg::kMinResolution,
+       .max = xseg::kMaxResolution},
+      {.name = "xseg.batch",
+       .kind = OptionKind::integer,
+       .help = "faces per step: \"auto\" or 1 to 1024",
+       .min = 1,
+       .max = 1024},
+      {.name = "xseg.lr",
+       .kind = OptionKind::number,
+       .help = "AdamW's peak learning rate: 1e-08 to 1",
+       .min = 1e-8,
+       .max = 1},
+      {.name = "xseg.checkpoint_every",
+       .kind = OptionKind::integer,
+       .help = "steps between checkpoints: 0 (only at the end) to 1000000000",
+       .min = 0,
+       .max = 1e9},
+      {.name = "xseg.seed", .kind = OptionKind::integer, .help = "0 to 2^53", .min = 0, .max = 9007199254740992.0},
+  };
+  return schema;
+}
+
+void check_xseg_settings(const nlohmann::json& xseg) {
+  nlohmann::json values = nlohmann::json::object();
+  for (const auto& spec : xseg_setting_schema()) {
+    const auto value = xseg.find(spec.name.substr(std::string_view("xseg.").size()));
+    if (value == xseg.end() || (spec.name == "xseg.batch" && *value == "auto")) continue;
+    values[spec.name] = *value;
+  }
+  core::resolve_options(xseg_setting_schema(), values);  // integers in range from here on
+  if (values.contains("xseg.resolution") && values.at("xseg.resolution").get<int>() % 32 != 0) {
+    throw Error(ErrorCode::invalid_input, "option xseg.resolution must be a multiple of 32", {},
+                xseg_setting_schema().at(1).help);
   }
 }
 
@@ -105,6 +158,7 @@ nlohmann::json resolve_pipeline_settings(std::string_view preset, const nlohmann
     check_keys(overrides, settings, "");
     settings.merge_patch(overrides);
   }
+  check_xseg_settings(settings.at("xseg"));
   settings["preset"] = preset;
   return settings;
 }

@@ -21,7 +21,8 @@ nlohmann::json pipeline_defaults();
 nlohmann::json quick_preset();  // a merge patch over the defaults
 
 // Defaults, then the preset ("standard" or "quick"), then `overrides`. Throws wf::Error(invalid_input) naming an
-// unknown preset or key, or a value of the wrong type.
+// unknown preset or key, a value of the wrong type, or an XSeg number out of its range (the message names the
+// setting, the hint its range).
 nlohmann::json resolve_pipeline_settings(std::string_view preset, const nlohmann::json& overrides);
 
 // "xseg.epochs=10" as a merge patch ({"xseg": {"epochs": 10}}); the value is JSON when it parses, else a string.

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,5 +24,10 @@ struct SubmittedJob {
 // Throws wf::Error: missing_model, invalid_input (bad settings, or a job of the project queued or running).
 SubmittedJob submit_pipeline(JobStore& store, const core::AppConfig& config, const std::string& project,
                              const nlohmann::json& settings);
+
+// The job the same `watserface run` continues instead of queuing another: the project's job that is queued with
+// these settings once jobs whose process died are queued again (the run was killed, or queued with --detach).
+std::optional<SubmittedJob> waiting_pipeline(JobStore& store, const core::AppConfig& config, const std::string& project,
+                                             const nlohmann::json& settings);
 
 }  // namespace wf::jobs

@@ -38,7 +38,8 @@ ProjectPaths project_paths(const std::filesystem::path& workspace, const std::st
 ProjectPaths make_project(const std::filesystem::path& workspace, const std::string& name);
 
 // Creates the project's folders and brings the media in (hard-linked when the file system allows, else copied;
-// a file already there with the same size is kept). Throws wf::Error(not_found) naming a missing input.
+// a file already there with the same size is kept; a name that is not UTF-8 is kept with U+FFFD for those bytes).
+// Throws wf::Error(not_found) naming a missing input.
 ProjectPaths create_project(const std::filesystem::path& workspace, const std::string& name,
                             const std::vector<std::filesystem::path>& source_media,
                             const std::filesystem::path& target_video);

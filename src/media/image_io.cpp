@@ -2,22 +2,54 @@
 
 #include <zlib.h>
 
+#include <atomic>
 #include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "media/image_header.h"
 
 namespace wf::media {
 
 namespace {
+
+std::atomic<std::uint64_t> max_pixels{100'000'000};
+
+// "1024", "100.1": millions of pixels, rounded up to a tenth so a size just over the limit does not read as equal.
+std::string megapixels_text(std::uint64_t pixels) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.1f", std::ceil(static_cast<double>(pixels) / 1e5) / 10);
+  std::string out = text;
+  if (out.ends_with(".0")) out.resize(out.size() - 2);
+  return out;
+}
+
+void refuse_over_limit(const DeclaredSize& size, const std::string& name, const std::filesystem::path& path) {
+  if (size.pixels() <= max_pixels) return;
+  throw Error(ErrorCode::invalid_input,
+              name + " is " + std::to_string(size.width) + "x" + std::to_string(size.height) + " pixels (" +
+                  megapixels_text(size.pixels()) + " megapixels), over the limit of " + megapixels_text(max_pixels),
+              path, "scale it down, or raise max_image_megapixels in the settings file");
+}
+
+Error unreadable(const std::filesystem::path& path) {
+  return Error(ErrorCode::invalid_input, "not an image WatserFace can read (or the file is damaged)", path,
+               "use a JPEG, PNG, WebP or BMP file");
+}
 
 cv::Mat decode(const std::filesystem::path& path, int flags) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) {
     throw Error(ErrorCode::not_found, "image not found", path, "check the path");
   }
+  std::ifstream header(path, std::ios::binary);
+  // No other format reaches a decoder, whose allocation nothing would bound.
+  if (!check_image_pixels(header, "'" + path.filename().string() + "'", path)) throw unreadable(path);
   cv::Mat image;
   try {
     image = cv::imread(path.string(), flags);
@@ -25,14 +57,21 @@ cv::Mat decode(const std::filesystem::path& path, int flags) {
     throw Error(ErrorCode::invalid_input, std::string("cannot decode the image: ") + e.err, path,
                 "convert it to PNG or JPEG");
   }
-  if (image.empty()) {
-    throw Error(ErrorCode::invalid_input, "not an image WatserFace can read (or the file is damaged)", path,
-                "use a JPEG, PNG, WebP or BMP file");
-  }
+  if (image.empty()) throw unreadable(path);
   return image;
 }
 
 }  // namespace
+
+void set_max_image_megapixels(int megapixels) {
+  max_pixels = std::uint64_t{1'000'000} * static_cast<std::uint64_t>(megapixels);
+}
+
+bool check_image_pixels(std::istream& in, const std::string& name, const std::filesystem::path& path) {
+  const std::optional<DeclaredSize> size = read_declared_size(in);
+  if (size) refuse_over_limit(*size, name, path);
+  return size.has_value();
+}
 
 cv::Mat read_image(const std::filesystem::path& path) { return decode(path, cv::IMREAD_COLOR); }
 

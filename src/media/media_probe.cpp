@@ -19,6 +19,18 @@ double rate(const nlohmann::json& stream, const char* key) {
   return den > 0 ? std::atof(text.substr(0, slash).c_str()) / den : 0;
 }
 
+// The display matrix's turn in counter-clockwise degrees, 0 to 359 (ffprobe's "rotation", -90 for a phone held
+// upright); 0 when there is none.
+int display_rotation(const nlohmann::json& stream) {
+  for (const auto& side_data : stream.value("side_data_list", nlohmann::json::array())) {
+    const auto rotation = side_data.find("rotation");
+    if (rotation != side_data.end() && rotation->is_number()) {
+      return ((static_cast<int>(std::lround(rotation->get<double>())) % 360) + 360) % 360;
+    }
+  }
+  return 0;
+}
+
 }  // namespace
 
 bool MediaInfo::variable_frame_rate() const {
@@ -51,6 +63,8 @@ MediaInfo probe_media(const std::filesystem::path& path) {
       picture = true;
       info.width = stream.value("width", 0);
       info.height = stream.value("height", 0);
+      info.rotation = display_rotation(stream);
+      if (info.rotation % 180 == 90) std::swap(info.width, info.height);
       info.fps = rate(stream, "r_frame_rate");
       info.frame_rate = stream.value("r_frame_rate", "");
       info.average_fps = rate(stream, "avg_frame_rate");
@@ -87,6 +101,17 @@ MediaInfo probe_media(const std::filesystem::path& path) {
     if (std::abs((times[i] - times[i - 1]) * info.fps - 1.0) > 0.25) ++info.irregular_intervals;
   }
   return info;
+}
+
+std::optional<std::int64_t> count_frames(const std::filesystem::path& path) {
+  const core::ProcessResult run =
+      core::run_process({"ffprobe", "-v", "error", "-select_streams", "v:0", "-count_packets", "-show_entries",
+                         "stream=nb_read_packets", "-of", "csv=p=0", path.string()});
+  const std::string count = run.output.substr(0, run.output.find_first_of("\n,"));
+  if (run.status != 0 || count.empty() || count.find_first_not_of("0123456789") != std::string::npos) {
+    return std::nullopt;
+  }
+  return std::stoll(count);
 }
 
 }  // namespace wf::media

@@ -2,6 +2,7 @@
 // What ffprobe says about a media file: its picture stream (size, frame rates, frame count), its audio streams
 // and its container tags. The swap uses it to keep the frame rate and audio, and to explain what it cannot keep.
 
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -18,7 +19,8 @@ struct AudioStream {
 };
 
 struct MediaInfo {
-  int width = 0, height = 0;
+  int width = 0, height = 0;           // as displayed: a picture turned by 90 or 270 degrees has its sides swapped
+  int rotation = 0;                    // the display matrix's turn: 0, 90, 180 or 270 degrees counter-clockwise
   double fps = 0;                      // r_frame_rate: the base rate frames are timed on
   std::string frame_rate;              // the same as ffprobe writes it ("30000/1001"), for an encoder to keep exactly
   double average_fps = 0;              // avg_frame_rate: frames over duration
@@ -37,5 +39,9 @@ struct MediaInfo {
 // Throws wf::Error: not_found; unsupported when ffprobe is not installed (the fix names the Debian package);
 // invalid_input when the file has no picture stream ffprobe can read.
 MediaInfo probe_media(const std::filesystem::path& path);
+
+// The frames of the picture stream, counted from its packets (demuxing only), or nullopt when ffprobe cannot read
+// the file (or is not installed).
+std::optional<std::int64_t> count_frames(const std::filesystem::path& path);
 
 }  // namespace wf::media

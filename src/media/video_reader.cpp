@@ -2,14 +2,32 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
+#include <opencv2/core.hpp>
 #include <opencv2/videoio.hpp>
 
 #include "core/error.h"
+#include "media/image_io.h"
 
 namespace wf::media {
 
+namespace {
+
+// How to turn a decoded frame upright for a display matrix of `degrees` counter-clockwise; nullopt: as it is.
+std::optional<cv::RotateFlags> upright_turn(double degrees) {
+  switch ((static_cast<int>(std::lround(degrees)) % 360 + 360) % 360) {
+    case 90: return cv::ROTATE_90_COUNTERCLOCKWISE;
+    case 180: return cv::ROTATE_180;
+    case 270: return cv::ROTATE_90_CLOCKWISE;
+    default: return std::nullopt;
+  }
+}
+
+}  // namespace
+
 struct VideoReader::Impl {
   cv::VideoCapture capture;
+  std::optional<cv::RotateFlags> turn;  // applied to each frame
   FrameSampling sampling;
   std::int64_t index = -1;  // last frame decoded
   double next_keep_s = 0;   // per_second sampling: the next timestamp to keep
@@ -19,6 +37,10 @@ VideoReader::VideoReader(const std::filesystem::path& path, FrameSampling sampli
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec))
     throw Error(ErrorCode::not_found, "video not found", path, "check the path");
+  if (is_image_file(path)) {  // a target photo: ffmpeg would allocate whatever its header declares
+    std::ifstream header(path, std::ios::binary);
+    check_image_pixels(header, "'" + path.filename().string() + "'", path);
+  }
   if (sampling.every_nth < 1 || sampling.per_second < 0 || (sampling.end_s >= 0 && sampling.end_s < sampling.start_s) ||
       sampling.first_frame < 0 || (sampling.end_frame >= 0 && sampling.end_frame < sampling.first_frame)) {
     throw Error(ErrorCode::invalid_input,
@@ -29,8 +51,13 @@ VideoReader::VideoReader(const std::filesystem::path& path, FrameSampling sampli
     throw Error(ErrorCode::invalid_input, "not a video WatserFace can decode (or the file is damaged)", path,
                 "convert it with ffmpeg to H.264 MP4");
   }
+  // A phone's clip carries a display matrix (a 90 or 270 degree turn). OpenCV 4.6 reads its angle right but turns
+  // the frames the other way than players do, which left them upside down: the turn is done here instead.
+  impl_->capture.set(cv::CAP_PROP_ORIENTATION_AUTO, 0);
+  impl_->turn = upright_turn(impl_->capture.get(cv::CAP_PROP_ORIENTATION_META));
   info_.width = static_cast<int>(impl_->capture.get(cv::CAP_PROP_FRAME_WIDTH));
   info_.height = static_cast<int>(impl_->capture.get(cv::CAP_PROP_FRAME_HEIGHT));
+  if (impl_->turn && *impl_->turn != cv::ROTATE_180) std::swap(info_.width, info_.height);
   info_.fps = impl_->capture.get(cv::CAP_PROP_FPS);
   info_.frame_count = static_cast<std::int64_t>(impl_->capture.get(cv::CAP_PROP_FRAME_COUNT));
   if (info_.width <= 0 || info_.height <= 0 || !(info_.fps > 0)) {
@@ -78,7 +105,10 @@ std::optional<Frame> VideoReader::next() {
       const auto since_start = index - static_cast<std::int64_t>(std::llround(s.start_s * info_.fps));
       if (since_start % s.every_nth != 0) continue;
     }
-    return Frame{image, index, timestamp};
+    if (!impl_->turn) return Frame{image, index, timestamp};
+    cv::Mat upright;
+    cv::rotate(image, upright, *impl_->turn);
+    return Frame{upright, index, timestamp};
   }
   return std::nullopt;
 }

@@ -1,6 +1,7 @@
 #pragma once
-// Frames out of any video OpenCV's FFmpeg backend decodes, with the frame index and timestamp kept, and
-// the sampling a user asks for (every frame, every Nth, N per second, a time range).
+// Frames out of any video OpenCV's FFmpeg backend decodes, upright as a player shows them (a phone clip's display
+// matrix applied), with the frame index and timestamp kept, and the sampling a user asks for (every frame, every
+// Nth, N per second, a time range).
 
 #include <cstdint>
 #include <filesystem>
@@ -26,7 +27,7 @@ struct Frame {
 };
 
 struct VideoInfo {
-  int width = 0, height = 0;
+  int width = 0, height = 0;  // the upright frames'
   double fps = 0;
   std::int64_t frame_count = 0;  // as the container states it
 };

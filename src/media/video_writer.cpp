@@ -1,19 +1,28 @@
 #include "media/video_writer.h"
 
+#include <cerrno>
+#include <cstring>
 #include <set>
 
+#include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/subprocess.h"
 #include "media/image_io.h"
 
 namespace wf::media {
-namespace fs = std::filesystem;
 namespace {
 
 // Audio codecs an MP4/MOV file carries as they are; others are re-encoded to AAC.
 bool mp4_carries(const std::string& codec) {
   static const std::set<std::string> codecs{"aac", "mp3", "ac3", "eac3", "alac"};
   return codecs.count(codec) > 0;
+}
+
+// `text` with every `from` replaced by `to`.
+std::string replace_all(std::string text, const std::string& from, const std::string& to) {
+  for (std::size_t at = text.find(from); !from.empty() && at != std::string::npos; at = text.find(from, at + to.size()))
+    text.replace(at, from.size(), to);
+  return text;
 }
 
 }  // namespace
@@ -44,8 +53,7 @@ VideoWriter::VideoWriter(VideoWriterOptions options) : options_(std::move(option
     throw Error(ErrorCode::invalid_input, "a lossless video is written as Matroska", o.output, "name it output.mkv");
   }
   codec_ = o.lossless ? "ffv1" : h264_or_fallback();
-  partial_ = o.output.parent_path() / (".partial." + o.output.filename().string());
-  if (!o.output.parent_path().empty()) fs::create_directories(o.output.parent_path());
+  file_ = std::make_unique<core::AtomicFile>(o.output);
   std::vector<std::string> args{"ffmpeg",
                                 "-hide_banner",
                                 "-loglevel",
@@ -81,16 +89,15 @@ VideoWriter::VideoWriter(VideoWriterOptions options) : options_(std::move(option
   }
   for (const auto& [key, value] : o.tags) args.insert(args.end(), {"-metadata", key + "=" + value});
   if (!matroska) args.insert(args.end(), {"-movflags", "+faststart+use_metadata_tags"});
-  args.insert(args.end(), {"-f", matroska ? "matroska" : extension == ".mov" ? "mov" : "mp4", partial_.string()});
+  args.insert(args.end(), {"-f",
+                           matroska              ? "matroska"
+                           : extension == ".mov" ? "mov"
+                                                 : "mp4",
+                           file_->temporary().string()});
   ffmpeg_ = std::make_unique<core::ProcessPipe>(args);
 }
 
-VideoWriter::~VideoWriter() {
-  if (!ffmpeg_) return;
-  ffmpeg_.reset();
-  std::error_code ec;
-  fs::remove(partial_, ec);
-}
+VideoWriter::~VideoWriter() = default;
 
 void VideoWriter::write(const cv::Mat& bgr) {
   if (!ffmpeg_) throw Error(ErrorCode::internal, "the video was already finished", options_.output);
@@ -98,7 +105,11 @@ void VideoWriter::write(const cv::Mat& bgr) {
     throw Error(ErrorCode::internal, "a frame of another size or type than the video's", options_.output);
   }
   const cv::Mat frame = bgr.isContinuous() ? bgr : bgr.clone();
-  if (!ffmpeg_->write(frame.data, frame.total() * frame.elemSize())) finish();  // ffmpeg stopped: finish() says why
+  if (!ffmpeg_->write(frame.data, frame.total() * frame.elemSize())) {  // ffmpeg stopped: what it said tells why
+    const core::ProcessResult result = ffmpeg_->finish();
+    ffmpeg_.reset();
+    fail(result);
+  }
   ++frames_;
 }
 
@@ -106,19 +117,44 @@ void VideoWriter::finish() {
   if (!ffmpeg_) return;
   const core::ProcessResult result = ffmpeg_->finish();
   ffmpeg_.reset();
-  if (result.status != 0) {
-    std::error_code ec;
-    fs::remove(partial_, ec);
-    if (result.status == 127) {
-      throw Error(ErrorCode::unsupported, "ffmpeg is not installed", options_.output,
-                  "install Debian's ffmpeg package");
-    }
-    const bool full = result.errors.find("No space left") != std::string::npos;
-    throw Error(full ? ErrorCode::disk_full : ErrorCode::invalid_input,
-                "ffmpeg could not write the video: " + result.errors.substr(0, 300), options_.output,
-                full ? "free some disk space and run the swap again" : "check the output path and the input's audio");
+  check_written(result);
+  file_->commit();
+  file_.reset();
+}
+
+// ffmpeg exits 0 even when it could not write the end of the file (an MP4 without its index, a Matroska file
+// without its cues), so what it said and the file itself are checked too.
+void VideoWriter::check_written(const core::ProcessResult& result) {
+  if (result.status != 0 || result.errors.find("Error writing trailer") != std::string::npos ||
+      result.errors.find("Error closing file") != std::string::npos) {
+    fail(result);
   }
-  fs::rename(partial_, options_.output);
+  const std::optional<std::int64_t> written = count_frames(file_->temporary());
+  if (written != frames_) {
+    file_.reset();
+    const std::string what =
+        written ? "ffmpeg wrote " + std::to_string(*written) + " of the " + std::to_string(frames_) + " frames"
+                : std::string("ffmpeg wrote a file that cannot be read back");
+    throw Error(ErrorCode::corrupt_file, what + ", so the video was not kept", options_.output,
+                "check the free space and the output folder, then run it again");
+  }
+}
+
+void VideoWriter::fail(const core::ProcessResult& result) {
+  const std::string temporary = file_->temporary().string();
+  file_.reset();
+  if (result.status == 127) {
+    throw Error(ErrorCode::unsupported, "ffmpeg is not installed", options_.output, "install Debian's ffmpeg package");
+  }
+  for (const int full : {ENOSPC, EDQUOT, EFBIG}) {  // the disk, a quota or a file-size limit (ulimit -f)
+    if (result.errors.find(std::strerror(full)) != std::string::npos) {
+      throw error_from_errno(full, "ffmpeg could not write the whole video", options_.output);
+    }
+  }
+  // ffmpeg names the temporary file, which the user never sees: it is the output to them.
+  const std::string said = replace_all(result.errors, temporary, options_.output.string());
+  throw Error(ErrorCode::invalid_input, "ffmpeg could not write the video: " + said.substr(0, 300), options_.output,
+              "check the output path and the input's audio");
 }
 
 }  // namespace wf::media

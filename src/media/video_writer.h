@@ -2,7 +2,8 @@
 // Frames into a video file through ffmpeg (a child process fed raw BGR frames): H.264 in MP4 when the FFmpeg
 // build has libx264 (else MPEG-4 Part 2, which every build has), the frame rate kept exactly, the audio of
 // another file copied in (re-encoded to AAC only when the container cannot hold its codec), and metadata tags
-// (the provenance mark). The file appears at its path only when complete.
+// (the provenance mark). ffmpeg writes a temporary file beside the output, which replaces the output only once it is
+// checked whole: a failed run (a full disk, a file-size limit) leaves the previous output as it was.
 
 #include <cstdint>
 #include <filesystem>
@@ -15,8 +16,10 @@
 #include "media/media_probe.h"
 
 namespace wf::core {
+class AtomicFile;
 class ProcessPipe;
-}
+struct ProcessResult;
+}  // namespace wf::core
 
 namespace wf::media {
 
@@ -34,22 +37,27 @@ struct VideoWriterOptions {
 class VideoWriter {
  public:
   // Throws wf::Error: unsupported when ffmpeg is missing, invalid_input for a size or rate it cannot take.
+  // Throws wf::Error naming the output when the temporary file cannot be made beside it (disk_full for a full disk).
   explicit VideoWriter(VideoWriterOptions options);
   ~VideoWriter();  // an unfinished file is removed
   VideoWriter(const VideoWriter&) = delete;
   VideoWriter& operator=(const VideoWriter&) = delete;
 
   void write(const cv::Mat& bgr);  // width x height, 8-bit BGR
-  // Closes the stream, waits for ffmpeg and moves the file into place. Throws wf::Error naming the output and
-  // what ffmpeg said (disk_full when the disk filled up).
+  // Closes the stream, waits for ffmpeg, checks that the file holds every frame written, and only then moves it
+  // over the output. Throws wf::Error naming the output: disk_full when the disk or a file-size limit ran out,
+  // corrupt_file when the file lacks frames, invalid_input with what ffmpeg said for the rest.
   void finish();
   std::int64_t frames() const { return frames_; }
   const std::string& video_codec() const { return codec_; }
 
  private:
+  [[noreturn]] void fail(const core::ProcessResult& result);
+  void check_written(const core::ProcessResult& result);
+
   VideoWriterOptions options_;
-  std::filesystem::path partial_;
-  std::unique_ptr<core::ProcessPipe> ffmpeg_;
+  std::unique_ptr<core::AtomicFile> file_;     // before ffmpeg_: ffmpeg stops before its file is removed
+  std::unique_ptr<core::ProcessPipe> ffmpeg_;  // null once finished
   std::string codec_;
   std::int64_t frames_ = 0;
 };

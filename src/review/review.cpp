@@ -1,7 +1,10 @@
 #include "review/review.h"
 
 #include <array>
+#include <cerrno>
 #include <chrono>
+#include <cstdlib>
+#include <fstream>
 #include <map>
 #include <opencv2/imgproc.hpp>
 
@@ -9,6 +12,7 @@
 #include "core/enum_names.h"
 #include "core/error.h"
 #include "core/json_io.h"
+#include "core/paths.h"
 #include "core/progress.h"
 #include "dataset/imagefolder.h"
 #include "media/frame_prefetcher.h"
@@ -47,10 +51,6 @@ fs::path review_report_path(const ReviewOptions& options) {
   return video.parent_path() / (video.stem().string() + (options.output.empty() ? ".scan.json" : ".review.json"));
 }
 
-bool same_file(const fs::path& a, const fs::path& b) {
-  return fs::weakly_canonical(a) == fs::weakly_canonical(b);
-}
-
 void check_options(const ReviewOptions& options) {
   const ReviewThresholds& t = options.thresholds;
   if (!(t.min_confidence >= 0 && t.min_confidence <= 1) || !(t.min_similarity >= -1 && t.min_similarity <= 1) ||
@@ -73,8 +73,8 @@ void check_options(const ReviewOptions& options) {
   }
   // The output and what is written beside it (its swap report, review report, thumbnails) must not land on the
   // input's.
-  if (same_file(options.output, options.input) ||
-      same_file(swap::swap_report_path(options.output), swap::swap_report_path(options.input))) {
+  if (core::same_file(options.output, options.input) ||
+      core::same_file(swap::swap_report_path(options.output), swap::swap_report_path(options.input))) {
     throw Error(ErrorCode::invalid_input, "the reviewed video would overwrite the video being reviewed or its report",
                 options.output, "write it to another name");
   }
@@ -103,11 +103,11 @@ ReviewInputs load_inputs(const ReviewOptions& options, const extract::FaceAnalys
   }
   if (!options.output.empty()) {
     const fs::path video = swap::target_video(in.swap.options.target);  // there and unchanged, or a clear error
-    if (!same_file(video, in.swap.video)) {
+    if (!core::same_file(video, in.swap.video)) {
       throw Error(ErrorCode::invalid_input, "the target dataset now names another video than the swap used",
                   in.swap.options.target, "swap the video again");
     }
-    if (same_file(options.output, video)) {
+    if (core::same_file(options.output, video)) {
       throw Error(ErrorCode::invalid_input, "the reviewed video would overwrite the target video", options.output,
                   "write it to another file");
     }
@@ -279,35 +279,36 @@ cv::Mat thumbnail(const cv::Mat& frame, const cv::Rect2f& box, int size) {
   return out;
 }
 
+// Through AtomicFile's own writes, whose errors say why (std::filesystem::copy_file calls a full disk an I/O error).
 void copy_atomically(const fs::path& from, const fs::path& to) {
-  const fs::path partial = to.parent_path() / ("." + to.filename().string() + ".partial");
-  std::error_code ec;
-  fs::copy_file(from, partial, fs::copy_options::overwrite_existing, ec);
-  if (!ec) fs::rename(partial, to, ec);
-  if (ec) {
-    fs::remove(partial);
-    throw Error(ec == std::errc::no_space_on_device ? ErrorCode::disk_full : ErrorCode::invalid_input,
-                "cannot write the reviewed video: " + ec.message(), to, "check the folder and the free space");
+  std::ifstream in(from, std::ios::binary);
+  core::AtomicFile file(to);
+  std::vector<char> buffer(1 << 20);
+  while (in) {
+    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    file.write(std::string_view(buffer.data(), static_cast<std::size_t>(in.gcount())));
   }
-  core::sync_directory(to.parent_path().empty() ? fs::path(".") : to.parent_path());
+  if (!in.eof()) throw Error(ErrorCode::invalid_input, "cannot read the video to copy", from, "check that it is there");
+  file.commit();
 }
 
 // Thumbnails go to a folder beside the report that replaces the last one only when the video is complete.
 class Thumbnails {
  public:
-  Thumbnails(const ReviewOptions& options)
+  explicit Thumbnails(const ReviewOptions& options)
       : size_(options.thumbnail_size),
         folder_(options.output.stem().string() + ".review"),
-        base_(fs::absolute(options.output).parent_path()),
-        partial_(base_ / ("." + folder_.string() + ".partial")) {
-    fs::remove_all(partial_);
-  }
+        base_(fs::absolute(options.output).parent_path()) {}
   ~Thumbnails() {
     std::error_code ec;
-    fs::remove_all(partial_, ec);
+    if (!partial_.empty()) fs::remove_all(partial_, ec);
   }
+  Thumbnails(const Thumbnails&) = delete;
+  Thumbnails& operator=(const Thumbnails&) = delete;
+
   void add(FrameReview& review, const cv::Rect2f& box, const cv::Mat& before, const cv::Mat& after) {
     if (size_ <= 0) return;
+    if (partial_.empty()) make_partial();
     char name[32];
     std::snprintf(name, sizeof(name), "%06lld", static_cast<long long>(review.frame));
     review.thumbnail_before = folder_ / (std::string(name) + "_before.jpg");
@@ -317,12 +318,23 @@ class Thumbnails {
   }
   void commit() {
     fs::remove_all(base_ / folder_);
-    if (fs::exists(partial_)) fs::rename(partial_, base_ / folder_);
+    if (partial_.empty()) return;
+    fs::rename(partial_, base_ / folder_);
+    partial_.clear();
   }
 
  private:
+  void make_partial() {
+    std::string pattern = core::temporary_pattern(base_ / folder_).string();
+    if (!::mkdtemp(pattern.data())) {
+      throw error_from_errno(errno, "cannot make the folder for the thumbnails", base_ / folder_);
+    }
+    partial_ = pattern;
+    fs::permissions(partial_, static_cast<fs::perms>(0755));  // mkdtemp makes it private (0700)
+  }
+
   int size_;
-  fs::path folder_, base_, partial_;
+  fs::path folder_, base_, partial_;  // partial_: the folder being filled, empty until the first thumbnail
 };
 
 // The second pass: flagged frames repaired, the output written with untouched frames as they decode. When no
@@ -387,13 +399,15 @@ std::string write_output(const ReviewOptions& options, const ReviewInputs& in, S
   }
   if (!writer)
     throw Error(ErrorCode::invalid_input, "the video has no frame to decode", options.input, "check it plays");
-  thumbnails.commit();
+  // The thumbnails replace the last review's only once the video is in place.
   if (!changed && copyable) {
     writer.reset();  // the encode is dropped: the input is the same video, once encoded fewer
     copy_atomically(options.input, options.output);
+    thumbnails.commit();
     return "";
   }
   writer->finish();
+  thumbnails.commit();
   return writer->video_codec();
 }
 

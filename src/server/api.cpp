@@ -2,6 +2,8 @@
 
 #include <httplib.h>
 
+#include "server/request_edge.h"
+
 namespace wf::server {
 namespace fs = std::filesystem;
 
@@ -25,6 +27,7 @@ int http_status(ErrorCode code) {
     case ErrorCode::not_found:
     case ErrorCode::missing_model: return 404;
     case ErrorCode::unsupported: return 415;
+    case ErrorCode::corrupt_file: return 422;  // a file the request needs is damaged: not a bug of the server
     case ErrorCode::disk_full:
     case ErrorCode::out_of_memory: return 507;
     default: return 500;
@@ -33,7 +36,7 @@ int http_status(ErrorCode code) {
 
 void send_json(httplib::Response& response, const nlohmann::json& body, int status) {
   response.status = status;
-  response.set_content(body.dump(), "application/json");
+  response.set_content(answer_text(body), "application/json");
 }
 
 void send_error(httplib::Response& response, int status, std::string_view code, const std::string& message,
@@ -46,12 +49,7 @@ void send_error(httplib::Response& response, const Error& error) {
 }
 
 nlohmann::json json_body(const httplib::Request& request) {
-  if (request.body.empty()) return nlohmann::json::object();
-  nlohmann::json body = nlohmann::json::parse(request.body, nullptr, false);
-  if (!body.is_object()) {
-    throw Error(ErrorCode::invalid_input, "the request body is not a JSON object", {}, "send {\"key\": value}");
-  }
-  return body;
+  return parse_json_body(request.body);
 }
 
 }  // namespace wf::server

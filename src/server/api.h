@@ -3,6 +3,7 @@
 // {"error": {"code", "message", "hint"}} with the HTTP status their code stands for.
 
 #include <filesystem>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -19,9 +20,12 @@ struct Response;
 
 namespace wf::server {
 
+class EventStreamSlots;
+
 struct ServerContext {
   core::AppConfig config;
   jobs::JobQueue* queue = nullptr;  // runs the jobs the browser app queues
+  std::shared_ptr<EventStreamSlots> event_streams;
   std::filesystem::path database() const { return jobs::workspace_database(config.workspace_dir); }
   jobs::JobStore store() const { return jobs::JobStore(database()); }  // one connection per request's thread
   // The project's folders; wf::Error(not_found) when it was never created.

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "core/log.h"
+#include "server/request_edge.h"
 
 namespace wf::server {
 namespace {
@@ -26,6 +27,7 @@ struct StreamState {
   std::string last_job;
   std::optional<jobs::JobStore> store;  // opened on the thread that streams
   Clock::time_point last_write = Clock::now();
+  std::shared_ptr<void> slot;
 };
 
 // A stream ends with the job's run: done, failed, cancelled, or paused (the page follows it again on resume).
@@ -61,7 +63,7 @@ bool stream_round(StreamState& state, httplib::DataSink& sink) {
   }
   nlohmann::json record = job ? jobs::to_json(*job) : nlohmann::json();
   if (record.is_object()) record.erase("settings");
-  const std::string now = record.dump();
+  const std::string now = answer_text(record);  // a job's error may name a file that is not UTF-8
   const bool ended = (!job || stopped(job->state)) && lines.empty();
   if (now != state.last_job || ended) {
     out += std::string(ended ? "event: end" : "event: job") + "\ndata: " + now + "\n\n";
@@ -82,16 +84,43 @@ bool stream_round(StreamState& state, httplib::DataSink& sink) {
 
 }  // namespace
 
-void stream_job_events(httplib::Response& response, const ServerContext& context, const jobs::JobRecord& job,
-                       std::uint64_t from) {
+std::shared_ptr<void> EventStreamSlots::take(const std::string& client) {
+  std::lock_guard lock(mutex_);
+  int& mine = open_[client];
+  if (total_ >= kMaxEventStreams || mine >= kMaxEventStreamsPerClient) return nullptr;
+  ++mine;
+  ++total_;
+  return std::shared_ptr<void>(this, [this, client](void*) {
+    std::lock_guard release(mutex_);
+    --total_;
+    if (--open_[client] == 0) open_.erase(client);
+  });
+}
+
+void stream_job_events(const httplib::Request& request, httplib::Response& response, const ServerContext& context,
+                       const jobs::JobRecord& job, std::uint64_t from) {
   auto state = std::make_shared<StreamState>();
+  state->slot = context.event_streams->take(request.remote_addr);
+  if (!state->slot) {
+    response.set_header("Retry-After", "10");
+    send_error(response, 503, "busy", "too many event streams are open (tabs following jobs)",
+               "close the WatserFace tabs you do not need; this page follows the job again by itself");
+    return;
+  }
   state->database = context.database();
   state->log = jobs::project_paths(context.config.workspace_dir, job.spec.project).events(job.id);
   state->job = job.id;
   state->from = from;
   response.set_header("Cache-Control", "no-cache");
-  response.set_chunked_content_provider(
-      "text/event-stream", [state](std::size_t, httplib::DataSink& sink) { return stream_round(*state, sink); });
+  response.set_chunked_content_provider("text/event-stream", [state](std::size_t, httplib::DataSink& sink) {
+    // Runs after the handler, outside httplib's exception handler: what throws here ends this stream only.
+    try {
+      return stream_round(*state, sink);
+    } catch (const std::exception& e) {
+      log::error("server", "the event stream of job {} stopped: {}", state->job, e.what());
+      return false;
+    }
+  });
 }
 
 }  // namespace wf::server

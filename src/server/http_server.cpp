@@ -3,32 +3,74 @@
 #include <httplib.h>
 
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "core/error.h"
 #include "core/log.h"
+#include "core/utf8.h"
 #include "jobs/orchestrator.h"
 #include "routes.h"
 #include "server/api.h"
+#include "server/bounded_server.h"
+#include "server/event_stream.h"
+#include "server/request_edge.h"
 #include "server/request_guard.h"
 
 namespace wf::server {
 
 namespace fs = std::filesystem;
 
-constexpr std::size_t kThreads = 32;
 // The app's own files only: no inline script, no frames, no other hosts; inline styles for uPlot and the bar.
 constexpr const char* kContentSecurityPolicy =
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' blob: data:; "
     "media-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
+namespace {
+
+constexpr std::size_t kMaxDiscardedBodyBytes = std::size_t{64} << 20;
+
+// A body the request's route cannot take, answered from the head: too large for the route, of unknown length, or
+// chunked where the route reads it whole. Only a body of at most kMaxDiscardedBodyBytes is read (and dropped);
+// otherwise the connection closes after the answer.
+bool refuse_body(const httplib::Request& request, httplib::Response& response) {
+  const std::optional<std::size_t> limit = body_limit(request.method, request.path);
+  if (!limit) {
+    BoundedServer::allow_streamed_body();
+    return false;
+  }
+  const bool chunked = request.get_header_value("Transfer-Encoding") == "chunked";
+  const bool carries = request.method == "POST" || request.method == "PUT" || request.method == "PATCH";
+  if (!chunked && !request.has_header("Content-Length") && !carries) return false;
+  std::size_t length = 0;
+  const std::string declared = request.get_header_value("Content-Length");
+  const auto [end, error] = std::from_chars(declared.data(), declared.data() + declared.size(), length);
+  const bool stated = !chunked && !declared.empty() && error == std::errc() && end == declared.data() + declared.size();
+  if (stated && length <= *limit) return false;
+  if (!stated) {
+    send_error(response, 411, "invalid_input", "the request body has no Content-Length (or an unreadable one)",
+               "send the body with its length (an empty body as Content-Length: 0)");
+  } else {
+    send_error(response, 413, "invalid_input",
+               "the request body is " + std::to_string(length) + " bytes, over this address's limit of " +
+                   std::to_string(*limit),
+               "send only the settings that change");
+    // A body a little too large is read and dropped, so a browser gets the answer; a huge one is not waited for.
+    if (length <= kMaxDiscardedBodyBytes && BoundedServer::discard_body(length)) return true;
+  }
+  BoundedServer::close_after_response(response);
+  return true;
+}
+
+}  // namespace
+
 struct HttpServer::Impl {
   explicit Impl(const core::AppConfig& config) : guard(config.host) {}
   RequestGuard guard;
   ServerContext context;
-  httplib::Server server;
+  BoundedServer server;
   std::unique_ptr<jobs::JobQueue> queue;
   int port = 0;
   std::atomic<bool> stop_requested{false};
@@ -38,6 +80,7 @@ struct HttpServer::Impl {
 HttpServer::HttpServer(core::AppConfig config) : impl_(std::make_unique<Impl>(config)) {
   ServerContext& context = impl_->context;
   context.config = std::move(config);
+  context.event_streams = std::make_shared<EventStreamSlots>();
   fs::create_directories(context.config.workspace_dir);
   const core::AppConfig& settings = context.config;
   impl_->queue = std::make_unique<jobs::JobQueue>(
@@ -48,8 +91,6 @@ HttpServer::HttpServer(core::AppConfig config) : impl_(std::make_unique<Impl>(co
                                }}});
   context.queue = impl_->queue.get();
   auto& server = impl_->server;
-  // Every open event stream holds a thread: enough for a few tabs following jobs and a page's images at once.
-  server.new_task_queue = [] { return new httplib::ThreadPool(kThreads); };
   // httplib's default adds SO_REUSEPORT, which would let a second `watserface ui` share the port silently.
   server.set_socket_options([](socket_t sock) {
     const int yes = 1;
@@ -60,6 +101,10 @@ HttpServer::HttpServer(core::AppConfig config) : impl_(std::make_unique<Impl>(co
                               {"X-Frame-Options", "DENY"},
                               {"Referrer-Policy", "no-referrer"}});
   server.set_pre_routing_handler([this](const httplib::Request& request, httplib::Response& response) {
+    if (const std::string unreadable = unreadable_address(request.path, request.params); !unreadable.empty()) {
+      send_error(response, 400, "invalid_input", unreadable, "names in WatserFace are UTF-8 text");
+      return httplib::Server::HandlerResponse::Handled;
+    }
     const RequestGuard::Verdict verdict = impl_->guard.check(request, impl_->port);
     if (verdict.status != 0) {
       log::warn("server", "refused {} {} from {}: {}", request.method, request.path, request.remote_addr,
@@ -67,8 +112,10 @@ HttpServer::HttpServer(core::AppConfig config) : impl_(std::make_unique<Impl>(co
       send_error(response, verdict.status, "invalid_input", verdict.message,
                  verdict.status == 401 ? "open the address `watserface ui` printed, with its ?token="
                                        : "open WatserFace from the address `watserface ui` printed");
+      BoundedServer::close_after_response(response);
       return httplib::Server::HandlerResponse::Handled;
     }
+    if (refuse_body(request, response)) return httplib::Server::HandlerResponse::Handled;
     if (!verdict.from_query) return httplib::Server::HandlerResponse::Unhandled;
     // The token came in the address: kept as a cookie (an event stream cannot send a header), and a page opened
     // with it is shown again without it.
@@ -78,6 +125,15 @@ HttpServer::HttpServer(core::AppConfig config) : impl_(std::make_unique<Impl>(co
     response.set_redirect(request.path);
     return httplib::Server::HandlerResponse::Handled;
   });
+  // httplib's own refusals (no route, an unreadable request) get a message like every other error.
+  server.set_error_handler(
+      httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& response) {
+        if (!response.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+        send_error(response, response.status, response.status == 404 ? "not_found" : "invalid_input",
+                   response.status == 404 ? "there is nothing at this address" : "the request could not be read",
+                   "see docs/http-api.md for the API's addresses and bodies");
+        return httplib::Server::HandlerResponse::Handled;
+      }));
   add_system_routes(server, context);
   add_project_routes(server, context);
   add_job_routes(server, context);
@@ -107,6 +163,10 @@ HttpServer::HttpServer(core::AppConfig config) : impl_(std::make_unique<Impl>(co
     } catch (const std::exception& e) {
       log::error("server", "{} {}: {}", request.method, request.path, e.what());
       send_error(response, 500, "internal", e.what(), "this is a WatserFace bug; please report it");
+    } catch (...) {
+      log::error("server", "{} {}: an exception of unknown type", request.method, request.path);
+      send_error(response, 500, "internal", "an exception of unknown type",
+                 "this is a WatserFace bug; please report it");
     }
   });
 }

@@ -5,20 +5,16 @@
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <sstream>
 
 #include "dataset/painted_mask.h"
 #include "extract/source_identity.h"
+#include "media/image_io.h"
 #include "routes.h"
 #include "server/api.h"
 #include "server/project_summary.h"
 
 namespace wf::server {
-namespace {
-
-constexpr std::size_t kMostMaskBytes = 16u << 20;
-
-}  // namespace
-
 void add_face_routes(httplib::Server& server, const ServerContext& context) {
   server.Delete(R"(/api/v1/projects/([^/]+)/faces/source/([^/]+))",
                 [&context](const httplib::Request& request, httplib::Response& response) {
@@ -27,15 +23,15 @@ void add_face_routes(httplib::Server& server, const ServerContext& context) {
                   send_json(response, project_summary(project.name, project.paths, project.store));
                 });
 
-  // The body is the mask as an image (PNG from the painter's canvas); white is face.
+  // The body is the mask as an image (PNG from the painter's canvas); white is face. Its size was bounded before it
+  // was read (request_edge's kMaxImageBodyBytes).
   server.Put(R"(/api/v1/projects/([^/]+)/faces/target/([^/]+)/mask)",
              [&context](const httplib::Request& request, httplib::Response& response) {
                EditableProject project(context, request);
-               if (request.body.size() > kMostMaskBytes) {
-                 throw Error(ErrorCode::invalid_input, "the painted mask is larger than 16 MiB", {}, "send a PNG");
-               }
+               std::istringstream header(request.body);
+               const bool known = media::check_image_pixels(header, "the painted mask");  // before any decoding
                const std::vector<uchar> bytes(request.body.begin(), request.body.end());
-               cv::Mat mask = cv::imdecode(bytes, cv::IMREAD_GRAYSCALE);
+               cv::Mat mask = known ? cv::imdecode(bytes, cv::IMREAD_GRAYSCALE) : cv::Mat();
                if (mask.empty()) {
                  throw Error(ErrorCode::unsupported, "the painted mask is not an image", {}, "send it as a PNG");
                }

@@ -3,6 +3,7 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -46,6 +47,16 @@ fs::path confined(const fs::path& root, const std::string& relative) {
   return file;
 }
 
+// A Range none of whose parts starts inside the file (RFC 9110 15.5.17): `bytes=<size>-`, or a suffix of 0 bytes.
+bool unsatisfiable(const httplib::Ranges& ranges, std::uint64_t size) {
+  if (ranges.empty()) return false;
+  return std::all_of(ranges.begin(), ranges.end(), [size](const httplib::Range& range) {
+    const auto [first, last] = range;
+    if (first < 0) return last <= 0 || size == 0;  // the last `last` bytes
+    return static_cast<std::uint64_t>(first) >= size || (last >= 0 && last < first);
+  });
+}
+
 }  // namespace
 
 void add_file_routes(httplib::Server& server, const ServerContext& context) {
@@ -53,6 +64,14 @@ void add_file_routes(httplib::Server& server, const ServerContext& context) {
                                                                   httplib::Response& response) {
     const fs::path file = confined(context.project(request.matches[1]).root, request.matches[2]);
     const std::uint64_t size = fs::file_size(file);
+    if (unsatisfiable(request.ranges, size)) {
+      response.set_header("Content-Range", "bytes */" + std::to_string(size));
+      send_error(response, 416, "invalid_input",
+                 "the range asked for starts past the end of '" + request.matches[2].str() + "' (" +
+                     std::to_string(size) + " bytes)",
+                 "ask for bytes below " + std::to_string(size));
+      return;
+    }
     if (request.has_param("download")) {
       response.set_header("Content-Disposition", "attachment; filename=\"" + file.filename().string() + "\"");
     }

@@ -3,21 +3,26 @@
 
 #include <httplib.h>
 
+#include <charconv>
 #include <thread>
 
+#include "core/utf8.h"
 #include "jobs/pipeline_settings.h"
 #include "jobs/pipeline_submit.h"
 #include "routes.h"
 #include "server/api.h"
 #include "server/event_stream.h"
+#include "server/request_edge.h"
 #include "train/trainers/lora/lora_options.h"
 
 namespace wf::server {
 namespace {
 
 jobs::JobRecord existing_job(jobs::JobStore& store, const std::string& id) {
-  const auto job = store.job(std::stoll(id));
-  if (!job) throw Error(ErrorCode::not_found, "there is no job " + id, {}, "");
+  std::int64_t number = 0;
+  const auto [end, error] = std::from_chars(id.data(), id.data() + id.size(), number);
+  const auto job = error == std::errc() && end == id.data() + id.size() ? store.job(number) : std::nullopt;
+  if (!job) throw Error(ErrorCode::not_found, "there is no job " + core::printable_excerpt(id, 24), {}, "");
   return *job;
 }
 
@@ -74,10 +79,10 @@ void add_job_routes(httplib::Server& server, const ServerContext& context) {
     // Where the browser left off: EventSource sends the last id it saw when it reconnects.
     std::uint64_t from = 0;
     if (request.has_header("Last-Event-ID"))
-      from = std::stoull(request.get_header_value("Last-Event-ID"));
+      from = parse_event_id(request.get_header_value("Last-Event-ID"), "Last-Event-ID");
     else if (request.has_param("from"))
-      from = std::stoull(request.get_param_value("from"));
-    stream_job_events(response, context, job, from);
+      from = parse_event_id(request.get_param_value("from"), "from");
+    stream_job_events(request, response, context, job, from);
   });
 }
 

@@ -145,6 +145,10 @@ std::vector<std::string> UploadReceiver::finish(bool complete, const std::functi
     throw Error(ErrorCode::invalid_input, "the upload held no file", {}, "send the files in a form field 'files'");
   }
   for (const auto& part : parts_) {
+    if (media::is_image_file(part.name)) {  // a photo declaring gigapixels is refused before its decoder allocates
+      std::ifstream header(part.partial, std::ios::binary);
+      media::check_image_pixels(header, "'" + part.name + "'");  // another format: read_image refuses it below
+    }
     if (part.bytes == 0 || !decodes(part.partial, part.name)) {
       throw Error(ErrorCode::unsupported,
                   "'" + part.name + "' cannot be read as a " + (media::is_image_file(part.name) ? "photo" : "video"),

@@ -29,8 +29,8 @@ class UploadReceiver {
   bool write(const char* data, std::size_t size);                     // false: stop reading the body
   // Checks what arrived (`complete`: the body was read to its end) and moves it into place, after
   // `before_replacing` (a last check that may throw); the names written. Throws the first problem as wf::Error
-  // (invalid_input: too large, cut short, no file, two of one name; unsupported: not a photo or video) naming
-  // the file.
+  // (invalid_input: too large, a photo of more pixels than max_image_megapixels, cut short, no file, two of one
+  // name; unsupported: not a photo or video) naming the file.
   std::vector<std::string> finish(bool complete, const std::function<void()>& before_replacing = {});
 
   // "My Photo (1).JPG" -> "My_Photo__1_.jpg": letters, digits, '-', '_' and '.', not starting with '.'.

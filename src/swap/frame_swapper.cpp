@@ -63,6 +63,29 @@ void FrameSwapper::set_options(const SwapOptions& options) {
   if (options.engine == "offline") engine_ = make_engine();
 }
 
+FrameSwapper::FaceMask FrameSwapper::mask_of(const dataset::FaceRecord& record) const {
+  const cv::Size size(crop_size_, crop_size_);
+  if (!record.mask_origin) return {face::hull_mask(size, record.landmarks_68, 0.f), "hull", ""};
+  const auto path = options_.target / record.mask_file_name();
+  cv::Mat mask = media::read_mask(path);
+  if (mask.size() != size) {
+    throw Error(ErrorCode::invalid_input,
+                "the mask is " + std::to_string(mask.cols) + "x" + std::to_string(mask.rows) + ", its face crop " +
+                    std::to_string(size.width) + "x" + std::to_string(size.height),
+                path, "paint the mask again at the face crop's size, or apply XSeg again");
+  }
+  const std::string origin(dataset::to_string(*record.mask_origin));
+  if (record.landmarks_68.size() < 3) return {mask, origin, ""};
+  // The engines swap where the mask is over half (> 127); a speck, a line or a faint mask swaps next to nothing,
+  // and OpenCV's Poisson cloning throws on a region one or two pixels across.
+  const cv::Mat hull = face::hull_mask(size, record.landmarks_68, 0.f);
+  const double share = static_cast<double>(cv::countNonZero(mask > 127)) / std::max(1, cv::countNonZero(hull > 127));
+  if (share >= kMinMaskShare) return {mask, origin, ""};
+  return {hull, "hull",
+          "the " + origin + " mask covers " + std::to_string(std::lround(100 * share)) +
+              "% of the face: pasted through the landmarks' hull instead"};
+}
+
 cv::Mat FrameSwapper::swap(const cv::Mat& frame, std::int64_t index, nlohmann::json* report) {
   const auto it = track_.find(index);
   if (it == track_.end()) return frame;
@@ -75,8 +98,8 @@ cv::Mat FrameSwapper::swap(const cv::Mat& frame, std::int64_t index, nlohmann::j
   face.landmarks_478 = record.landmarks_478;
   face.keypoints_5 = record.keypoints_5;
   face.frame_index = index;
-  face.mask = record.mask_origin ? media::read_mask(options_.target / record.mask_file_name())
-                                 : face::hull_mask(face.crop.size(), record.landmarks_68, 0.f);
+  FaceMask mask = mask_of(record);
+  face.mask = std::move(mask.mask);
   const int grow = static_cast<int>(std::lround(options_.mask_grow * crop_size_));
   if (grow != 0) {
     const cv::Mat disc = cv::getStructuringElement(cv::MORPH_ELLIPSE, {2 * std::abs(grow) + 1, 2 * std::abs(grow) + 1});
@@ -88,11 +111,10 @@ cv::Mat FrameSwapper::swap(const cv::Mat& frame, std::int64_t index, nlohmann::j
   }
   const SwappedFace swapped = engine_->swap(face);
   if (report) {
-    report->push_back(
-        {{"frame", index},
-         {"face", record.id},
-         {"source_face", swapped.source_id},
-         {"mask", record.mask_origin ? std::string(dataset::to_string(*record.mask_origin)) : std::string("hull")}});
+    nlohmann::json entry{
+        {"frame", index}, {"face", record.id}, {"source_face", swapped.source_id}, {"mask", mask.origin}};
+    if (!mask.warning.empty()) entry["warning"] = mask.warning;
+    report->push_back(std::move(entry));
   }
   const int feather = options_.feather >= 0 ? options_.feather : std::max(1, crop_size_ / 32);
   return paste_back(frame, swapped.crop, swapped.mask, matrix, feather);

@@ -8,6 +8,7 @@
 #include <memory>
 #include <nlohmann/json_fwd.hpp>
 #include <opencv2/core/mat.hpp>
+#include <string>
 
 #include "dataset/face_record.h"
 #include "swap/source_faces.h"
@@ -17,6 +18,9 @@
 namespace wf::swap {
 
 using TargetTrack = std::map<std::int64_t, dataset::FaceRecord>;  // by frame index
+
+// The least share of the landmarks' hull a face's XSeg or painted mask must cover to be swapped through.
+inline constexpr double kMinMaskShare = 0.2;
 
 // The target dataset's faces as the swap places them (smoothed when the options say so). Throws wf::Error naming
 // the dataset when it has no faces or a face has no crop matrix.
@@ -31,7 +35,9 @@ class FrameSwapper {
   FrameSwapper& operator=(const FrameSwapper&) = delete;
 
   // The frame with its face swapped, or as it is when the track has no face there; `report`, when given, gets
-  // the swap report's entry for the frame appended.
+  // the swap report's entry for the frame appended. A mask too small or faint to swap through (under
+  // kMinMaskShare of the landmarks' hull over half strength) is replaced by the hull, and the entry says so in
+  // "warning". Throws wf::Error(invalid_input) naming a mask file of another size than the crop.
   cv::Mat swap(const cv::Mat& frame, std::int64_t index, nlohmann::json* report = nullptr);
 
   // Other settings for the models already loaded (what a repair tries): the engine's knobs, the mask, the
@@ -43,6 +49,12 @@ class FrameSwapper {
   const SourceFaces& source() const { return source_; }
 
  private:
+  struct FaceMask {
+    cv::Mat mask;         // the crop's size
+    std::string origin;   // the report's "mask": xseg, painted or hull
+    std::string warning;  // why the hull stands in for the face's own mask, when it does
+  };
+  FaceMask mask_of(const dataset::FaceRecord& record) const;
   std::unique_ptr<SwapEngine> make_engine() const;
 
   SwapOptions options_;

@@ -7,6 +7,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "core/error.h"
+#include "core/paths.h"
 #include "core/progress.h"
 #include "dataset/imagefolder.h"
 #include "media/frame_prefetcher.h"
@@ -36,6 +37,15 @@ media::MediaInfo probe_constant_rate(const fs::path& video) {
                     " OUT.mp4, then extract again");
   }
   return info;
+}
+
+// The target the swap reads must not be its output: the user's original would be overwritten.
+void refuse_target_as_output(const fs::path& output, const fs::path& target) {
+  if (core::same_file(output, target)) {
+    throw Error(ErrorCode::invalid_input,
+                "the output is the target's own video (or photo): the swap would overwrite the original", output,
+                "write the swap to another file");
+  }
 }
 
 // A photo target: its one frame swapped into an image, the provenance mark as PNG text or a JPEG comment.
@@ -78,8 +88,8 @@ void finish_output(std::optional<media::VideoWriter>& writer, const fs::path& vi
 }
 
 // Frames `range` of the video through the swapper into `writer`, opened at the first frame when not open yet (its
-// size is the decoded one: a phone clip's rotation tag is applied in decoding, so it can differ from the stored
-// size ffprobe reports). `stop` runs before each frame and throws to stop. Returns the frames written.
+// size is the upright frames': a phone clip is written upright, without the display matrix that turned it).
+// `stop` runs before each frame and throws to stop. Returns the frames written.
 std::int64_t swap_frames(const fs::path& video, FrameRange range, FrameSwapper& swapper,
                          std::optional<media::VideoWriter>& writer, const WriterOptionsFor& writer_for,
                          nlohmann::json& swapped, core::EventSink* events, const std::function<void()>& stop) {
@@ -196,6 +206,7 @@ SwapSummary swap_on(train::ProcessGroup* group, const SwapOptions& options, core
                     const std::atomic<bool>* cancel) {
   const auto start = std::chrono::steady_clock::now();
   const fs::path video = target_video(options.target);
+  refuse_target_as_output(options.output, video);
   const bool photo_output = media::is_image_file(options.output);
   SwapSummary summary;
   summary.rank = group ? group->rank() : 0;
@@ -296,8 +307,10 @@ SwapSummary swap_video(const SwapOptions& options, core::EventSink* events, cons
 }
 
 SwappedFrame swap_frame(const SwapOptions& options, std::int64_t frame_index) {
+  const fs::path video = target_video(options.target);
+  refuse_target_as_output(options.output, video);
   FrameSwapper swapper(options);
-  media::VideoReader reader(target_video(options.target));
+  media::VideoReader reader(video);
   while (auto frame = reader.next()) {
     if (frame->index != frame_index) continue;
     cv::Mat swapped = swapper.swap(frame->image, frame_index);

@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "core/json_io.h"
+#include "core/json_number.h"
 
 namespace wf::swap {
 namespace fs = std::filesystem;
@@ -12,19 +13,20 @@ fs::path swap_report_path(const fs::path& output) {
 
 void write_swap_report(const SwapReport& report) {
   const SwapOptions& o = report.options;
-  core::write_json_file(swap_report_path(o.output), {{"version", kSwapReportVersion},
-                                                     {"engine", o.engine},
-                                                     {"source", fs::absolute(o.source).string()},
-                                                     {"target", fs::absolute(o.target).string()},
-                                                     {"video", report.video.string()},
-                                                     {"output", fs::absolute(o.output).string()},
-                                                     {"frames", report.frames},
-                                                     {"video_codec", report.video_codec},
-                                                     {"audio_streams", report.audio_streams},
-                                                     {"lossless", o.lossless},
-                                                     {"provenance", o.provenance},
-                                                     {"options", swap_options_to_json(o)},
-                                                     {"swapped", report.swapped}});
+  nlohmann::json value = {{"version", kSwapReportVersion},
+                          {"engine", o.engine},
+                          {"source", fs::absolute(o.source).string()},
+                          {"target", fs::absolute(o.target).string()},
+                          {"frames", report.frames},
+                          {"video_codec", report.video_codec},
+                          {"audio_streams", report.audio_streams},
+                          {"lossless", o.lossless},
+                          {"provenance", o.provenance},
+                          {"options", swap_options_to_json(o)},
+                          {"swapped", report.swapped}};
+  core::put_path(value, "video", report.video);  // review reopens both
+  core::put_path(value, "output", fs::absolute(o.output));
+  core::write_json_file(swap_report_path(o.output), value);
 }
 
 SwapReport read_swap_report(const fs::path& video) {
@@ -37,29 +39,37 @@ SwapReport read_swap_report(const fs::path& video) {
                 video, "review a video that watserface swap wrote, with its .swap.json next to it");
   }
   const nlohmann::json value = core::read_json_file(path);
-  const int version = value.value("version", 0);
-  if (version != kSwapReportVersion) {
-    throw Error(ErrorCode::unsupported,
-                "the swap report is version " + std::to_string(version) + "; this WatserFace reads version " +
-                    std::to_string(kSwapReportVersion),
-                path, "swap the video again with this version");
-  }
+  const auto malformed = [&](const std::string& what) {
+    return Error(ErrorCode::corrupt_file, "malformed swap report: " + what, path, "swap the video again");
+  };
   try {
+    if (!value.is_object()) throw malformed("not a JSON object");
+    const int version = core::json_number<int>(value.value("version", nlohmann::json(0)), "version");
+    if (version != kSwapReportVersion) {
+      throw Error(ErrorCode::unsupported,
+                  "the swap report is version " + std::to_string(version) + "; this WatserFace reads version " +
+                      std::to_string(kSwapReportVersion),
+                  path, "swap the video again with this version");
+    }
     SwapReport report;
     report.options = swap_options_from_json(value.at("options"), path);
     report.options.output = value.at("output").get<std::string>();
     report.options.lossless = value.at("lossless").get<bool>();
     report.options.provenance = value.at("provenance").get<bool>();
     report.video = value.at("video").get<std::string>();
-    report.frames = value.at("frames").get<std::int64_t>();
+    report.frames = core::json_number<std::int64_t>(value.at("frames"), "frames");
     report.video_codec = value.at("video_codec").get<std::string>();
-    report.audio_streams = value.at("audio_streams").get<std::size_t>();
+    report.audio_streams = core::json_number<std::size_t>(value.at("audio_streams"), "audio_streams");
     report.swapped = value.at("swapped");
-    for (const auto& entry : report.swapped) (void)entry.at("frame").get<std::int64_t>();
+    if (!report.swapped.is_array()) throw malformed("swapped is not a list");
+    for (const auto& entry : report.swapped)
+      (void)core::json_number<std::int64_t>(entry.at("frame"), "a swapped frame");
     return report;
   } catch (const nlohmann::json::exception& e) {
-    throw Error(ErrorCode::corrupt_file, std::string("malformed swap report: ") + e.what(), path,
-                "swap the video again");
+    throw malformed(e.what());
+  } catch (const Error& e) {
+    if (!e.path().empty()) throw;
+    throw malformed(e.message());
   }
 }
 

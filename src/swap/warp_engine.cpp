@@ -127,8 +127,10 @@ SwappedFace WarpEngine::swap(const SwapFace& face) {
   SwappedFace out{face.crop.clone(), mask, chosen.id};
   if (cv::countNonZero(mask) == 0) return out;
   const cv::Mat recoloured = match_colours(warped, mask, face.crop, mask, options_.colour);
-  if (options_.seamless) {
-    const cv::Rect box = cv::boundingRect(mask);
+  const cv::Rect box = cv::boundingRect(mask);
+  // OpenCV's Poisson solver throws on a region one or two pixels across (std::length_error, !fixedSize()): such a
+  // sliver is copied as it is.
+  if (options_.seamless && box.width >= 3 && box.height >= 3) {
     const cv::Point centre(box.x + box.width / 2, box.y + box.height / 2);
     cv::seamlessClone(recoloured, face.crop, mask, centre, out.crop, cv::NORMAL_CLONE);
   } else {

@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "core/file_checksum.h"
 #include "core/json_io.h"
+#include "core/json_number.h"
 
 namespace wf::train {
 namespace {
@@ -32,11 +33,12 @@ void verify(const std::filesystem::path& folder, const nlohmann::json& files,
             const std::filesystem::path& checkpoints) {
   for (const char* name : kTensorFiles) {
     const auto path = folder / name;
+    // Compared as JSON values: a manifest entry of another type differs, as a damaged one should.
     const nlohmann::json recorded = files.value(name, nlohmann::json::object());
     std::error_code ec;
     const auto bytes = std::filesystem::file_size(path, ec);
-    const bool intact = !ec && recorded.value("bytes", std::uintmax_t{0}) == bytes &&
-                        recorded.value("crc32", std::int64_t{-1}) == core::file_crc32(path);
+    const bool intact = !ec && recorded.is_object() && recorded.value("bytes", nlohmann::json()) == bytes &&
+                        recorded.value("crc32", nlohmann::json()) == core::file_crc32(path);
     if (!intact) {
       throw Error(
           ErrorCode::corrupt_file,
@@ -89,13 +91,26 @@ std::optional<std::filesystem::path> latest_folder(const std::filesystem::path& 
 
 // trainer_state.json, with both tensor files checked against the sizes and CRC-32s it records.
 nlohmann::json verified_state(const std::filesystem::path& folder, const std::filesystem::path& checkpoints) {
-  nlohmann::json state = core::read_json_file(folder / "trainer_state.json");
-  if (!state.is_object() || !state.contains("step") || !state.at("step").is_number_integer()) {
-    throw Error(ErrorCode::corrupt_file, "this checkpoint's state has no step", folder / "trainer_state.json",
-                "delete " + checkpoints.string() + " to train from the start");
+  const auto path = folder / "trainer_state.json";
+  nlohmann::json state = core::read_json_file(path);
+  const auto damaged = [&](const std::string& what) {
+    return Error(ErrorCode::corrupt_file, "this checkpoint's state is damaged: " + what, path,
+                 "delete " + checkpoints.string() + " to train from the start");
+  };
+  if (!state.is_object() || !state.contains("step")) throw damaged("it has no step");
+  std::int64_t step = 0;
+  try {
+    step = core::json_number<std::int64_t>(state.at("step"), "its step");
+  } catch (const Error& e) {
+    throw damaged(e.message());
   }
+  if (step < 0) throw damaged("its step is " + std::to_string(step) + ", below 0");
   // Checkpoints written before the manifest existed carry none and load unchecked.
-  if (state.contains("files")) verify(folder, state.at("files"), checkpoints);
+  if (state.contains("files")) {
+    if (!state.at("files").is_object())
+      throw damaged("its files are " + state.at("files").dump() + ", not their sizes and CRC-32s");
+    verify(folder, state.at("files"), checkpoints);
+  }
   return state;
 }
 
@@ -105,10 +120,16 @@ std::optional<Checkpoint> CheckpointStore::load_latest() const {
   const auto folder = latest_folder(folder_);
   if (!folder) return std::nullopt;
   Checkpoint checkpoint;
+  checkpoint.state_file = *folder / "trainer_state.json";
   checkpoint.state = verified_state(*folder, folder_);
   checkpoint.step = checkpoint.state.at("step").get<std::int64_t>();
-  checkpoint.model = core::load_safetensors(*folder / "model.safetensors");
-  checkpoint.optimizer = core::load_safetensors(*folder / "optimizer.safetensors");
+  try {
+    checkpoint.model = core::load_safetensors(*folder / "model.safetensors");
+    checkpoint.optimizer = core::load_safetensors(*folder / "optimizer.safetensors");
+  } catch (const Error& e) {  // NaN saved by a run that diverged, or a file from elsewhere
+    if (e.code() != ErrorCode::corrupt_file) throw;
+    throw Error(e.code(), e.message(), e.path(), "delete " + folder_.string() + " to train from the start");
+  }
   return checkpoint;
 }
 

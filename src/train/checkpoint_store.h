@@ -18,7 +18,8 @@ struct Checkpoint {
   std::int64_t step = 0;
   core::StateDict model;
   core::StateDict optimizer;
-  nlohmann::json state;  // trainer_state.json: step, settings, anything the trainer adds
+  nlohmann::json state;                // trainer_state.json: step, settings, anything the trainer adds
+  std::filesystem::path state_file{};  // where load_latest read `state` (for errors about its contents)
 };
 
 class CheckpointStore {
@@ -27,8 +28,9 @@ class CheckpointStore {
 
   // Writes step-<N>/, points `latest` at it and removes older step folders.
   void save(const Checkpoint& checkpoint) const;
-  // The checkpoint `latest` names; nullopt when there is none. Damaged files (JSON that does not parse,
-  // tensor files that differ from the recorded size and CRC-32) throw wf::Error(corrupt_file) naming them.
+  // The checkpoint `latest` names; nullopt when there is none. Damaged files (JSON that does not parse, a step
+  // that is no count, a malformed manifest, tensor files that differ from the recorded size and CRC-32 or hold NaN
+  // or infinity) throw wf::Error(corrupt_file) naming them.
   std::optional<Checkpoint> load_latest() const;
   // The checks load_latest makes, without loading the tensors; false when there is no checkpoint.
   bool verify_latest() const;

@@ -11,6 +11,7 @@
 
 #include "core/compute_dtype.h"
 #include "core/error.h"
+#include "core/json_number.h"
 #include "core/prefetch_queue.h"
 #include "core/progress.h"
 #include "core/torch_compat.h"
@@ -77,6 +78,26 @@ bool same_everywhere(ProcessGroup& group, std::int64_t value) {
   return high.item<double>() == -low.item<double>();
 }
 
+// settings.<key> of a checkpoint's trainer_state.json, a count of at least 1; throws wf::Error(corrupt_file) naming
+// the file for anything else.
+std::int64_t saved_count(const Checkpoint& checkpoint, const char* key, const std::filesystem::path& checkpoints) {
+  const auto damaged = [&](const std::string& what) {
+    return Error(ErrorCode::corrupt_file, "this checkpoint's state is damaged: " + what, checkpoint.state_file,
+                 "delete " + checkpoints.string() + " to train from the start");
+  };
+  const std::string name = std::string("settings.") + key;
+  const nlohmann::json settings = checkpoint.state.value("settings", nlohmann::json());
+  if (!settings.is_object() || !settings.contains(key)) throw damaged(name + " is missing");
+  std::int64_t count = 0;
+  try {
+    count = core::json_number<std::int64_t>(settings.at(key), name);
+  } catch (const Error& e) {
+    throw damaged(e.message());
+  }
+  if (count < 1) throw damaged(name + " is " + std::to_string(count) + ", below 1");
+  return count;
+}
+
 }  // namespace
 
 std::int64_t samples_per_step(const TrainSettings& settings) {
@@ -140,9 +161,8 @@ TrainResult TrainLoop::run(const std::atomic<bool>* cancel, std::optional<std::i
     restore_adamw_state(optimizer, model, checkpoint->optimizer);
     result.step = checkpoint->step;
     // The micro-batch the first run settled on, so the resumed run sees the same batches.
-    const auto& saved = checkpoint->state.at("settings");
-    settings_.batch_size = saved.at("batch_size").get<std::int64_t>();
-    settings_.grad_accumulation = saved.at("grad_accumulation").get<std::int64_t>();
+    settings_.batch_size = saved_count(*checkpoint, "batch_size", store.folder());
+    settings_.grad_accumulation = saved_count(*checkpoint, "grad_accumulation", store.folder());
   } else if (settings_.auto_batch) {
     settings_ = fit_batch_to_memory(task_, settings_);
     if (group) {  // the micro-batch the smallest rank fits

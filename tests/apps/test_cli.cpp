@@ -4,6 +4,7 @@
 #include <httplib.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <torch/torch.h>
 #include <unistd.h>
 
@@ -20,8 +21,12 @@
 #include <regex>
 #include <thread>
 
+#include "dataset/imagefolder.h"
 #include "diffusion/lora.h"
 #include "diffusion/stable_diffusion.h"
+#include "jobs/sqlite_db.h"
+#include "media/image_io.h"
+#include "support/declared_png.h"
 #include "support/run_command.h"
 #include "support/safetensors_difference.h"
 #include "support/synthetic_clip.h"
@@ -628,6 +633,254 @@ TEST_F(Cli, SwapWritesThePlayableVideoAPreviewReviewRepairsItAndAMissingEngineIs
 TEST_F(Cli, UnknownVerbIsAUsageError) {
   const auto result = run({"frobnicate"});
   EXPECT_NE(result.status, 0);
+}
+
+// --- files, names and jobs (issue 29)
+
+const std::filesystem::path kGraceHopper = "/usr/share/matplotlib/mpl-data/sample_data/grace_hopper.jpg";
+
+TEST_F(Cli, APhotoDeclaringGigapixelsIsRefusedWithTheLimitNamedAndNothingIsWritten) {
+  test::write_text(home_ / "big.png", test::png_declaring(32000, 32000));
+  const auto output = home_ / "out";
+  const auto refused = run({"extract", "--source", (home_ / "big.png").string(), "--output", output.string()});
+  EXPECT_EQ(refused.status, 3) << refused.output;
+  EXPECT_NE(refused.output.find("error: 'big.png' is 32000x32000 pixels (1024 megapixels), over the limit of 100"),
+            std::string::npos)
+      << refused.output;
+  EXPECT_NE(refused.output.find("fix:  scale it down, or raise max_image_megapixels"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(output)) << "a refused extraction created its output folder";
+
+  // The limit is the setting: raised, a 120-megapixel header gets past it (and the missing pixels are said).
+  test::write_text(home_ / "wide.png", test::png_declaring(12000, 10000));
+  const std::vector<std::string> wide = {"extract", "--source", (home_ / "wide.png").string(), "--output",
+                                         output.string()};
+  const auto at_default = run(wide);
+  EXPECT_EQ(at_default.status, 3);
+  EXPECT_NE(at_default.output.find("(120 megapixels), over the limit of 100"), std::string::npos) << at_default.output;
+  test::write_text(home_ / "raised.json", R"({"max_image_megapixels": 200})");
+  std::vector<std::string> raised = {"--config", (home_ / "raised.json").string()};
+  raised.insert(raised.end(), wide.begin(), wide.end());
+  const auto past_limit = run(raised);
+  EXPECT_EQ(past_limit.status, 3) << past_limit.output;
+  EXPECT_EQ(past_limit.output.find("over the limit"), std::string::npos) << past_limit.output;
+  test::write_text(home_ / "zero.json", R"({"max_image_megapixels": 0})");
+  const auto zero = run({"--config", (home_ / "zero.json").string(), "doctor"});
+  EXPECT_EQ(zero.status, 3);
+  EXPECT_NE(zero.output.find("max_image_megapixels 0 is below 1"), std::string::npos) << zero.output;
+}
+
+TEST_F(Cli, EveryUsageErrorExitsWithTwoAndEchoesNoHugeNumber) {
+  const std::string digits(300, '9');
+  const std::vector<std::string> base = {"extract", "--source", kGraceHopper.string(), "--output",
+                                         (home_ / "out").string()};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = base;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return run(args);
+  };
+  const auto crop = with({"--crop", digits});  // CLI11's ValidationError: 105 before
+  EXPECT_EQ(crop.status, 2) << crop.output;
+  EXPECT_NE(crop.output.find("--crop"), std::string::npos) << crop.output;
+  EXPECT_NE(crop.output.find("64 to 2048"), std::string::npos) << crop.output;
+  EXPECT_EQ(crop.output.find(std::string(30, '9')), std::string::npos) << crop.output;
+  const auto every = with({"--every", "0"});  // a range whose end CLI11 prints with 309 digits
+  EXPECT_EQ(every.status, 2) << every.output;
+  EXPECT_NE(every.output.find("--every"), std::string::npos) << every.output;
+  EXPECT_LT(every.output.size(), 300u) << every.output;
+  const auto count = with({"--every", digits});  // ConversionError: 104 before
+  EXPECT_EQ(count.status, 2) << count.output;
+  EXPECT_EQ(count.output.find(std::string(30, '9')), std::string::npos) << count.output;
+  const auto not_a_number = run({"jobs", "show", "seven"});
+  EXPECT_EQ(not_a_number.status, 2) << not_a_number.output;
+  EXPECT_NE(not_a_number.output.find("watserface jobs show --help"), std::string::npos) << not_a_number.output;
+  EXPECT_EQ(run({"frobnicate"}).status, 2);
+  EXPECT_EQ(run({"extract", "--output", "x"}).status, 2) << "neither --source nor --target";
+  EXPECT_EQ(run({"extract", "--help"}).status, 0);
+}
+
+// Marks job `id` as running in a process that is gone and has not given a sign of life for a minute.
+void orphan(const std::filesystem::path& database, std::int64_t id) {
+  const pid_t child = fork();
+  if (child == 0) _exit(0);
+  waitpid(child, nullptr, 0);
+  const double a_minute_ago =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count() - 60;
+  jobs::SqliteDb(database).run("UPDATE jobs SET state = 'running', pid = ?, heartbeat = ? WHERE id = ?",
+                               {std::int64_t{child}, a_minute_ago, id});
+}
+
+TEST_F(Cli, TheSameRunAfterItsProcessDiedResumesItsJobAndCancellingAnOrphanIsImmediate) {
+  test::group_photo_clip(3).write(home_ / "party.mkv");
+  const std::vector<std::string> command = {"run",      "--project", "p",          "--source",
+                                            kGraceHopper.string(),   "--target",   (home_ / "party.mkv").string(),
+                                            "--set",    "stop_after=extract",      "--set", "extract.crop=128"};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = command;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  };
+  const auto database = home_ / ".local/share/watserface/workspace/watserface.db";
+  const auto queued = run(with({"--detach"}));
+  ASSERT_EQ(queued.status, 0) << queued.output;
+  ASSERT_NE(queued.output.find("job 1:"), std::string::npos) << queued.output;
+  orphan(database, 1);  // as a `watserface run` killed mid-job leaves it
+
+  const auto resumed = run(command);
+  ASSERT_EQ(resumed.status, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("job 1 resumes"), std::string::npos) << resumed.output;
+  EXPECT_NE(resumed.output.find("job 1 done"), std::string::npos) << resumed.output;
+  auto jobs = [&] { return nlohmann::json::parse(run({"jobs", "list", "--json"}).output); };
+  ASSERT_EQ(jobs().size(), 1u) << "a second job was queued beside the first";
+  EXPECT_EQ(jobs().at(0).at("state"), "done");
+
+  // Other settings are another job: not the orphan's to continue, so refused while it is live.
+  ASSERT_EQ(run(with({"--detach"})).status, 0);
+  orphan(database, 2);
+  const auto other = run(with({"--set", "extract.crop=256"}));
+  EXPECT_EQ(other.status, 3) << other.output;
+  EXPECT_NE(other.output.find("already has job 2 queued"), std::string::npos) << other.output;
+  const auto cancelled = run({"jobs", "cancel", "2"});
+  EXPECT_EQ(cancelled.status, 0) << cancelled.output;
+  EXPECT_NE(cancelled.output.find("job 2 cancelled"), std::string::npos) << cancelled.output;
+  EXPECT_EQ(jobs().at(1).at("state"), "cancelled");
+
+  // An orphan still marked running (no one has looked since its process died) is cancelled at once too.
+  ASSERT_EQ(run(with({"--detach"})).status, 0);
+  orphan(database, 3);
+  const auto at_once = run({"jobs", "cancel", "3"});
+  EXPECT_NE(at_once.output.find("job 3 cancelled"), std::string::npos) << at_once.output;
+  EXPECT_EQ(jobs().at(2).at("state"), "cancelled");
+}
+
+TEST_F(Cli, FilesNamedInLatin1GoThroughExtractionAndThePipeline) {
+  const auto photo = home_ / "caf\xe9.jpg", video = home_ / "f\xeate.mkv";
+  std::filesystem::copy_file(kGraceHopper, photo);
+  test::group_photo_clip(3).write(video);
+  const auto extracted = run({"extract", "--source", photo.string(), "--output", (home_ / "source").string()});
+  EXPECT_EQ(extracted.status, 0) << extracted.output;
+  EXPECT_NE(extracted.output.find("1 faces from 1 frames"), std::string::npos) << extracted.output;
+
+  const std::vector<std::string> command = {"run",         "--project", "p", "--source", photo.string(), "--target",
+                                            video.string(), "--set",    "stop_after=extract"};
+  const auto first = run(command);
+  ASSERT_EQ(first.status, 0) << first.output;
+  const auto project = home_ / ".local/share/watserface/workspace/projects/p";
+  EXPECT_TRUE(std::filesystem::exists(project / "source/media/caf\xEF\xBF\xBD.jpg")) << "named as JSON spells it";
+  const auto again = run(command);  // every phase finished with these inputs: skipped, not redone
+  ASSERT_EQ(again.status, 0) << again.output;
+  EXPECT_NE(again.output.find("finished before with these settings"), std::string::npos) << again.output;
+  const auto listed = run({"jobs", "list", "--json"});
+  EXPECT_EQ(listed.status, 0) << listed.output;
+}
+
+// --- masks and weights (issue 29)
+
+TEST_F(Cli, ASpeckOfAPaintedMaskSwapsThroughTheHullAndXsegSettingsOutOfRangeAreRefusedBeforeQueueing) {
+  const std::filesystem::path target = home_ / "target", source = home_ / "source";
+  ASSERT_NO_FATAL_FAILURE(extract_swap_inputs(3, target.string(), source.string()));
+  // Every face painted with a 6-pixel square: two pixels across after the engine's erosion, where OpenCV's Poisson
+  // cloning threw (exit 70).
+  auto records = dataset::read_records(target);
+  for (auto& record : records) {
+    cv::Mat mask = cv::Mat::zeros(media::read_image(target / record.file_name()).size(), CV_8U);
+    mask(cv::Rect(mask.cols / 2, mask.rows / 2, 6, 6)).setTo(255);
+    media::write_image(target / record.mask_file_name(), mask);
+    record.mask_origin = dataset::MaskOrigin::painted;
+  }
+  dataset::rewrite_records(target, records);
+  const auto swapped = run({"swap", "--source", source.string(), "--target", target.string(), "--output",
+                            (home_ / "out.mkv").string(), "--lossless"});
+  ASSERT_EQ(swapped.status, 0) << swapped.output;
+  const auto report = nlohmann::json::parse(test::read_text(home_ / "out.swap.json")).at("swapped");
+  ASSERT_EQ(report.size(), records.size());
+  for (const auto& entry : report) {
+    EXPECT_EQ(entry.at("mask"), "hull") << entry.dump();
+    EXPECT_NE(entry.value("warning", "").find("the painted mask covers"), std::string::npos) << entry.dump();
+  }
+
+  for (const char* setting : {"xseg.epochs=-1", "xseg.epochs=1e300", "xseg.resolution=7", "xseg.resolution=100000"}) {
+    const auto refused = run({"run", "--project", "p", "--source", kGraceHopper.string(), "--target",
+                              (home_ / "party.mkv").string(), "--set", setting});
+    EXPECT_EQ(refused.status, 3) << setting << ": " << refused.output;
+    const std::string name = std::string(setting).substr(0, std::string(setting).find('='));
+    EXPECT_NE(refused.output.find("option " + name), std::string::npos) << refused.output;
+  }
+  const auto jobs = run({"jobs", "list", "--json"});
+  ASSERT_EQ(jobs.status, 0) << jobs.output;
+  EXPECT_TRUE(nlohmann::json::parse(jobs.output).empty()) << "a job was queued: " << jobs.output;
+}
+
+// --- video outputs (issue 29): replaced whole or not at all, never the target, any valid name
+
+// A full disk (a file-size limit: writes fail with EFBIG) while swap or review writes its video: status 9 naming
+// the output, the previous output, its reports and thumbnails as they were, no temporary file left. ffmpeg itself
+// says 0 when only the end of the file (the MP4 index, the Matroska cues) could not be written.
+TEST_F(Cli, AFullDiskLeavesThePreviousSwapAndReviewAsTheyWereAndNamesTheOutput) {
+  const std::string target = (home_ / "target").string(), source = (home_ / "source").string();
+  ASSERT_NO_FATAL_FAILURE(extract_swap_inputs(4, target, source));
+  const auto folder = home_ / "videos";
+  const auto mp4 = folder / "out.mp4", mkv = folder / "out.mkv", reviewed = folder / "final.mp4",
+             copied = folder / "copy.mkv";
+  const std::vector<std::string> swap_mp4 = {"swap", "--source", source, "--target", target, "--output", mp4.string()};
+  const std::vector<std::string> swap_mkv = {"swap", "--source", source,       "--target",
+                                             target, "--output", mkv.string(), "--lossless"};
+  const std::vector<std::string> review = {"review", mkv.string(), "--output", reviewed.string(), "--min-similarity",
+                                           "0.3",    "--frames",   "1",        "--attempts",      "1"};
+  const std::vector<std::string> review_copy = {"review",     mkv.string(),       "--output", copied.string(),
+                                                "--lossless", "--min-similarity", "0.3"};
+  for (const auto& args : {swap_mp4, swap_mkv, review, review_copy}) {
+    const auto done = run(args);
+    ASSERT_EQ(done.status, 0) << done.output;
+  }
+  ASSERT_TRUE(std::filesystem::is_directory(folder / "final.review")) << "the review's thumbnails";
+  const auto before = files_under(folder);
+
+  auto limited = [&](const std::filesystem::path& output, std::uintmax_t bytes, std::vector<std::string> args) {
+    SCOPED_TRACE(output.filename().string() + " limited to " + std::to_string(bytes) + " bytes");
+    args.insert(args.begin(), {"/usr/bin/prlimit", "--fsize=" + std::to_string(bytes), WF_BINARY});
+    const auto full = test::run_command(args, environment());
+    EXPECT_EQ(full.status, 9) << full.output;  // disk full
+    EXPECT_NE(full.output.find("file: " + output.string() + "\n"), std::string::npos)
+        << "the message names the output: " << full.output;
+    EXPECT_EQ(full.output.find(".tmp"), std::string::npos) << full.output;
+    EXPECT_EQ(files_under(folder), before) << "the previous outputs as they were, no temporary file left";
+  };
+  limited(mp4, std::filesystem::file_size(mp4) - 1, swap_mp4);
+  limited(mkv, std::filesystem::file_size(mkv) - 1, swap_mkv);
+  limited(mkv, std::filesystem::file_size(mkv) / 2, swap_mkv);
+  limited(reviewed, std::filesystem::file_size(reviewed) - 1, review);
+  limited(copied, std::filesystem::file_size(copied) / 2, review_copy);
+}
+
+// The swap's output may not be its target video however it is spelled, and a name as long as a folder takes
+// (246 characters here, with the report's longer suffix) is written, swapped and reviewed.
+TEST_F(Cli, TheSwapNeverOverwritesItsTargetAndTakesTheLongestValidName) {
+  const std::string target = (home_ / "target").string(), source = (home_ / "source").string();
+  ASSERT_NO_FATAL_FAILURE(extract_swap_inputs(3, target, source));
+  const std::string original = test::read_text(home_ / "party.mkv");
+  for (const auto& output : {home_ / "party.mkv", home_ / "target" / ".." / "party.mkv"}) {
+    const auto refused = run({"swap", "--source", source, "--target", target, "--output", output.string()});
+    EXPECT_EQ(refused.status, 3) << refused.output;
+    EXPECT_NE(refused.output.find("would overwrite the original"), std::string::npos) << refused.output;
+    EXPECT_NE(refused.output.find(output.string()), std::string::npos) << refused.output;
+  }
+  EXPECT_EQ(test::read_text(home_ / "party.mkv"), original);
+  EXPECT_FALSE(std::filesystem::exists(home_ / "party.swap.json"));
+
+  const auto folder = home_ / "long";
+  const auto swapped = folder / (std::string(242, 's') + ".mp4"), reviewed = folder / (std::string(242, 'r') + ".mkv");
+  const auto swap = run({"swap", "--source", source, "--target", target, "--output", swapped.string()});
+  ASSERT_EQ(swap.status, 0) << swap.output;
+  const auto review = run({"review", swapped.string(), "--output", reviewed.string(), "--lossless", "--min-similarity",
+                           "0.3", "--frames", "1", "--attempts", "1"});
+  ASSERT_EQ(review.status, 0) << review.output;
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(folder)) names.push_back(entry.path().filename());
+  std::sort(names.begin(), names.end());
+  const std::string r(242, 'r'), s(242, 's');
+  EXPECT_EQ(names, (std::vector<std::string>{r + ".mkv", r + ".review", r + ".review.json", r + ".swap.json",
+                                             s + ".mp4", s + ".swap.json"}))
+      << "the outputs and their reports and thumbnails, no temporary file left";
 }
 
 }  // namespace

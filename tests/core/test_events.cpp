@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/events.h"
+#include "core/jsonl.h"
 #include "support/temp_dir.h"
 
 namespace wf::core {
@@ -120,6 +121,28 @@ TEST(Events, NewerSchemaIsRefusedWithAHint) {
     EXPECT_EQ(e.code(), ErrorCode::unsupported);
     EXPECT_FALSE(e.hint().empty());
   }
+}
+
+// A process killed mid-write leaves a line without its newline; what is appended next starts a line of its own
+// instead of being glued onto it (and lost with it).
+TEST(Events, AppendingAfterATornLineStartsANewLine) {
+  test::TempDir dir;
+  const auto path = dir / "events.jsonl";
+  { EventLog(path).emit(step_event(1, 0.5)); }
+  const std::string torn = R"({"schema":1,"time":1,"job":"jo)";
+  std::ofstream(path, std::ios::app) << torn;
+  { EventLog(path).emit(step_event(2, 0.25)); }
+  const auto lines = read_complete_lines(path).lines;
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[1], torn);
+  EXPECT_EQ(*Event::from_json(nlohmann::json::parse(lines[2])).step, 2);
+
+  const auto list = dir / "skipped.jsonl";
+  append_line_durably(list, "{\"id\": \"a\"}\n");
+  std::ofstream(list, std::ios::app) << R"({"id": "b)";
+  append_line_durably(list, "{\"id\": \"c\"}\n");
+  const std::vector<std::string> expected{R"({"id": "a"})", R"({"id": "b)", R"({"id": "c"})"};
+  EXPECT_EQ(read_complete_lines(list).lines, expected);
 }
 
 }  // namespace

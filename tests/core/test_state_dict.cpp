@@ -1,6 +1,9 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cmath>
+#include <limits>
+
 #include "core/error.h"
 #include "core/safetensors.h"
 #include "core/state_dict.h"
@@ -116,6 +119,33 @@ TEST(StateDict, UnsignedWideDtypesAreRefusedByName) {
     EXPECT_NE(e.message().find("'counts'"), std::string::npos);
     EXPECT_NE(e.message().find("U32"), std::string::npos);
   }
+}
+
+TEST(StateDict, NonFiniteWeightsAreRefusedAsCorruptNamingTheTensorAndTheFile) {
+  test::TempDir dir;
+  for (const auto dtype : {torch::kFloat, torch::kHalf, torch::kBFloat16, torch::kDouble}) {
+    for (const double bad :
+         {std::nan(""), std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity()}) {
+      StateDict tensors;
+      tensors["a.finite"] = torch::randn({4}).to(dtype);
+      tensors["b.broken"] = torch::randn({2, 3}).to(dtype);
+      tensors["b.broken"][1][2] = bad;
+      tensors["c.counts"] = torch::arange(3);  // integers have no NaN
+      const auto path = dir / "weights.safetensors";
+      save_safetensors(path, tensors);
+      try {
+        load_safetensors(path);
+        ADD_FAILURE() << "loaded " << bad << " as " << dtype;
+      } catch (const Error& e) {
+        EXPECT_EQ(e.code(), ErrorCode::corrupt_file);
+        EXPECT_EQ(e.path(), path);
+        EXPECT_NE(e.message().find("'b.broken' holds NaN or infinite values"), std::string::npos) << e.message();
+      }
+    }
+  }
+  // The largest finite values are weights like any other.
+  save_safetensors(dir / "edge.safetensors", {{"max", torch::full({2}, 65504.0).to(torch::kHalf)}});
+  EXPECT_EQ(load_safetensors(dir / "edge.safetensors").size(), 1u);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "dataset/imagefolder.h"
 #include "dataset/preview_grid.h"
+#include "media/image_io.h"
 #include "support/run_command.h"
 #include "support/temp_dir.h"
 
@@ -114,6 +115,17 @@ TEST(ImageFolder, ValidatorNamesEveryProblem) {
   EXPECT_NE(problems[0].find("images/face_1.png"), std::string::npos) << problems[0];
   EXPECT_NE(problems[1].find("masks/face_3.png"), std::string::npos) << problems[1];
   EXPECT_NE(problems[2].find("arcface/face_3.png"), std::string::npos) << problems[2];
+}
+
+TEST(ImageFolder, ValidatorNamesAMaskOfAnotherSizeThanItsFace) {
+  test::TempDir dir;
+  DatasetWriter writer(dir / "ds", card("target"));
+  write_faces(writer, 0, 2);
+  writer.finish();
+  media::write_image(dir / "ds/masks/face_0.png", cv::Mat(32, 48, CV_8UC1, cv::Scalar(255)));
+  const auto problems = validate_dataset(dir / "ds");
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_NE(problems[0].find("masks/face_0.png: the mask is 48x32, its face 64x64"), std::string::npos) << problems[0];
 }
 
 TEST(ImageFolder, DamagedMetadataLineIsReportedWithItsNumber) {

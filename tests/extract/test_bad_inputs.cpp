@@ -10,6 +10,7 @@
 #include "dataset/imagefolder.h"
 #include "extract/source_extraction.h"
 #include "extract/target_extraction.h"
+#include "support/declared_png.h"
 #include "support/face_media.h"
 #include "media/image_io.h"
 #include "support/synthetic_clip.h"
@@ -123,6 +124,56 @@ TEST(ExtractionBadInput, SourceLeavesOutUnreadableFilesAndKeepsTheRest) {
   } catch (const Error& e) {
     EXPECT_EQ(e.path(), dir / "empty.jpg");
   }
+}
+
+// A PNG of 57 bytes declaring 32000x32000 pixels: refused from its header with the limit named, as a source photo
+// (the other inputs go on) and as a target; a run that is refused creates no dataset folder at all.
+TEST(ExtractionBadInput, APhotoDeclaringGigapixelsIsRefusedAndARefusedRunCreatesNothing) {
+  test::TempDir dir;
+  test::write_text(dir / "big.png", test::png_declaring(32000, 32000));
+  const std::string said = "'big.png' is 32000x32000 pixels (1024 megapixels), over the limit of 100";
+  SourceOptions alone;
+  alone.inputs = {dir / "big.png"};
+  alone.output = dir / "alone";
+  try {
+    extract_source(alone, analysers());
+    ADD_FAILURE() << "the 1024-megapixel photo was accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::invalid_input);
+    EXPECT_EQ(e.message(), said);
+    EXPECT_EQ(e.path(), dir / "big.png");
+  }
+  EXPECT_FALSE(std::filesystem::exists(alone.output)) << "a refused extraction left a dataset folder";
+
+  SourceOptions with_grace;
+  with_grace.inputs = {dir / "big.png", test::face_photos()[4].path};
+  with_grace.output = dir / "source";
+  const SourceSummary summary = extract_source(with_grace, analysers());
+  EXPECT_EQ(summary.faces, 1);
+  ASSERT_EQ(summary.unreadable.size(), 1u);
+  EXPECT_NE(summary.unreadable[0].find(said), std::string::npos) << summary.unreadable[0];
+
+  TargetOptions target;
+  target.video = dir / "big.png";
+  target.output = dir / "target";
+  std::string message;
+  try {
+    extract_target(target, analysers());
+  } catch (const Error& e) {
+    message = e.message();
+  }
+  EXPECT_EQ(message, said);
+  EXPECT_FALSE(std::filesystem::exists(target.output));
+
+  // A reference photo without a face refuses the run before any face is written: nothing is created either.
+  cv::Mat sky(240, 320, CV_8UC3, cv::Scalar(230, 180, 90));
+  media::write_image(dir / "sky.png", sky);
+  SourceOptions no_reference = with_grace;
+  no_reference.inputs = {test::face_photos()[4].path};
+  no_reference.reference = dir / "sky.png";
+  no_reference.output = dir / "refused";
+  EXPECT_THROW(extract_source(no_reference, analysers()), Error);
+  EXPECT_FALSE(std::filesystem::exists(no_reference.output)) << "a refused extraction left a dataset folder";
 }
 
 }  // namespace

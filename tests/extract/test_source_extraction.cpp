@@ -6,6 +6,8 @@
 #include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
 
+#include "core/json_io.h"
+#include "core/utf8.h"
 #include "dataset/imagefolder.h"
 #include "extract/source_extraction.h"
 #include "face/detector.h"
@@ -99,6 +101,31 @@ TEST(SourceExtraction, AReferencePhotoPicksThePersonInAGroup) {
   const auto records = dataset::read_records(options.output);
   ASSERT_EQ(records.size(), 1u);
   EXPECT_GE(face::box_iou(records[0].bbox, cv::Rect2f(1480, 341, 223, 223)), 0.4f) << records[0].bbox;
+}
+
+// A file system allows any bytes in a name; JSON holds only UTF-8. A Latin-1 "caf\xe9.jpg" is extracted, its
+// name shown with U+FFFD in the dataset, and the dataset loads (here, in Python's standard library too).
+TEST(SourceExtraction, APhotoWhoseNameIsNotUtf8BecomesADatasetThatLoads) {
+  test::TempDir dir;
+  const auto photo = dir / "caf\xe9.jpg";
+  std::filesystem::copy_file(kGrace, photo);
+  SourceOptions options;
+  options.inputs = {dir.path()};  // found by listing the folder, as the pipeline does
+  options.output = dir / "source";
+  const SourceSummary summary = extract_source(options, analysers());
+  EXPECT_EQ(summary.faces, 1);
+  EXPECT_TRUE(summary.unreadable.empty());
+  EXPECT_TRUE(dataset::validate_dataset(options.output).empty());
+  const auto records = dataset::read_records(options.output);
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].source, "caf\xEF\xBF\xBD.jpg");
+  EXPECT_EQ(records[0].id, "caf\xEF\xBF\xBD_000000");
+  EXPECT_TRUE(core::is_utf8(test::read_text(options.output / "metadata.jsonl")));
+  EXPECT_EQ(media::read_image(options.output / records[0].file_name()).size(), cv::Size(512, 512));
+  EXPECT_NO_THROW(core::read_json_file(options.output / "identity.json"));
+  EXPECT_EQ(test::run_command({"/usr/bin/python3", WF_DATASET_CHECK, options.output.string()}).status, 0);
+  // Run again: the face is found done, not added twice.
+  EXPECT_EQ(extract_source(options, analysers()).faces, 1);
 }
 
 }  // namespace

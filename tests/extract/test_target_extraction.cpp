@@ -153,5 +153,24 @@ TEST(TargetExtraction, VideoReferenceAndCropMatrixReproduceEveryCrop) {
   EXPECT_EQ(next, records.size());
 }
 
+// A target video whose name is not UTF-8: dataset.json shows it with U+FFFD and keeps its exact bytes, so the swap
+// finds the video again.
+TEST(TargetExtraction, AVideoWhoseNameIsNotUtf8IsFoundAgainThroughTheDatasetCard) {
+  test::TempDir dir;
+  test::PanningClip clip = party_clip();
+  clip.frames = 2;
+  TargetOptions options;
+  options.video = dir / "f\xeate.mkv";
+  clip.write(options.video);
+  options.output = dir / "target";
+  EXPECT_EQ(extract_target(options, analysers()).faces, 2);
+  const auto card = dataset::read_card(options.output);
+  ASSERT_TRUE(card.video);
+  EXPECT_EQ(card.video->path, std::filesystem::absolute(options.video));
+  EXPECT_NE(test::read_text(options.output / "dataset.json").find("f\xEF\xBF\xBDte.mkv"), std::string::npos);
+  EXPECT_TRUE(dataset::validate_dataset(options.output).empty());
+  EXPECT_EQ(dataset::read_records(options.output)[0].id, "f\xEF\xBF\xBDte_000000");
+}
+
 }  // namespace
 }  // namespace wf::extract

@@ -151,6 +151,31 @@ TEST(JobStore, JobsWhoseOwnerIsGoneAreQueuedAgainOrEndAsTheUserAsked) {
   EXPECT_NE(store.job(alive)->error.find("stopped 3 times"), std::string::npos) << store.job(alive)->error;
 }
 
+// `watserface jobs cancel` of a job left running by a killed process: no worker will ever see the request, so it is
+// carried out at once (as recovery would); a live owner still gets it as a request.
+TEST(JobStore, ACancelOrPauseOfAJobWhoseOwnerIsGoneIsCarriedOutAtOnce) {
+  test::TempDir dir;
+  JobStore store(dir / "w.db");
+  store.add_project("p", {});
+  const pid_t child = fork();
+  if (child == 0) _exit(0);
+  waitpid(child, nullptr, 0);
+  const std::int64_t cancelled = store.submit({.project = "p"});
+  ASSERT_EQ(store.claim_next(true, child)->id, cancelled);
+  store.control(cancelled, ControlRequest::cancel);
+  EXPECT_EQ(store.job(cancelled)->state, JobState::cancelled);
+  const std::int64_t paused = store.submit({.project = "p"});
+  ASSERT_EQ(store.claim_next(true, child)->id, paused);
+  store.control(paused, ControlRequest::pause);
+  EXPECT_EQ(store.job(paused)->state, JobState::paused);
+  EXPECT_FALSE(store.live_job("p")) << "the project is free for the next run";
+  const std::int64_t alive = store.submit({.project = "p"});
+  ASSERT_EQ(store.claim_next(true, getpid())->id, alive);
+  store.control(alive, ControlRequest::cancel);
+  EXPECT_EQ(store.job(alive)->state, JobState::running);
+  EXPECT_EQ(store.requested(alive), ControlRequest::cancel);
+}
+
 TEST(JobStore, ProcessesOpeningANewWorkspaceAtOnceMigrateItOnce) {
   test::TempDir dir;
   std::vector<pid_t> children;
@@ -262,6 +287,38 @@ TEST(PipelineSettings, PresetsAndOverridesResolveAndUnknownKeysAreNamed) {
   EXPECT_EQ(setting_patch("swap.engine=generative"), (nlohmann::json{{"swap", {{"engine", "generative"}}}}));
   for (const char* bad : {".epochs=1", "xseg..epochs=1", "xseg.epochs", "=3", "xseg.=1"}) {
     EXPECT_EQ(test::error_code([&] { setting_patch(bad); }), ErrorCode::invalid_input) << bad;
+  }
+}
+
+TEST(PipelineSettings, XSegNumbersOutOfRangeAreRefusedWhenResolvedNamingTheSettingAndItsRange) {
+  // Each as --set gives it: refused before a job is queued, not when the XSeg phase starts.
+  const std::vector<std::pair<std::string, std::string>> bad{
+      {"xseg.epochs=-1", "at least 1"},
+      {"xseg.epochs=1e300", "whole number"},
+      {"xseg.epochs=0", "at least 1"},
+      {"xseg.resolution=7", "at least 32"},
+      {"xseg.resolution=100000", "at most 1024"},
+      {"xseg.resolution=100", "multiple of 32"},
+      {"xseg.batch=0", "at least 1"},
+      {"xseg.lr=-0.1", "at least"},
+      {"xseg.checkpoint_every=-3", "at least 0"},
+      {"xseg.seed=-1", "at least 0"},
+  };
+  for (const auto& [assignment, words] : bad) {
+    try {
+      resolve_pipeline_settings("standard", setting_patch(assignment));
+      ADD_FAILURE() << assignment << " was accepted";
+    } catch (const Error& e) {
+      const std::string setting = assignment.substr(0, assignment.find('='));
+      EXPECT_EQ(e.code(), ErrorCode::invalid_input) << assignment;
+      EXPECT_NE(e.message().find("option " + setting + " "), std::string::npos) << e.message();
+      EXPECT_NE(e.message().find(words), std::string::npos) << e.message();
+      EXPECT_NE(e.hint().find(" to "), std::string::npos) << assignment << ": the range is not named: " << e.hint();
+    }
+  }
+  for (const char* good :
+       {"xseg.epochs=1", "xseg.resolution=1024", "xseg.batch=\"auto\"", "xseg.batch=8", "xseg.lr=0.01"}) {
+    EXPECT_NO_THROW(resolve_pipeline_settings("quick", setting_patch(good))) << good;
   }
 }
 

@@ -1,9 +1,13 @@
 #include <gtest/gtest.h>
 
+#include <opencv2/core.hpp>
 #include <opencv2/videoio.hpp>
 
 #include "core/error.h"
+#include "core/subprocess.h"
+#include "media/media_probe.h"
 #include "media/video_reader.h"
+#include "support/synthetic_clip.h"
 #include "support/temp_dir.h"
 
 namespace wf::media {
@@ -91,6 +95,67 @@ TEST(VideoReader, BadFilesGiveOneClearErrorAndTruncatedOnesEndEarly) {
     // refusing the truncated file outright is a clear answer too
   }
   EXPECT_LT(frames, 30u);
+}
+
+void ffmpeg(std::vector<std::string> args) {
+  args.insert(args.begin(), {"ffmpeg", "-hide_banner", "-loglevel", "error", "-y"});
+  const core::ProcessResult run = core::run_process(args);
+  ASSERT_EQ(run.status, 0) << run.errors;
+}
+
+// A phone's clip: the group photo panning, in MP4 (the display matrix is an MP4 thing), as it was recorded
+// (`stored`) and the same stream tagged to be shown turned by `degrees` counter-clockwise (`turned`); and
+// `shown`: the turned clip as ffmpeg shows it, as a player does.
+struct TurnedClip {
+  std::filesystem::path stored, turned, shown;
+};
+
+TurnedClip turned_clip(const test::TempDir& dir, int degrees) {
+  const std::string turn = std::to_string(degrees);
+  TurnedClip clip{dir / "stored.mp4", dir / ("turned" + turn + ".mp4"), dir / ("shown" + turn + ".mkv")};
+  if (!std::filesystem::exists(clip.stored)) {
+    test::group_photo_clip(3).write(dir / "clip.mkv");
+    ffmpeg({"-i", (dir / "clip.mkv").string(), "-c:v", "libx264", "-qp", "0", "-pix_fmt", "yuv444p",
+            clip.stored.string()});
+  }
+  // -metadata:s:v rotate=D is ffmpeg 5.1's way to set the display matrix (ffprobe then says "rotation": D).
+  ffmpeg({"-i", clip.stored.string(), "-c", "copy", "-metadata:s:v", "rotate=" + turn, clip.turned.string()});
+  ffmpeg({"-i", clip.turned.string(), "-c:v", "ffv1", clip.shown.string()});
+  return clip;
+}
+
+double mean_difference(const cv::Mat& a, const cv::Mat& b) {
+  if (a.size() != b.size()) return 255;
+  return cv::norm(a, b, cv::NORM_L1) / static_cast<double>(a.total() * a.channels());
+}
+
+TEST(VideoReader, APhoneClipsFramesComeUprightAsAPlayerShowsThem) {
+  test::TempDir dir;
+  for (const auto& [degrees, turn] :
+       {std::pair{90, cv::ROTATE_90_COUNTERCLOCKWISE}, std::pair{270, cv::ROTATE_90_CLOCKWISE}}) {
+    SCOPED_TRACE("turned by " + std::to_string(degrees));
+    const TurnedClip clip = turned_clip(dir, degrees);
+    const auto stored = read_all(clip.stored, {}), turned = read_all(clip.turned, {}), shown = read_all(clip.shown, {});
+    ASSERT_EQ(turned.size(), 3u);
+    ASSERT_EQ(stored.size(), 3u);
+    ASSERT_EQ(shown.size(), 3u);
+    const VideoReader reader(clip.turned);
+    EXPECT_EQ(reader.info().width, stored[0].image.rows);
+    EXPECT_EQ(reader.info().height, stored[0].image.cols);
+    for (std::size_t i = 0; i < turned.size(); ++i) {
+      cv::Mat upright;
+      cv::rotate(stored[i].image, upright, turn);
+      EXPECT_LT(mean_difference(turned[i].image, upright), 1.0) << "frame " << i;
+      EXPECT_LT(mean_difference(turned[i].image, shown[i].image), 3.0) << "frame " << i << " as a player shows it";
+      cv::Mat upside_down;
+      cv::rotate(upright, upside_down, cv::ROTATE_180);
+      EXPECT_GT(mean_difference(turned[i].image, upside_down), 10.0) << "frame " << i;
+    }
+    const MediaInfo probed = probe_media(clip.turned);
+    EXPECT_EQ(probed.rotation, degrees);
+    EXPECT_EQ(probed.width, stored[0].image.rows) << "the displayed size";
+    EXPECT_EQ(probed.height, stored[0].image.cols);
+  }
 }
 
 }  // namespace

@@ -9,13 +9,17 @@
 #include <numeric>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <chrono>
 #include <regex>
 
 #include "core/json_io.h"
 #include "dataset/imagefolder.h"
 #include "face/embedder.h"
+#include "jobs/job_store.h"
+#include "jobs/project.h"
 #include "media/video_reader.h"
 #include "running_server.h"
+#include "support/declared_png.h"
 #include "support/face_media.h"
 #include "support/synthetic_clip.h"
 
@@ -240,6 +244,55 @@ TEST(Api, DroppingASourceFaceRemakesTheIdentityWithoutIt) {
       << "the identity is Grace Hopper's face alone";
   EXPECT_NE(test::read_text(dataset / "skipped.jsonl").find(R"({"id":"astronaut_000000","reason":"dropped"})"),
             std::string::npos);
+}
+
+// A PNG of 57 bytes declaring 32000x32000 pixels (3 GB decoded): refused at once from its header, as an upload
+// and as a painted mask, with the limit and its setting named; nothing lands.
+TEST(Api, APhotoDeclaringGigapixelsIsRefusedAtOnceBeforeItIsDecoded) {
+  test::TempDir dir;
+  const core::AppConfig config = test_config(dir);
+  RunningServer server(config);
+  auto client = server.client();
+  client.Post("/api/v1/projects", R"({"name": "p"})", "application/json");
+  const std::string bomb = test::png_declaring(32000, 32000);
+  const auto start = std::chrono::steady_clock::now();
+  const auto refused = upload(client, "p", "source", {{"big.png", bomb}});
+  ASSERT_TRUE(refused);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  EXPECT_EQ(refused->status, 400);
+  const auto error = json_of(refused).at("error");
+  EXPECT_EQ(error.at("message"), "'big.png' is 32000x32000 pixels (1024 megapixels), over the limit of 100");
+  EXPECT_NE(error.at("hint").get<std::string>().find("max_image_megapixels"), std::string::npos);
+  EXPECT_TRUE(names_in(config.workspace_dir / "projects/p/source/media").empty());
+  EXPECT_EQ(upload(client, "p", "target", {{"big.png", bomb}})->status, 400);
+
+  const auto mask = client.Put("/api/v1/projects/p/faces/target/any_000000/mask", bomb, "image/png");
+  ASSERT_TRUE(mask);
+  EXPECT_EQ(mask->status, 400);
+  EXPECT_EQ(json_of(mask).at("error").at("message"),
+            "the painted mask is 32000x32000 pixels (1024 megapixels), over the limit of 100");
+}
+
+// A photo whose name is not UTF-8 (put there by `watserface run`, which keeps names), and a failed job whose error
+// names it: the project's summary still answers, with the name shown with U+FFFD.
+TEST(Api, TheSummaryOfAProjectHoldingANameThatIsNotUtf8Answers) {
+  test::TempDir dir;
+  const core::AppConfig config = test_config(dir);
+  RunningServer server(config);
+  auto client = server.client();
+  client.Post("/api/v1/projects", R"({"name": "p"})", "application/json");
+  fs::copy_file(kGrace, config.workspace_dir / "projects/p/source/media/caf\xe9.jpg");
+  jobs::JobStore store(jobs::workspace_database(config.workspace_dir));
+  const std::int64_t job = store.submit({.project = "p"});
+  store.transition(job, jobs::JobState::running);
+  store.transition(job, jobs::JobState::failed, "cannot read caf\xe9.jpg");
+  const auto summary = client.Get("/api/v1/projects/p");
+  ASSERT_TRUE(summary);
+  EXPECT_EQ(summary->status, 200) << summary->body;
+  const auto body = json_of(summary);
+  EXPECT_EQ(body.at("source").at("media").at(0).at("name"), "caf\xEF\xBF\xBD.jpg");
+  EXPECT_EQ(body.at("jobs").at(0).at("error"), "cannot read caf\xEF\xBF\xBD.jpg");
+  EXPECT_EQ(client.Get("/api/v1/projects")->status, 200);
 }
 
 }  // namespace

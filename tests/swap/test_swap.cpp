@@ -16,13 +16,17 @@
 #include "extract/source_extraction.h"
 #include "extract/target_extraction.h"
 #include "face/embedder.h"
+#include "face/hull_mask.h"
 #include "media/image_io.h"
 #include "media/media_probe.h"
 #include "support/error_code.h"
 #include "support/temp_dir.h"
+#include "swap/frame_swapper.h"
 #include "swap/paste_back.h"
 #include "swap/swap_driver.h"
+#include "swap/swap_report.h"
 #include "swap/track_smoothing.h"
+#include "swap/warp_engine.h"
 #include "swap_media.h"
 
 namespace wf::swap {
@@ -145,6 +149,132 @@ TEST(Swap, AGrownMaskChangesMoreOfTheFrameAndAShrunkOneLess) {
   std::cout << "changed pixels: shrunk " << shrunk << ", as extracted " << plain << ", grown " << grown << "\n";
   EXPECT_LT(shrunk, 0.95 * plain);
   EXPECT_GT(grown, 1.05 * plain);
+}
+
+// Masks that are no face: a speck, a line, several dots, a mask too faint to pass the engines' threshold, nothing.
+std::vector<std::pair<std::string, cv::Mat>> degenerate_masks(const cv::Mat& hull) {
+  const cv::Rect box = cv::boundingRect(hull > 127);
+  const cv::Point centre(box.x + box.width / 2, box.y + box.height / 2);
+  std::vector<std::pair<std::string, cv::Mat>> masks;
+  auto blank = [&] { return cv::Mat(cv::Mat::zeros(hull.size(), CV_8U)); };
+  for (const int side : {1, 2, 9, 10, 12}) {  // 9 and 10: one and two pixels across after the engine's erosion
+    cv::Mat mask = blank();
+    mask(cv::Rect(centre.x, centre.y, side, side)).setTo(255);
+    masks.emplace_back(std::to_string(side) + " px square", mask);
+  }
+  cv::Mat line = blank();
+  cv::line(line, {box.x, centre.y}, {box.x + box.width, centre.y + box.height / 3}, cv::Scalar(255), 1);
+  masks.emplace_back("thin line", line);
+  cv::Mat dots = blank();
+  for (const int dx : {-box.width / 4, 0, box.width / 4})
+    cv::circle(dots, centre + cv::Point(dx, 0), 2, cv::Scalar(255), cv::FILLED);
+  masks.emplace_back("several dots", dots);
+  masks.emplace_back("faint", cv::Mat(hull / 255 * 100));
+  masks.emplace_back("all black", blank());
+  return masks;
+}
+
+TEST(Swap, TheOfflineEngineSwapsThroughSpecksAndLinesWithoutThrowing) {
+  // OpenCV's seamlessClone throws std::length_error ("vector::_M_default_append") for a mask one pixel across and
+  // cv::Exception (!fixedSize()) for one two pixels across: the engine must not hand it such a mask.
+  const SourceFaces source = load_source_faces(media().source);
+  const auto record = dataset::read_records(media().target).front();
+  SwapFace face;
+  face.crop = media::read_image(media().target / record.file_name());
+  face.landmarks_68 = record.landmarks_68;
+  face.landmarks_478 = record.landmarks_478;
+  const cv::Mat hull = face::hull_mask(face.crop.size(), record.landmarks_68, 0.f);
+  for (const bool seamless : {true, false}) {
+    WarpEngine engine(source, {.seamless = seamless});
+    for (const auto& [name, mask] : degenerate_masks(hull)) {
+      face.mask = mask;
+      SwappedFace swapped;
+      EXPECT_NO_THROW(swapped = engine.swap(face)) << name;
+      EXPECT_EQ(swapped.crop.size(), face.crop.size()) << name;
+      EXPECT_EQ(cv::countNonZero(swapped.mask & (mask <= 127)), 0) << name << ": swapped outside the mask";
+    }
+  }
+}
+
+TEST(Swap, AMaskTooSmallOrFaintToSwapThroughFallsBackToTheHullAndTheReportSaysSo) {
+  test::TempDir out;
+  fs::copy(media().target, out / "target", fs::copy_options::recursive);
+  auto records = dataset::read_records(out / "target");
+  std::vector<std::string> kinds;
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    auto& record = records[i];
+    const cv::Mat hull =
+        face::hull_mask(media::read_image(out / "target" / record.file_name()).size(), record.landmarks_68, 0.f);
+    const auto masks = degenerate_masks(hull);
+    const auto& [kind, mask] = masks[i % masks.size()];
+    kinds.push_back(kind);
+    media::write_image(out / "target" / record.mask_file_name(), mask);
+    record.mask_origin = dataset::MaskOrigin::painted;
+  }
+  dataset::rewrite_records(out / "target", records);
+  SwapOptions options = options_for(out / "swapped.mkv", out / "target");
+  options.lossless = true;
+  const SwapSummary summary = swap_video(options);
+  EXPECT_EQ(summary.swapped, static_cast<std::int64_t>(records.size()));
+  const auto report = core::read_json_file(summary.report).at("swapped");
+  ASSERT_EQ(report.size(), records.size());
+  const auto before = decode(media().video), after = decode(out / "swapped.mkv");
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    EXPECT_EQ(report[i].at("mask"), "hull") << kinds[i];
+    EXPECT_NE(report[i].value("warning", "").find("the painted mask covers"), std::string::npos) << report[i].dump();
+    const auto frame = static_cast<std::size_t>(records[i].frame_index);
+    cv::Mat difference;
+    cv::absdiff(after[frame], before[frame], difference);
+    cv::cvtColor(difference, difference, cv::COLOR_BGR2GRAY);
+    EXPECT_GT(cv::countNonZero(difference), 100) << kinds[i] << ": the face was not swapped";
+  }
+  // The preview of one frame takes the same way.
+  EXPECT_NO_THROW(swap_frame(options, records.front().frame_index));
+
+  // A mask of another size than its face is refused by name, as the wrong file it is.
+  media::write_image(out / "target" / records.front().mask_file_name(), cv::Mat(100, 80, CV_8U, cv::Scalar(255)));
+  std::string message;
+  EXPECT_EQ(test::error_code([&] { swap_frame(options, records.front().frame_index); }, &message),
+            ErrorCode::invalid_input);
+  EXPECT_NE(message.find("the mask is 80x100"), std::string::npos) << message;
+  EXPECT_NE(message.find(records.front().mask_file_name()), std::string::npos) << message;
+}
+
+TEST(Swap, ADamagedSwapReportIsRefusedAsCorruptNamingTheFile) {
+  test::TempDir out;
+  SwapReport written;
+  written.options = options_for(out / "swapped.mp4");
+  written.video = media().video;
+  written.frames = 10;
+  written.video_codec = "libx264";
+  written.swapped = nlohmann::json::array({{{"frame", 0}, {"face", "f"}, {"source_face", "s"}, {"mask", "hull"}}});
+  write_swap_report(written);
+  const fs::path path = swap_report_path(out / "swapped.mp4");
+  const nlohmann::json intact = core::read_json_file(path);
+  EXPECT_EQ(read_swap_report(out / "swapped.mp4").frames, 10);
+  const std::vector<std::pair<nlohmann::json, ErrorCode>> damages{
+      {{{"version", "two"}}, ErrorCode::corrupt_file}, {{{"version", 2.5}}, ErrorCode::corrupt_file},
+      {{{"version", 1e300}}, ErrorCode::corrupt_file}, {{{"version", 1}}, ErrorCode::unsupported},
+      {{{"frames", -2.5}}, ErrorCode::corrupt_file},   {{{"audio_streams", -1}}, ErrorCode::corrupt_file},
+      {{{"swapped", 5}}, ErrorCode::corrupt_file},     {{{"swapped", {{{"frame", "zero"}}}}}, ErrorCode::corrupt_file},
+      {{{"swapped", {7}}}, ErrorCode::corrupt_file},   {nlohmann::json::array(), ErrorCode::corrupt_file},
+  };
+  for (const auto& [patch, code] : damages) {
+    nlohmann::json damaged = intact;
+    if (patch.is_array()) {
+      damaged = patch;
+    } else {
+      damaged.merge_patch(patch);
+    }
+    test::write_text(path, damaged.dump());
+    try {
+      read_swap_report(out / "swapped.mp4");
+      ADD_FAILURE() << patch.dump() << " was read";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), code) << patch.dump() << ": " << e.what();
+      EXPECT_EQ(e.path(), path) << patch.dump();
+    }
+  }
 }
 
 TEST(Swap, SmoothingTheTrackTakesOutJitterWithoutLaggingBehind) {

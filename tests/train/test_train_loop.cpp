@@ -6,12 +6,15 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
+#include <limits>
 #include <set>
 #include <thread>
 
 #include "core/error.h"
 #include "core/events.h"
 #include "core/json_io.h"
+#include "core/state_dict.h"
 #include "support/temp_dir.h"
 #include "train/checkpoint_store.h"
 #include "train/loss_scaler.h"
@@ -117,13 +120,16 @@ TEST(TrainLoop, StoppingAndResumingGivesTheSameLossesAsOneRun) {
   EXPECT_LT(last, 0.5 * first);
 }
 
+// A 40-step run stopped after step 10: the folder of its one checkpoint.
+std::filesystem::path stopped_at_step_10(const std::filesystem::path& checkpoints) {
+  RegressionTask first(1);
+  TrainLoop(first, settings(40), checkpoints).run(nullptr, 10);
+  return checkpoints / "step-000000010";
+}
+
 TEST(TrainLoop, ADamagedCheckpointIsRefusedByNameInsteadOfResumedFrom) {
   test::TempDir dir;
-  {
-    RegressionTask first(1);
-    TrainLoop(first, settings(40), dir / "ckpt").run(nullptr, 10);
-  }
-  const auto step = dir / "ckpt" / "step-000000010";
+  const auto step = stopped_at_step_10(dir / "ckpt");
   const auto state = core::read_json_file(step / "trainer_state.json");
   EXPECT_EQ(state.at("files").at("model.safetensors").at("bytes").get<std::uintmax_t>(),
             std::filesystem::file_size(step / "model.safetensors"));
@@ -149,6 +155,64 @@ TEST(TrainLoop, ADamagedCheckpointIsRefusedByNameInsteadOfResumedFrom) {
   }
   RegressionTask repaired(1);
   EXPECT_EQ(TrainLoop(repaired, settings(12), dir / "ckpt").run().step, 12);
+}
+
+TEST(TrainLoop, ADamagedTrainerStateIsRefusedByNameInsteadOfReadAsNonsense) {
+  test::TempDir dir;
+  const auto step = stopped_at_step_10(dir / "ckpt");
+  const auto path = step / "trainer_state.json";
+  const nlohmann::json intact = core::read_json_file(path);
+  // Each damage, and the words the message must carry.
+  const std::vector<std::pair<std::string, std::function<void(nlohmann::json&)>>> damages{
+      {"its step is -5, below 0", [](auto& s) { s["step"] = -5; }},
+      {"its step is 2.5", [](auto& s) { s["step"] = 2.5; }},
+      {"its step is \"ten\"", [](auto& s) { s["step"] = "ten"; }},
+      {"its files are []", [](auto& s) { s["files"] = nlohmann::json::array(); }},
+      {"this checkpoint file is damaged", [](auto& s) { s["files"]["model.safetensors"] = "intact"; }},
+      {"settings.batch_size is missing", [](auto& s) { s["settings"] = nullptr; }},
+      {"settings.batch_size is 0, below 1", [](auto& s) { s["settings"]["batch_size"] = 0; }},
+      {"settings.grad_accumulation is 1e+300", [](auto& s) { s["settings"]["grad_accumulation"] = 1e300; }},
+  };
+  for (const auto& [words, damage] : damages) {
+    nlohmann::json state = intact;
+    damage(state);
+    test::write_text(path, state.dump());
+    RegressionTask resumed(1);
+    try {
+      TrainLoop(resumed, settings(40), dir / "ckpt").run();
+      ADD_FAILURE() << "resumed from " << state.dump();
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::corrupt_file) << words;
+      EXPECT_NE(e.message().find(words), std::string::npos) << e.message();
+      EXPECT_EQ(e.path().parent_path(), step) << e.what();
+      EXPECT_NE(e.hint().find((dir / "ckpt").string()), std::string::npos) << e.hint();
+    }
+  }
+  test::write_text(path, intact.dump());
+  RegressionTask repaired(1);
+  EXPECT_EQ(TrainLoop(repaired, settings(12), dir / "ckpt").run().step, 12);
+}
+
+TEST(TrainLoop, ACheckpointHoldingNanIsRefusedByTensorInsteadOfResumedFrom) {
+  test::TempDir dir;
+  // Weights a diverged run saved, with a manifest that matches them (as it would).
+  const auto step = stopped_at_step_10(dir / "ckpt");
+  core::StateDict model = core::load_safetensors(step / "model.safetensors");
+  model.at("fc2.weight")[0][3] = std::numeric_limits<float>::infinity();
+  core::save_safetensors(step / "model.safetensors", model);
+  nlohmann::json state = core::read_json_file(step / "trainer_state.json");
+  state.erase("files");  // a checkpoint from before the manifest: loaded unchecked
+  test::write_text(step / "trainer_state.json", state.dump());
+  RegressionTask resumed(1);
+  try {
+    TrainLoop(resumed, settings(40), dir / "ckpt").run();
+    ADD_FAILURE() << "resumed from infinite weights";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::corrupt_file);
+    EXPECT_EQ(e.path(), step / "model.safetensors");
+    EXPECT_NE(e.message().find("'fc2.weight' holds NaN or infinite values"), std::string::npos) << e.message();
+    EXPECT_NE(e.hint().find((dir / "ckpt").string()), std::string::npos) << e.hint();
+  }
 }
 
 TEST(TrainLoop, AccumulatedMicroBatchesStepLikeOneBigBatch) {

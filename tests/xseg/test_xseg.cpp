@@ -5,17 +5,23 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cmath>
+#include <functional>
 #include <opencv2/imgproc.hpp>
 
 #include "core/error.h"
+#include "core/json_io.h"
+#include "core/state_dict.h"
 #include "dataset/imagefolder.h"
 #include "extract/target_extraction.h"
 #include "face/hull_mask.h"
 #include "media/image_io.h"
+#include "support/error_code.h"
 #include "support/synthetic_clip.h"
 #include "support/temp_dir.h"
 #include "train/trainers/xseg/xseg_apply.h"
 #include "train/trainers/xseg/xseg_data.h"
+#include "train/trainers/xseg/xseg_model.h"
 #include "train/trainers/xseg/xseg_trainer.h"
 
 namespace wf::xseg {
@@ -176,7 +182,106 @@ TEST(XSeg, BadDatasetsAreRefusedWithTheReason) {
   }
   dataset::rewrite_records(dataset, records);
   expect_refused(dataset, "every mask of the dataset is empty");
-  EXPECT_THROW(XSegData(dataset, 50), Error);  // not a multiple of 32
+  EXPECT_THROW(XSegData(dataset, 50), Error);      // not a multiple of 32
+  EXPECT_THROW(XSegData(dataset, 100000), Error);  // a multiple of 32, of 30 GB a face
+  for (const int epochs : {-1, 0, kMaxEpochs + 1}) {
+    XSegTrainOptions options = small_training(dataset, dir / "xseg");
+    options.epochs = epochs;
+    try {
+      train_xseg(options);
+      ADD_FAILURE() << epochs << " epochs were accepted";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::invalid_input);
+      EXPECT_NE(std::string(e.what()).find(std::to_string(epochs) + " epochs"), std::string::npos) << e.what();
+    }
+  }
+}
+
+// Every file of the dataset's masks/ and its metadata, as bytes: what "left as it was" means.
+std::map<std::string, std::string> mask_files(const std::filesystem::path& dataset) {
+  std::map<std::string, std::string> files{{"metadata.jsonl", test::read_text(dataset / "metadata.jsonl")}};
+  if (std::filesystem::exists(dataset / "masks")) {
+    for (const auto& entry : std::filesystem::directory_iterator(dataset / "masks")) {
+      files[entry.path().filename().string()] = test::read_text(entry.path());
+    }
+  }
+  return files;
+}
+
+TEST(XSeg, BrokenModelsAreRefusedByNameAndLeaveTheMasksAsTheyWere) {
+  test::TempDir dir;
+  const auto dataset = copy_of_dataset(dir);
+  const auto before = mask_files(dataset);
+  auto model_with = [&](const std::string& name, const std::function<void(core::StateDict&)>& change) {
+    nn::Unet model;
+    {
+      const torch::NoGradGuard no_grad;
+      core::StateDict state = core::module_state(*model);
+      change(state);
+    }
+    std::filesystem::create_directories(dir / name);
+    save_xseg_model(dir / name, model, 64);
+    return dir / name;
+  };
+  // Weights of a run that diverged: refused at load, naming the file and the tensor.
+  const auto diverged =
+      model_with("diverged", [](auto& s) { s.at("decoder.blocks.2.conv1.0.weight")[0][0][0][0] = NAN; });
+  try {
+    apply_xseg({.dataset = dataset, .model = diverged});
+    ADD_FAILURE() << "NaN weights were applied";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::corrupt_file);
+    EXPECT_EQ(e.path(), diverged / "model.safetensors");
+    EXPECT_NE(e.message().find("'decoder.blocks.2.conv1.0.weight' holds NaN"), std::string::npos) << e.message();
+  }
+  EXPECT_EQ(mask_files(dataset), before);
+  // A model that calls nothing face: no all-black mask set passes for a result.
+  const auto blind = model_with("blind", [](auto& s) { s.at("segmentation_head.0.bias").fill_(-1000); });
+  try {
+    apply_xseg({.dataset = dataset, .model = blind});
+    ADD_FAILURE() << "a model that masks nothing was applied";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::invalid_input);
+    EXPECT_EQ(e.path(), blind);
+    EXPECT_NE(e.message().find("every mask it makes is empty"), std::string::npos) << e.message();
+  }
+  EXPECT_EQ(mask_files(dataset), before);
+  // config.json with values of the wrong type or out of range: the file is named, nothing is run.
+  const nlohmann::json config = core::read_json_file(blind / "config.json");
+  const std::vector<std::pair<nlohmann::json, std::string>> configs{
+      {nlohmann::json::array(), "not a JSON object"},
+      {{{"resolution", "big"}}, "its resolution is \"big\""},
+      {{{"resolution", 1e300}}, "its resolution is 1e+300"},
+      {{{"resolution", 2.5}}, "its resolution is 2.5"},
+      {{{"resolution", 7}}, "its resolution is 7"},
+      {{{"resolution", 100000}}, "its resolution is 100000"},
+      {{{"resolution", 100}}, "its resolution is 100"},
+  };
+  for (const auto& [patch, words] : configs) {
+    nlohmann::json damaged = config;
+    if (patch.is_array()) {
+      damaged = patch;
+    } else {
+      damaged.merge_patch(patch);
+    }
+    test::write_text(blind / "config.json", damaged.dump());
+    try {
+      apply_xseg({.dataset = dataset, .model = blind});
+      ADD_FAILURE() << damaged.dump() << " was read";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::corrupt_file) << words;
+      EXPECT_EQ(e.path(), blind / "config.json");
+      EXPECT_NE(e.message().find(words), std::string::npos) << e.message();
+    }
+  }
+  for (const nlohmann::json& other : {nlohmann::json{{"encoder_name", 5}}, nlohmann::json{{"classes", "one"}}}) {
+    nlohmann::json damaged = config;
+    damaged.merge_patch(other);
+    test::write_text(blind / "config.json", damaged.dump());
+    EXPECT_EQ(test::error_code([&] { apply_xseg({.dataset = dataset, .model = blind}); }), ErrorCode::unsupported)
+        << damaged.dump();
+  }
+  EXPECT_EQ(mask_files(dataset), before);
 }
 
 TEST(XSeg, AugmentationCutsTheLabelUnderEveryPastedOccluder) {

@@ -4,6 +4,7 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include "core/error.h"
 #include "core/progress.h"
 #include "dataset/imagefolder.h"
 #include "media/image_io.h"
@@ -23,6 +24,14 @@ XSegApplySummary apply_xseg(const XSegApplyOptions& options, core::EventSink* ev
   XSegApplySummary summary;
   cv::Mat previous;  // smoothed probabilities of the previous frame, at crop size
   const dataset::FaceRecord* previous_record = nullptr;
+  // No mask is written until one holds a face: a model that masks nothing is refused with every mask on disk as
+  // it was. The empty ones before the first face are only remembered (index, size), then written.
+  bool any_face = false;
+  std::vector<std::pair<std::size_t, cv::Size>> empty_unwritten;
+  auto write_mask = [&](std::size_t i, const cv::Mat& mask) {
+    media::write_image(options.dataset / records[i].mask_file_name(), mask);
+    records[i].mask_origin = dataset::MaskOrigin::xseg;
+  };
   for (std::size_t first = 0; first < records.size(); first += static_cast<std::size_t>(options.batch_size)) {
     const std::size_t end = std::min(records.size(), first + static_cast<std::size_t>(options.batch_size));
     std::vector<cv::Mat> crops, inputs;
@@ -52,13 +61,28 @@ XSegApplySummary apply_xseg(const XSegApplyOptions& options, core::EventSink* ev
       cv::Mat mask;
       cv::threshold(p, mask, options.threshold, 255, cv::THRESH_BINARY);
       mask.convertTo(mask, CV_8U);
-      const double sigma = options.feather * crop.cols;
-      if (sigma > 0) cv::GaussianBlur(mask, mask, {0, 0}, sigma);
-      media::write_image(options.dataset / record.mask_file_name(), mask);
-      record.mask_origin = dataset::MaskOrigin::xseg;
       ++summary.masks;
       if (events) events->emit(meter.step(static_cast<std::int64_t>(i + 1), record.id));
+      if (!any_face && cv::countNonZero(mask) == 0) {
+        empty_unwritten.emplace_back(i, mask.size());
+        continue;
+      }
+      if (!any_face) {
+        any_face = true;
+        for (const auto& [j, size] : empty_unwritten) write_mask(j, cv::Mat::zeros(size, CV_8U));
+      }
+      const double sigma = options.feather * crop.cols;
+      if (sigma > 0) cv::GaussianBlur(mask, mask, {0, 0}, sigma);
+      write_mask(i, mask);
     }
+  }
+  if (!any_face && summary.masks > 0) {
+    throw Error(ErrorCode::invalid_input,
+                "the XSeg model finds no face in any of the " + std::to_string(summary.masks) +
+                    " faces: every mask it makes is empty (the dataset's masks are left as they were)",
+                options.model,
+                "train XSeg for more epochs or at a higher resolution (pipeline settings xseg.epochs and "
+                "xseg.resolution), or paint a few masks for it to learn from");
   }
   dataset::rewrite_records(options.dataset, records);
   return summary;

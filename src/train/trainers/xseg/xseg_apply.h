@@ -24,6 +24,8 @@ struct XSegApplySummary {
   int painted_kept = 0;  // left as the user painted them
 };
 
+// Throws wf::Error: what loading the model throws (xseg_model.h), and invalid_input naming the model when every
+// mask it makes is empty, before any mask file is written.
 XSegApplySummary apply_xseg(const XSegApplyOptions& options, core::EventSink* events = nullptr);
 
 }  // namespace wf::xseg

@@ -10,6 +10,7 @@
 #include "face/hull_mask.h"
 #include "face/landmarker_478.h"
 #include "media/image_io.h"
+#include "train/trainers/xseg/xseg_model.h"
 
 namespace wf::xseg {
 namespace {
@@ -202,8 +203,11 @@ void cut_transient_occluders(std::vector<cv::Mat>& images, std::vector<cv::Mat>&
 
 XSegData::XSegData(const std::filesystem::path& dataset, int resolution, double held_out_fraction)
     : resolution_(resolution) {
-  if (resolution < 32 || resolution % 32 != 0) {
-    throw Error(ErrorCode::invalid_input, "the XSeg resolution must be a multiple of 32 (256 by default)");
+  if (resolution < kMinResolution || resolution > kMaxResolution || resolution % 32 != 0) {
+    throw Error(ErrorCode::invalid_input,
+                "the XSeg resolution is " + std::to_string(resolution) + ", not a multiple of 32 from " +
+                    std::to_string(kMinResolution) + " to " + std::to_string(kMaxResolution),
+                {}, "use 256 (the default), or 128 for a quick first model");
   }
   const auto records = dataset::read_records(dataset);
   if (records.empty()) {

@@ -85,6 +85,12 @@ class XSegTask : public train::TrainTask {
 
 XSegTrainResult train_xseg(const XSegTrainOptions& options, core::EventSink* events, const std::atomic<bool>* cancel,
                            std::optional<std::int64_t> stop_at) {
+  if (options.epochs < 1 || options.epochs > kMaxEpochs) {
+    throw Error(ErrorCode::invalid_input,
+                "XSeg training cannot run " + std::to_string(options.epochs) + " epochs: use 1 to " +
+                    std::to_string(kMaxEpochs),
+                {}, "50 (the default) suits most clips");
+  }
   const XSegData data(options.dataset, options.resolution, options.held_out_fraction);
   train::TrainSettings settings = options.train;
   const auto per_step = train::samples_per_step(settings);

@@ -10,14 +10,15 @@
 
 #include "core/events.h"
 #include "train/train_loop.h"
+#include "train/trainers/xseg/xseg_limits.h"
 
 namespace wf::xseg {
 
 struct XSegTrainOptions {
   std::filesystem::path dataset;  // a target dataset (watserface extract --target)
   std::filesystem::path output;   // the XSeg model folder
-  int resolution = 256;
-  int epochs = 50;
+  int resolution = 256;           // a multiple of 32 from kMinResolution to kMaxResolution (xseg_limits.h)
+  int epochs = 50;                // 1 to kMaxEpochs
   double held_out_fraction = 0.1;
   train::TrainSettings train;     // steps and steps_per_epoch are derived from epochs and the dataset
   std::string device = "cpu";     // "cpu" or "cuda"
