@@ -84,17 +84,31 @@ MediaInfo probe_media(const std::filesystem::path& path) {
   for (const auto& [key, value] : tags.items()) {
     if (value.is_string()) info.tags[key] = value.get<std::string>();
   }
-  // The picture's timestamps, from the packets (demuxing only: fast even for long videos).
+  // The picture's timestamps, from the packets (demuxing only: fast even for long videos). A container that times
+  // frames by their decoding order (AVI) leaves a packet's presentation time out where B-frames are packed with the
+  // frame before them; its decoding times then stand for all, as FFmpeg's best-effort timestamp does.
   const core::ProcessResult packets =
-      core::run_process({"ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts_time", "-of",
-                         "csv=p=0", path.string()});
-  std::vector<double> times;
+      core::run_process({"ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
+                         "packet=pts_time,dts_time", "-of", "csv=p=0", path.string()});
+  std::vector<double> presented, decoded;
+  bool every_presented = true, every_decoded = true;
   for (std::size_t at = 0; at < packets.output.size();) {
     const std::size_t end = std::min(packets.output.find('\n', at), packets.output.size());
     const std::string line = packets.output.substr(at, end - at);
-    if (!line.empty() && line != "N/A") times.push_back(std::atof(line.c_str()));
     at = end + 1;
+    if (line.empty()) continue;
+    const std::size_t comma = line.find(',');
+    const std::string pts = line.substr(0, comma), dts = comma == std::string::npos ? "" : line.substr(comma + 1);
+    if (pts.empty() || pts == "N/A")
+      every_presented = false;
+    else
+      presented.push_back(std::atof(pts.c_str()));
+    if (dts.empty() || dts == "N/A")
+      every_decoded = false;
+    else
+      decoded.push_back(std::atof(dts.c_str()));
   }
+  std::vector<double>& times = !every_presented && every_decoded ? decoded : presented;
   std::sort(times.begin(), times.end());  // packets come in decoding order
   for (std::size_t i = 1; i < times.size() && info.fps > 0; ++i) {
     ++info.intervals;

@@ -1,5 +1,7 @@
 #include "swap/swap_driver.h"
 
+#include <fmt/format.h>
+
 #include <chrono>
 #include <functional>
 #include <map>
@@ -28,13 +30,19 @@ namespace {
 media::MediaInfo probe_constant_rate(const fs::path& video) {
   media::MediaInfo info = media::probe_media(video);
   if (info.variable_frame_rate()) {
+    // Every frame kept, evenly spaced over the video's length (or at its average rate): the conversion keeps the
+    // frame count and, near enough, the sound's timing.
+    const double even = info.frames && info.duration > 0 ? static_cast<double>(*info.frames) / info.duration
+                        : info.average_fps > 0           ? info.average_fps
+                                                         : info.fps;
+    const std::string rate = fmt::format("{:.6g}", even);
     throw Error(ErrorCode::unsupported,
-                "the video has a variable frame rate (" + std::to_string(info.irregular_intervals) + " of " +
-                    std::to_string(info.intervals) + " frame intervals are not 1/" + info.frame_rate +
-                    " s): a swapped copy would lose its timing",
+                fmt::format("the video has a variable frame rate: {} of its {} frame intervals are not {:.4f} s "
+                            "({:.6g} frames a second), so a swapped copy would lose its timing",
+                            info.irregular_intervals, info.intervals, 1.0 / info.fps, info.fps),
                 video,
-                "convert it to a constant rate first: ffmpeg -i IN -vf fps=" + info.frame_rate +
-                    " OUT.mp4, then extract again");
+                "make it constant, keeping every frame: ffmpeg -i IN -vf setpts=N/" + rate + "/TB -r " + rate +
+                    " -c:a copy OUT.mkv, then extract again");
   }
   return info;
 }
