@@ -50,7 +50,7 @@ bool refuse_body(const httplib::Request& request, httplib::Response& response) {
   const bool stated = !chunked && !declared.empty() && error == std::errc() && end == declared.data() + declared.size();
   if (stated && length <= *limit) return false;
   if (!stated) {
-    send_error(response, 411, "invalid_input", "the request body has no Content-Length (or an unreadable one)",
+    send_error(response, 411, "invalid_input", "the request body has no readable Content-Length (or comes in chunks)",
                "send the body with its length (an empty body as Content-Length: 0)");
   } else {
     send_error(response, 413, "invalid_input",
