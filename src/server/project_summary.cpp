@@ -1,10 +1,17 @@
 #include "server/project_summary.h"
 
+#include <fmt/format.h>
+
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <set>
 
+#include "core/error.h"
 #include "core/json_io.h"
 #include "dataset/imagefolder.h"
+#include "media/image_io.h"
+#include "media/media_probe.h"
 
 namespace wf::server {
 namespace fs = std::filesystem;
@@ -60,6 +67,35 @@ nlohmann::json faces_of(const std::string& name, const jobs::ProjectPaths& proje
           {"skipped", lines_in(folder / "skipped.jsonl")}};
 }
 
+// Whether the target video's frames are evenly spaced, told when it is uploaded rather than when the swap refuses
+// it: {"variable", "message"}, null for a photo or a file ffprobe cannot read. Probing reads every packet, so the
+// answer is kept for the file as it is (its path, size and time).
+nlohmann::json timing_of(const fs::path& video) {
+  if (video.empty() || media::is_image_file(video)) return nullptr;
+  static std::mutex mutex;
+  static std::map<std::string, nlohmann::json> known;
+  std::error_code ec;
+  const std::string key = fmt::format("{}|{}|{}", video.string(), fs::file_size(video, ec),
+                                      fs::last_write_time(video, ec).time_since_epoch().count());
+  {
+    std::lock_guard lock(mutex);
+    if (const auto it = known.find(key); it != known.end()) return it->second;
+  }
+  nlohmann::json timing = nullptr;
+  try {
+    const media::MediaInfo info = media::probe_media(video);
+    const bool variable = info.variable_frame_rate();
+    timing = {{"variable", variable},
+              {"message", variable ? fmt::format("Its frames are not evenly spaced ({} of {} intervals differ): the "
+                                                 "swap needs a constant frame rate.",
+                                                 info.irregular_intervals, info.intervals)
+                                   : ""}};
+  } catch (const Error&) {
+  }
+  std::lock_guard lock(mutex);
+  return known[key] = timing;
+}
+
 nlohmann::json output(const std::string& name, const jobs::ProjectPaths& project, const fs::path& file) {
   std::error_code ec;
   return fs::is_regular_file(file, ec) ? nlohmann::json(file_url(name, fs::relative(file, project.root).string()))
@@ -86,6 +122,7 @@ nlohmann::json project_summary(const std::string& name, const jobs::ProjectPaths
           {"target",
            {{"media", target.empty() ? nlohmann::json() : media_list({target}).at(0)},
             {"url", target.empty() ? nlohmann::json() : output(name, project, target)},
+            {"timing", timing_of(target)},
             {"dataset", faces_of(name, project, project.target_dataset(), 24)}}},
           {"outputs",
            {{"final", output(name, project, project.final_video())},

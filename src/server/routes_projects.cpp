@@ -3,6 +3,7 @@
 
 #include <httplib.h>
 
+#include "media/constant_rate.h"
 #include "routes.h"
 #include "server/api.h"
 #include "server/project_summary.h"
@@ -74,6 +75,22 @@ void add_project_routes(httplib::Server& server, const ServerContext& context) {
     body["uploaded"] = names;
     send_json(response, body, 201);
   });
+
+  // The target re-timed to a constant frame rate, every frame kept (a phone's variable-rate clip), in place of the
+  // upload: what the swap needs, done when the user agrees to it on the Target page.
+  server.Post(R"(/api/v1/projects/([^/]+)/media/target/constant-rate)",
+              [&context](const httplib::Request& request, httplib::Response& response) {
+                EditableProject project(context, request);
+                const fs::path target = jobs::target_media(project.paths);
+                if (target.empty()) {
+                  throw Error(ErrorCode::not_found, "the project has no target video", {}, "upload it first");
+                }
+                const fs::path constant = target.parent_path() / (target.stem().string() + "_constant.mkv");
+                media::make_constant_rate(target, constant);
+                std::error_code ec;
+                fs::remove(target, ec);
+                send_json(response, project_summary(project.name, project.paths, project.store));
+              });
 
   server.Delete(R"(/api/v1/projects/([^/]+)/media/source/([^/]+))", [&context](const httplib::Request& request,
                                                                                httplib::Response& response) {

@@ -12,6 +12,7 @@
 #include "core/paths.h"
 #include "core/progress.h"
 #include "dataset/imagefolder.h"
+#include "media/constant_rate.h"
 #include "media/frame_prefetcher.h"
 #include "media/image_io.h"
 #include "media/media_probe.h"
@@ -30,19 +31,15 @@ namespace {
 media::MediaInfo probe_constant_rate(const fs::path& video) {
   media::MediaInfo info = media::probe_media(video);
   if (info.variable_frame_rate()) {
-    // Every frame kept, evenly spaced over the video's length (or at its average rate): the conversion keeps the
-    // frame count and, near enough, the sound's timing.
-    const double even = info.frames && info.duration > 0 ? static_cast<double>(*info.frames) / info.duration
-                        : info.average_fps > 0           ? info.average_fps
-                                                         : info.fps;
-    const std::string rate = fmt::format("{:.6g}", even);
+    // Every frame kept, evenly spaced: the conversion keeps the frame count and, near enough, the sound's timing.
+    const std::string rate = fmt::format("{:.6g}", media::even_frame_rate(info));
     throw Error(ErrorCode::unsupported,
                 fmt::format("the video has a variable frame rate: {} of its {} frame intervals are not {:.4f} s "
                             "({:.6g} frames a second), so a swapped copy would lose its timing",
                             info.irregular_intervals, info.intervals, 1.0 / info.fps, info.fps),
                 video,
                 "make it constant, keeping every frame: ffmpeg -i IN -vf setpts=N/" + rate + "/TB -r " + rate +
-                    " -c:a copy OUT.mkv, then extract again");
+                    " -c:a copy OUT.mkv, then extract again (the browser's Target step does this for you)");
   }
   return info;
 }

@@ -4,19 +4,21 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <numeric>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
-#include <chrono>
 #include <regex>
 
 #include "core/json_io.h"
+#include "core/subprocess.h"
 #include "dataset/imagefolder.h"
 #include "face/embedder.h"
 #include "jobs/job_store.h"
 #include "jobs/project.h"
+#include "media/media_probe.h"
 #include "media/video_reader.h"
 #include "running_server.h"
 #include "support/declared_png.h"
@@ -293,6 +295,42 @@ TEST(Api, TheSummaryOfAProjectHoldingANameThatIsNotUtf8Answers) {
   EXPECT_EQ(body.at("source").at("media").at(0).at("name"), "caf\xEF\xBF\xBD.jpg");
   EXPECT_EQ(body.at("jobs").at(0).at("error"), "cannot read caf\xEF\xBF\xBD.jpg");
   EXPECT_EQ(client.Get("/api/v1/projects")->status, 200);
+}
+
+// A phone's clip whose frames are unevenly spaced is told as such when it is uploaded, not when the swap refuses
+// it; with the user's agreement it is re-timed in place: every frame kept, evenly spaced, the swap's check passed.
+TEST(Api, AVariableFrameRateIsToldAtUploadAndMadeConstantKeepingEveryFrame) {
+  test::TempDir dir;
+  const core::AppConfig config = test_config(dir);
+  RunningServer server(config);
+  auto client = server.client();
+  client.Post("/api/v1/projects", R"({"name": "p"})", "application/json");
+  test::group_photo_clip(10).write(dir / "even.mkv");
+  const core::ProcessResult uneven = core::run_process(
+      {"ffmpeg", "-hide_banner", "-loglevel", "error", "-i", (dir / "even.mkv").string(), "-vf",
+       "setpts=N/10/TB+if(gte(N\\,3)\\,0.5/TB\\,0)", "-fps_mode", "vfr", "-c:v", "ffv1", (dir / "phone.mkv").string()});
+  ASSERT_EQ(uneven.status, 0) << uneven.errors;
+  const auto uploaded = upload(client, "p", "target", {{"phone.mkv", test::read_text(dir / "phone.mkv")}});
+  ASSERT_EQ(uploaded->status, 201);
+  const nlohmann::json timing = json_of(uploaded).at("target").at("timing");
+  EXPECT_TRUE(timing.at("variable").get<bool>()) << timing;
+  EXPECT_NE(timing.at("message").get<std::string>().find("not evenly spaced"), std::string::npos) << timing;
+
+  const auto made = client.Post("/api/v1/projects/p/media/target/constant-rate", "{}", "application/json");
+  ASSERT_TRUE(made);
+  ASSERT_EQ(made->status, 200) << made->body;
+  const nlohmann::json target = json_of(made).at("target");
+  EXPECT_EQ(target.at("media").at("name"), "phone_constant.mkv");
+  EXPECT_FALSE(target.at("timing").at("variable").get<bool>()) << target;
+  const fs::path media = config.workspace_dir / "projects/p/target/media";
+  EXPECT_EQ(names_in(media), std::vector<std::string>{"phone_constant.mkv"})
+      << "the upload is replaced, no temporary left";
+  EXPECT_EQ(media::count_frames(media / "phone_constant.mkv"), media::count_frames(dir / "phone.mkv"));
+  EXPECT_FALSE(media::probe_media(media / "phone_constant.mkv").variable_frame_rate());
+
+  const auto photo = client.Post("/api/v1/projects", R"({"name": "q"})", "application/json");
+  ASSERT_EQ(photo->status, 201);
+  EXPECT_EQ(client.Post("/api/v1/projects/q/media/target/constant-rate", "{}", "application/json")->status, 404);
 }
 
 }  // namespace

@@ -24,9 +24,11 @@ const group = path.join(process.env.WF_ASSETS, '@vladmandic/face-api/demo/sample
 
 function makeMedia(dir) {
   const clip = path.join(dir, 'party.mp4');
-  // The group photo panning left for 2 s at 10 fps: the largest face is the target.
+  // The group photo panning left in 20 frames, as a phone records it: a variable frame rate (half a second without
+  // a frame after the tenth). The largest face is the target.
   execFileSync('ffmpeg', ['-v', 'error', '-y', '-loop', '1', '-framerate', '10', '-i', group, '-vf',
-    'scale=iw/2:-2,crop=iw-80:ih:40-4*n:0', '-frames:v', '20', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', clip]);
+    'scale=iw/2:-2,crop=iw-80:ih:40-4*n:0,setpts=N/10/TB+if(gte(N\\,10)\\,0.5/TB\\,0)', '-frames:v', '20',
+    '-fps_mode', 'vfr', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', clip]);
   const faceless = path.join(dir, 'test-pattern.mp4');
   execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=10', '-frames:v', '10',
     '-c:v', 'libx264', '-pix_fmt', 'yuv420p', faceless]);
@@ -117,6 +119,12 @@ test('a new user goes from photos to a reviewed video', { timeout: 15 * 60 * 100
     await shot(page, '2-target-without-face');
     await targetInput.setInputFiles(media.clip);
     await page.getByText('Target: party.mp4').waitFor();
+    // Told at upload, not at the swap: the variable frame rate, and the re-timing offered instead of "Find faces".
+    await page.getByText(/Its frames are not evenly spaced/).waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Find faces' }).isVisible(), false);
+    await shot(page, '2-target-variable-rate');
+    await page.getByRole('button', { name: 'Make the frame rate constant' }).click();
+    await page.getByText('Target: party_constant.mkv').waitFor({ timeout: 60000 });
     await page.getByRole('button', { name: 'Find faces' }).click();
     await page.getByText(/The target face in 20 frames/).waitFor({ timeout: 120000 });
     await page.getByText('2 source faces found').waitFor();

@@ -39,10 +39,16 @@ export interface Job {
   settings?: Settings;
 }
 
+// Whether the target video's frames are evenly spaced (null: a photo, or not known).
+export interface Timing {
+  variable: boolean;
+  message: string;
+}
+
 export interface Project {
   name: string;
   source: { media: MediaFile[]; dataset: Dataset | null };
-  target: { media: MediaFile | null; url: string | null; dataset: Dataset | null };
+  target: { media: MediaFile | null; url: string | null; timing: Timing | null; dataset: Dataset | null };
   outputs: { final: string | null; swapped: string | null; review_report: string | null };
   jobs: Job[];
 }

@@ -1,6 +1,6 @@
 // Step 2: the target video, then the faces of both sides found (an extraction job) and shown with their scores.
 
-import { Face, Project, errorText, projectPath, remove, upload } from '../api';
+import { Face, Project, errorText, post, projectPath, remove, upload } from '../api';
 import { Step, WizardContext } from '../context';
 import { h, messageBox } from '../dom';
 import { dropzone, sizeText } from '../dropzone';
@@ -14,6 +14,7 @@ export class TargetStep implements Step {
   private readonly current = h('div');
   private readonly message = messageBox();
   private readonly find = h('button', { type: 'button', class: 'primary' }, 'Find faces');
+  private readonly retime = h('button', { type: 'button', class: 'primary' }, 'Make the frame rate constant');
   private readonly job: JobView;
   private readonly faces = h('div');
   private readonly painter: MaskPainter;
@@ -27,6 +28,7 @@ export class TargetStep implements Step {
         this.render();
       });
     this.find.addEventListener('click', () => this.extract());
+    this.retime.addEventListener('click', () => this.makeConstant());
     this.element = h('section', {},
       h('h2', {}, 'Which video should get the new face?'),
       h('p', {}, 'Upload the target video. WatserFace follows the largest face through it.'),
@@ -71,6 +73,20 @@ export class TargetStep implements Step {
     this.render();
   }
 
+  // Only when the user agrees: the video is re-timed (every frame kept) in place of the upload.
+  private async makeConstant(): Promise<void> {
+    this.message.clear();
+    this.retime.disabled = true;
+    this.current.replaceChildren(h('p', { class: 'muted' }, 'Making the frame rate constant…'));
+    try {
+      this.context.setProject(await post<Project>(`${projectPath(this.context.choices.project)}/media/target/constant-rate`, {}));
+    } catch (error) {
+      this.message.show(errorText(error));
+    }
+    this.retime.disabled = false;
+    this.render();
+  }
+
   private async extract(): Promise<void> {
     this.message.clear();
     try {
@@ -103,7 +119,12 @@ export class TargetStep implements Step {
     this.current.replaceChildren(target?.media
       ? h('p', {}, `Target: ${target.media.name} · ${sizeText(target.media.bytes)}`)
       : h('p', { class: 'muted' }, 'No target video yet.'));
-    this.find.hidden = !target?.media;
+    const variable = target?.timing?.variable === true;
+    if (variable) {
+      this.current.append(h('p', { class: 'message note' }, `${target?.timing?.message} WatserFace can re-time it: every ` +
+        'frame is kept, evenly spaced over the same length, and the sound is kept.'), h('div', { class: 'row' }, this.retime));
+    }
+    this.find.hidden = !target?.media || variable;
     const grids: HTMLElement[] = [];
     const source = project?.source.dataset;
     if (source?.faces.length) {
