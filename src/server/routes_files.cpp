@@ -47,6 +47,13 @@ fs::path confined(const fs::path& root, const std::string& relative) {
   return file;
 }
 
+// What a downloaded file is saved as: the project's own name for its final video ("my-first-swap.mp4"), else the
+// project's name before the file's, so downloads of several projects do not overwrite one another.
+std::string download_name(const std::string& project, const fs::path& file) {
+  if (file.parent_path().filename() == "outputs" && file.stem() == "final") return project + file.extension().string();
+  return project + "_" + file.filename().string();
+}
+
 // A Range none of whose parts starts inside the file (RFC 9110 15.5.17): `bytes=<size>-`, or a suffix of 0 bytes.
 bool unsatisfiable(const httplib::Ranges& ranges, std::uint64_t size) {
   if (ranges.empty()) return false;
@@ -62,7 +69,8 @@ bool unsatisfiable(const httplib::Ranges& ranges, std::uint64_t size) {
 void add_file_routes(httplib::Server& server, const ServerContext& context) {
   server.Get(R"(/api/v1/projects/([^/]+)/files/(.+))", [&context](const httplib::Request& request,
                                                                   httplib::Response& response) {
-    const fs::path file = confined(context.project(request.matches[1]).root, request.matches[2]);
+    const std::string project = request.matches[1];
+    const fs::path file = confined(context.project(project).root, request.matches[2]);
     const std::uint64_t size = fs::file_size(file);
     if (unsatisfiable(request.ranges, size)) {
       response.set_header("Content-Range", "bytes */" + std::to_string(size));
@@ -73,7 +81,7 @@ void add_file_routes(httplib::Server& server, const ServerContext& context) {
       return;
     }
     if (request.has_param("download")) {
-      response.set_header("Content-Disposition", "attachment; filename=\"" + file.filename().string() + "\"");
+      response.set_header("Content-Disposition", "attachment; filename=\"" + download_name(project, file) + "\"");
     }
     response.set_header("Cache-Control", "no-cache");
     auto in = std::make_shared<std::ifstream>(file, std::ios::binary);

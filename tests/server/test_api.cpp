@@ -175,6 +175,10 @@ TEST(Api, AnExtractionJobIsFollowedAsServerSentEventsAndItsFilesAreServed) {
   const auto part = client.Get(project.at("target").at("url").get<std::string>().c_str(), {{"Range", "bytes=10-109"}});
   EXPECT_EQ(part->status, 206);
   EXPECT_EQ(part->body, test::read_text(clip).substr(10, 100));
+  const auto downloaded = client.Get((project.at("target").at("url").get<std::string>() + "?download=1").c_str());
+  EXPECT_EQ(downloaded->get_header_value("Content-Disposition"),
+            "attachment; filename=\"p_" + clip.filename().string() + "\"")
+      << "a download names its project, so several projects' files do not overwrite one another";
 
   // The last source face cannot be dropped; an unknown one is not found.
   const std::string faces_path = "/api/v1/projects/p/faces/source/";

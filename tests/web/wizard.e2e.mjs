@@ -85,6 +85,8 @@ test('a new user goes from photos to a reviewed video', { timeout: 15 * 60 * 100
       }
     });
     page.on('pageerror', (e) => consoleErrors.push(String(e)));
+    const missing = [];
+    page.on('response', (r) => { if (r.status() === 404) missing.push(r.url()); });
     const opened = Date.now();
     await page.goto(base);
 
@@ -211,6 +213,7 @@ test('a new user goes from photos to a reviewed video', { timeout: 15 * 60 * 100
     await shot(page, '4-swap');
     const [download] = await Promise.all([page.waitForEvent('download'),
       page.getByRole('link', { name: 'Download the video' }).click()]);
+    assert.equal(download.suggestedFilename(), 'my-first-swap.mp4', 'the download is named after the project');
     const saved = path.join(out, 'final.mp4');
     await download.saveAs(saved);
     const head = fs.readFileSync(saved).subarray(4, 8).toString();
@@ -250,6 +253,7 @@ test('a new user goes from photos to a reviewed video', { timeout: 15 * 60 * 100
     await shot(page, '5-review-narrow');
 
     assert.deepEqual(consoleErrors, []);
+    assert.deepEqual(missing.filter((url) => url.includes('favicon')), [], 'no favicon request goes unanswered');
     fs.writeFileSync(path.join(out, 'timing.json'), JSON.stringify({
       seconds_to_first_training: trained, reloaded_while_running: running, chart_points: points }, null, 2));
     console.log(`time from opening the page to a finished first training (quick preset): ${trained.toFixed(1)} s` +

@@ -106,6 +106,7 @@ export class ReviewStep implements Step {
                 h('span', { class: 'muted' }, ` similarity ${percent(f.after?.similarity)}`)))))))
         : h('p', {}, 'No frame was flagged.'),
       h('div', { class: 'row' },
-        h('a', { href: `${outputs.final}?download=1`, download: 'final.mp4', class: 'button primary' }, 'Accept and download')));
+        h('a', { href: `${outputs.final}?download=1`, download: `${this.context.choices.project}.mp4`,
+          class: 'button primary' }, 'Accept and download')));
   }
 }

@@ -83,7 +83,7 @@ export class SwapStep implements Step {
     this.result.replaceChildren(final && job?.state === 'done'
       ? h('div', {},
           h('video', { id: 'final-video', src: final, controls: true, preload: 'metadata', playsinline: true }),
-          h('p', {}, h('a', { href: `${final}?download=1`, download: 'final.mp4', class: 'button' }, 'Download the video')))
+          h('p', {}, h('a', { href: `${final}?download=1`, download: `${this.context.choices.project}.mp4`, class: 'button' }, 'Download the video')))
       : '');
   }
 }
