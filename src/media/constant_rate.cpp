@@ -5,6 +5,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/subprocess.h"
+#include "media/video_writer.h"
 
 namespace wf::media {
 
@@ -47,16 +48,7 @@ void make_constant_rate(const std::filesystem::path& video, const std::filesyste
                                                      "-f",
                                                      "matroska",
                                                      file.temporary().string()});
-  if (run.status != 0) {
-    throw Error(ErrorCode::invalid_input, "ffmpeg could not re-time the video: " + run.errors.substr(0, 300), video,
-                "convert it to H.264 MP4 with a constant frame rate in a video editor");
-  }
-  const std::optional<std::int64_t> kept = count_frames(file.temporary());
-  if (kept != frames) {
-    throw Error(ErrorCode::internal,
-                fmt::format("re-timing kept {} of the video's {} frames", kept.value_or(0), *frames), video,
-                "this is a WatserFace bug; please report it with the video");
-  }
+  check_written(run, file.temporary(), output, *frames);  // every frame, and a whole file (a full disk says so)
   file.commit();
 }
 

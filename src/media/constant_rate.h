@@ -13,7 +13,8 @@ namespace wf::media {
 double even_frame_rate(const MediaInfo& info);
 
 // `video` re-timed at even_frame_rate into `output` (FFV1 in Matroska, lossless; audio copied), written beside it
-// under a temporary name and renamed only when it holds every frame. Throws wf::Error naming the file.
+// under a temporary name and renamed only when it holds every frame (media::check_written). Throws wf::Error
+// naming the file: disk_full when the disk ran out, invalid_input when ffmpeg cannot read or re-time it.
 void make_constant_rate(const std::filesystem::path& video, const std::filesystem::path& output);
 
 }  // namespace wf::media

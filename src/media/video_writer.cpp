@@ -108,7 +108,9 @@ void VideoWriter::write(const cv::Mat& bgr) {
   if (!ffmpeg_->write(frame.data, frame.total() * frame.elemSize())) {  // ffmpeg stopped: what it said tells why
     const core::ProcessResult result = ffmpeg_->finish();
     ffmpeg_.reset();
-    fail(result);
+    const std::filesystem::path temporary = file_->temporary();
+    file_.reset();
+    fail_writing(result, temporary, options_.output);
   }
   ++frames_;
 }
@@ -117,43 +119,45 @@ void VideoWriter::finish() {
   if (!ffmpeg_) return;
   const core::ProcessResult result = ffmpeg_->finish();
   ffmpeg_.reset();
-  check_written(result);
+  try {
+    check_written(result, file_->temporary(), options_.output, frames_);
+  } catch (const Error&) {
+    file_.reset();  // the unfinished file goes before the error reaches the user
+    throw;
+  }
   file_->commit();
   file_.reset();
 }
 
-// ffmpeg exits 0 even when it could not write the end of the file (an MP4 without its index, a Matroska file
-// without its cues), so what it said and the file itself are checked too.
-void VideoWriter::check_written(const core::ProcessResult& result) {
+void check_written(const core::ProcessResult& result, const std::filesystem::path& temporary,
+                   const std::filesystem::path& output, std::int64_t frames) {
   if (result.status != 0 || result.errors.find("Error writing trailer") != std::string::npos ||
       result.errors.find("Error closing file") != std::string::npos) {
-    fail(result);
+    fail_writing(result, temporary, output);
   }
-  const std::optional<std::int64_t> written = count_frames(file_->temporary());
-  if (written != frames_) {
-    file_.reset();
+  const std::optional<std::int64_t> written = count_frames(temporary);
+  if (written != frames) {
     const std::string what =
-        written ? "ffmpeg wrote " + std::to_string(*written) + " of the " + std::to_string(frames_) + " frames"
+        written ? "ffmpeg wrote " + std::to_string(*written) + " of the " + std::to_string(frames) + " frames"
                 : std::string("ffmpeg wrote a file that cannot be read back");
-    throw Error(ErrorCode::corrupt_file, what + ", so the video was not kept", options_.output,
+    throw Error(ErrorCode::corrupt_file, what + ", so the video was not kept", output,
                 "check the free space and the output folder, then run it again");
   }
 }
 
-void VideoWriter::fail(const core::ProcessResult& result) {
-  const std::string temporary = file_->temporary().string();
-  file_.reset();
+void fail_writing(const core::ProcessResult& result, const std::filesystem::path& temporary,
+                  const std::filesystem::path& output) {
   if (result.status == 127) {
-    throw Error(ErrorCode::unsupported, "ffmpeg is not installed", options_.output, "install Debian's ffmpeg package");
+    throw Error(ErrorCode::unsupported, "ffmpeg is not installed", output, "install Debian's ffmpeg package");
   }
   for (const int full : {ENOSPC, EDQUOT, EFBIG}) {  // the disk, a quota or a file-size limit (ulimit -f)
     if (result.errors.find(std::strerror(full)) != std::string::npos) {
-      throw error_from_errno(full, "ffmpeg could not write the whole video", options_.output);
+      throw error_from_errno(full, "ffmpeg could not write the whole video", output);
     }
   }
   // ffmpeg names the temporary file, which the user never sees: it is the output to them.
-  const std::string said = replace_all(result.errors, temporary, options_.output.string());
-  throw Error(ErrorCode::invalid_input, "ffmpeg could not write the video: " + said.substr(0, 300), options_.output,
+  const std::string said = replace_all(result.errors, temporary.string(), output.string());
+  throw Error(ErrorCode::invalid_input, "ffmpeg could not write the video: " + said.substr(0, 300), output,
               "check the output path and the input's audio");
 }
 

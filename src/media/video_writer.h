@@ -52,15 +52,23 @@ class VideoWriter {
   const std::string& video_codec() const { return codec_; }
 
  private:
-  [[noreturn]] void fail(const core::ProcessResult& result);
-  void check_written(const core::ProcessResult& result);
-
   VideoWriterOptions options_;
   std::unique_ptr<core::AtomicFile> file_;     // before ffmpeg_: ffmpeg stops before its file is removed
   std::unique_ptr<core::ProcessPipe> ffmpeg_;  // null once finished
   std::string codec_;
   std::int64_t frames_ = 0;
 };
+
+// What an ffmpeg run that wrote `temporary` on behalf of `output` said, as the error to throw, naming `output`
+// (never the temporary): unsupported without ffmpeg, disk_full when the disk, a quota or a file-size limit ran out,
+// invalid_input with what ffmpeg said for the rest.
+[[noreturn]] void fail_writing(const core::ProcessResult& result, const std::filesystem::path& temporary,
+                               const std::filesystem::path& output);
+// Throws as fail_writing unless `temporary` is a whole video of `frames` frames: ffmpeg exits 0 even when it could
+// not write the end of the file (an MP4 without its index, a Matroska file without its cues), so what it said and
+// the frames read back are checked too (corrupt_file when they fall short).
+void check_written(const core::ProcessResult& result, const std::filesystem::path& temporary,
+                   const std::filesystem::path& output, std::int64_t frames);
 
 // The encoder the writer uses on this machine: "libx264", else "mpeg4".
 std::string h264_or_fallback();
