@@ -8,6 +8,7 @@
 #include "core/config.h"
 #include "core/device.h"
 #include "extract/target_extraction.h"
+#include "models/face_analysers.h"
 #include "support/synthetic_clip.h"
 #include "support/temp_dir.h"
 
@@ -17,14 +18,14 @@ namespace {
 void BM_ExtractTarget720p(benchmark::State& state) {
   core::set_torch_threads(0);
   const core::AppConfig config = core::AppConfig::defaults();
-  static FaceAnalysers analysers = load_face_analysers(config);
+  static models::FaceAnalysers analysers = models::load_face_analysers(config);
   const test::TempDir dir;
   test::PanningClip clip = test::group_photo_clip(20);
   clip.scale = 1280.0 / 1920.0;
   clip.crop = cv::Rect(0, 80, 1280, 720);
   clip.write(dir / "clip.mkv");
 
-  StageTimes times;
+  models::StageTimes times;
   int frames = 0, run = 0;
   for (auto _ : state) {
     TargetOptions options;

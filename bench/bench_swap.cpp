@@ -28,8 +28,8 @@
 namespace wf::swap {
 namespace {
 
-extract::FaceAnalysers& analysers() {
-  static extract::FaceAnalysers instance = extract::load_face_analysers(core::AppConfig::defaults());
+models::FaceAnalysers& analysers() {
+  static models::FaceAnalysers instance = models::load_face_analysers(core::AppConfig::defaults());
   return instance;
 }
 

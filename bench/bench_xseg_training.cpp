@@ -46,7 +46,7 @@ struct Dataset {
     extract::TargetOptions target;
     target.video = dir / "clip.mkv";
     target.output = dir / "target";
-    extract::FaceAnalysers analysers = extract::load_face_analysers(core::AppConfig::defaults());
+    models::FaceAnalysers analysers = models::load_face_analysers(core::AppConfig::defaults());
     extract::extract_target(target, analysers);
   }
 };

@@ -27,14 +27,14 @@ struct ExtractOptions {
   std::string events;
 };
 
-void print_times(const extract::StageTimes& t) {
+void print_times(const models::StageTimes& t) {
   const double total = std::max(t.total(), 1e-9);
   std::printf("time: decode %.0f%%, detect %.0f%%, landmarks %.0f%%, embed %.0f%%, write %.0f%% of %.1f s\n",
               100 * t.decode / total, 100 * t.detect / total, 100 * t.landmarks / total, 100 * t.embed / total,
               100 * t.write / total, t.total());
 }
 
-int run_target(const ExtractOptions& options, extract::FaceAnalysers& analysers) {
+int run_target(const ExtractOptions& options, models::FaceAnalysers& analysers) {
   extract::TargetOptions target;
   target.video = options.target;
   target.output = options.output;
@@ -55,7 +55,7 @@ int run_target(const ExtractOptions& options, extract::FaceAnalysers& analysers)
 int run_extract(const GlobalOptions& global, const ExtractOptions& options) {
   const core::AppConfig config = resolve_config(global);
   if (!options.target.empty()) {
-    auto analysers = extract::load_face_analysers(config);
+    auto analysers = models::load_face_analysers(config);
     return run_target(options, analysers);
   }
   extract::SourceOptions source;
@@ -64,7 +64,7 @@ int run_extract(const GlobalOptions& global, const ExtractOptions& options) {
   source.sampling = {options.every, options.per_second, options.start, options.end};
   if (!options.reference.empty()) source.reference = std::filesystem::path(options.reference);
   source.crop_size = options.crop;
-  auto analysers = extract::load_face_analysers(config);
+  auto analysers = models::load_face_analysers(config);
   extract::SourceSummary summary;
   {
     ProgressLine progress("extracting", "frames", options.events);

@@ -14,7 +14,7 @@
 #include "interrupt.h"
 #include "jobs/job_queue.h"
 #include "jobs/orchestrator.h"
-#include "jobs/phases.h"
+#include "jobs/pipeline_options.h"
 #include "jobs/pipeline_settings.h"
 #include "jobs/pipeline_submit.h"
 #include "jobs/progress_text.h"
@@ -30,29 +30,24 @@ fs::path database(const core::AppConfig& config) {
 
 // The pipeline runner of this process's queue, printing the global bar and the phase line.
 jobs::JobRunner pipeline_runner(const core::AppConfig& config) {
-  return [config](const jobs::JobRecord& job, const std::atomic<bool>& cancel) {
-    jobs::JobStore store(database(config));
-    std::string last_phase;
-    auto show = [&](const jobs::JobProgress& p) {
-      const std::string phase = jobs::phase_line(p);
-      if (phase != last_phase) {
-        std::fprintf(stderr, "\n%s\n", phase.c_str());
-        last_phase = phase;
-      }
-      const core::Event& e = *p.event;
-      if (e.kind == core::EventKind::step) {
-        const auto filled = static_cast<int>(20 * p.progress);
-        const std::string job_eta = p.job_eta_s ? " | Job ETA: " + jobs::duration_text(*p.job_eta_s) : "";
-        std::fprintf(stderr, "\r[%s%s] %3d%% | %s%s   ", std::string(static_cast<std::size_t>(filled), '#').c_str(),
-                     std::string(static_cast<std::size_t>(20 - filled), '.').c_str(),
-                     static_cast<int>(100 * p.progress), jobs::step_line(e).c_str(), job_eta.c_str());
-      } else if (e.kind != core::EventKind::phase_start) {
-        std::fprintf(stderr, "\n%s: %s\n", std::string(core::to_string(e.kind)).c_str(), e.message.c_str());
-      }
-      std::fflush(stderr);
-    };
-    return jobs::run_pipeline(store, job, config.workspace_dir, config, cancel, show);
-  };
+  return jobs::pipeline_job_runner(config, [last_phase = std::string()](const jobs::JobProgress& p) mutable {
+    const std::string phase = jobs::phase_line(p);
+    if (phase != last_phase) {
+      std::fprintf(stderr, "\n%s\n", phase.c_str());
+      last_phase = phase;
+    }
+    const core::Event& e = *p.event;
+    if (e.kind == core::EventKind::step) {
+      const auto filled = static_cast<int>(20 * p.progress);
+      const std::string job_eta = p.job_eta_s ? " | Job ETA: " + jobs::duration_text(*p.job_eta_s) : "";
+      std::fprintf(stderr, "\r[%s%s] %3d%% | %s%s   ", std::string(static_cast<std::size_t>(filled), '#').c_str(),
+                   std::string(static_cast<std::size_t>(20 - filled), '.').c_str(), static_cast<int>(100 * p.progress),
+                   jobs::step_line(e).c_str(), job_eta.c_str());
+    } else if (e.kind != core::EventKind::phase_start) {
+      std::fprintf(stderr, "\n%s: %s\n", std::string(core::to_string(e.kind)).c_str(), e.message.c_str());
+    }
+    std::fflush(stderr);
+  });
 }
 
 // Works job `id` in this process (and no other job: the rest of the queue is for whoever works it) until it

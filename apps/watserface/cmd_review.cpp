@@ -6,7 +6,7 @@
 #include <memory>
 
 #include "cli_context.h"
-#include "extract/face_analysers.h"
+#include "models/face_analysers.h"
 #include "interrupt.h"
 #include "progress_line.h"
 #include "review/review.h"
@@ -29,7 +29,7 @@ int run_review(const GlobalOptions& global, ReviewFlags& flags) {
   review::ReviewOptions options = flags.options;
   options.input = flags.input;
   options.output = flags.scan_only ? std::filesystem::path() : std::filesystem::path(flags.output);
-  extract::FaceAnalysers analysers = extract::load_face_analysers(config);
+  models::FaceAnalysers analysers = models::load_face_analysers(config);
   review::ReviewSummary summary;
   {
     ProgressLine progress(flags.scan_only ? "scanning" : "reviewing", "frames", flags.events);

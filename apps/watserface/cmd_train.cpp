@@ -8,6 +8,7 @@
 #include "cli_context.h"
 #include "core/device.h"
 #include "interrupt.h"
+#include "options/lora_options.h"
 #include "progress_line.h"
 #include "schema_flags.h"
 #include "train/trainers/identity/identity_trainer.h"
@@ -80,7 +81,7 @@ int run_train_identity(const GlobalOptions& global, const IdentityTrainFlags& fl
   options.tokenizer = flags.tokenizer;
   options.init = flags.init;
   options.resolution = flags.resolution;
-  options.control = identity::parse_control_image(flags.control);
+  options.control = face::parse_control_image(flags.control);
   options.epochs = flags.epochs;
   options.prompt = flags.prompt;
   options.snr_gamma = flags.snr_gamma;
@@ -203,7 +204,7 @@ void add_train_commands(CLI::App& app, const GlobalOptions& global, int& status)
   auto lora_flags = std::make_shared<LoraTrainFlags>();
   auto* lora = train->add_subcommand(
       "lora", "Train the optional style LoRA on the target dataset (diffusers/peft files; resumes when run again)");
-  lora_flags->options = std::make_unique<SchemaFlags>(*lora, lora::lora_option_schema());
+  lora_flags->options = std::make_unique<SchemaFlags>(*lora, options::lora_option_schema());
   lora->add_flag("--plan", lora_flags->plan, "print what training would do (layers, parameters, steps, captions) as JSON");
   lora->add_option("--events", lora_flags->events, "also append telemetry to this events.jsonl");
   lora->callback([&global, &status, lora_flags] { status = run_train_lora(global, *lora_flags); });

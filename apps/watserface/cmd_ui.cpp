@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "cli_context.h"
+#include "jobs/orchestrator.h"
 #include "server/http_server.h"
 
 namespace wf::app {
@@ -29,7 +30,7 @@ int run_ui(const GlobalOptions& global, const UiOptions& options) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  server::HttpServer server(config);
+  server::HttpServer server(config, {{"pipeline", jobs::pipeline_job_runner(config)}});
   const int port = server.bind();
   if (server.token().empty()) {
     std::printf("WatserFace is running: open http://%s:%d in your browser (Ctrl-C stops it)\n", config.host.c_str(),

@@ -22,32 +22,7 @@ std::string shown_name(const std::filesystem::path& name) {
 
 }  // namespace
 
-AnalysedFace analyse_face(FaceAnalysers& analysers, const cv::Mat& frame, const face::Detection& detection,
-                          StageTimes& times) {
-  AnalysedFace a{detection, {}, {}, {}, {}};
-  {
-    const StageTimer timer(times.landmarks);
-    a.landmarks_68 = analysers.landmarks_68.landmarks(frame, detection.box);
-    a.mesh = analysers.landmarks_478.landmarks(frame, detection.box);
-    a.keypoints = a.mesh ? face::keypoints_from_478(a.mesh->points) : face::keypoints_from_68(a.landmarks_68, frame);
-  }
-  const StageTimer timer(times.embed);
-  a.embedding = analysers.embedder->embed(frame, a.keypoints);
-  return a;
-}
-
-std::vector<float> reference_embedding(FaceAnalysers& analysers, const std::filesystem::path& photo) {
-  const cv::Mat image = media::read_image(photo);
-  const auto faces = analysers.detector->detect(image);
-  if (faces.empty()) {
-    throw Error(ErrorCode::invalid_input, "no face found in the reference photo", photo,
-                "use a photo where the person's face is clearly visible");
-  }
-  StageTimes unused;
-  return analyse_face(analysers, image, faces.front(), unused).embedding;
-}
-
-dataset::DatasetCard extraction_card(const std::string& kind, const FaceAnalysers& analysers) {
+dataset::DatasetCard extraction_card(const std::string& kind, const models::FaceAnalysers& analysers) {
   dataset::DatasetCard card;
   card.kind = kind;
   card.models = {{"face_detector", std::string(analysers.detector->name())},
@@ -76,7 +51,7 @@ std::string FrameOrigin::id() const {
   return text;
 }
 
-dataset::FaceRecord add_face(dataset::DatasetWriter& writer, const AnalysedFace& face, const cv::Mat& frame,
+dataset::FaceRecord add_face(dataset::DatasetWriter& writer, const models::AnalysedFace& face, const cv::Mat& frame,
                              const FrameOrigin& origin, int crop_size) {
   const face::AlignedFace crop = face::align_face(frame, face.keypoints, face::AlignTemplate::ffhq, crop_size);
   dataset::FaceRecord record;

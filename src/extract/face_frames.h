@@ -3,7 +3,6 @@
 // a dataset (aligned crop, hull mask, record), and list the frames they leave out.
 
 #include <atomic>
-#include <chrono>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -12,45 +11,13 @@
 #include "core/events.h"
 #include "core/progress.h"
 #include "dataset/imagefolder.h"
-#include "extract/face_analysers.h"
+#include "models/face_analysers.h"
 
 namespace wf::extract {
 
-// Seconds an extraction spent in each stage (the CLI and the benchmark report their shares).
-struct StageTimes {
-  double decode = 0, detect = 0, landmarks = 0, embed = 0, write = 0;
-  double total() const { return decode + detect + landmarks + embed + write; }
-};
-
-// Adds the seconds between its construction and destruction to one stage.
-class StageTimer {
- public:
-  explicit StageTimer(double& seconds) : seconds_(seconds), start_(std::chrono::steady_clock::now()) {}
-  ~StageTimer() { seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count(); }
-  StageTimer(const StageTimer&) = delete;
-  StageTimer& operator=(const StageTimer&) = delete;
-
- private:
-  double& seconds_;
-  std::chrono::steady_clock::time_point start_;
-};
-
-struct AnalysedFace {
-  face::Detection detection;
-  face::Keypoints5 keypoints;  // from the 478 points (iris centres) when the mesh model sees a face, else from 68
-  face::Landmarks68 landmarks_68;
-  std::optional<face::MeshResult> mesh;
-  std::vector<float> embedding;
-};
-
-AnalysedFace analyse_face(FaceAnalysers& analysers, const cv::Mat& frame, const face::Detection& detection,
-                          StageTimes& times);
-
-// The embedding of the (best) face in a photo the user gave to say whom to keep; invalid_input without a face.
-std::vector<float> reference_embedding(FaceAnalysers& analysers, const std::filesystem::path& photo);
 
 // dataset.json's card for an extraction of this kind ("source" or "target") with these models.
-dataset::DatasetCard extraction_card(const std::string& kind, const FaceAnalysers& analysers);
+dataset::DatasetCard extraction_card(const std::string& kind, const models::FaceAnalysers& analysers);
 
 // Step events (frames looked at, of the frames expected) for an extraction; no-op without a sink.
 class ExtractionProgress {
@@ -71,7 +38,7 @@ struct FrameOrigin {
 };
 
 // FFHQ-aligned crop of `crop_size`, landmarks moved into the crop's pixels, a feathered hull mask.
-dataset::FaceRecord add_face(dataset::DatasetWriter& writer, const AnalysedFace& face, const cv::Mat& frame,
+dataset::FaceRecord add_face(dataset::DatasetWriter& writer, const models::AnalysedFace& face, const cv::Mat& frame,
                              const FrameOrigin& origin, int crop_size);
 
 // Throws wf::Error(cancelled) naming the dataset when `cancel` is set: an extraction stops between frames.

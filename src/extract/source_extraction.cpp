@@ -35,7 +35,7 @@ std::vector<std::filesystem::path> expand(const std::vector<std::filesystem::pat
 
 class SourceExtractor {
  public:
-  SourceExtractor(const SourceOptions& options, FaceAnalysers& analysers, core::EventSink* events,
+  SourceExtractor(const SourceOptions& options, models::FaceAnalysers& analysers, core::EventSink* events,
                   std::optional<std::int64_t> expected_frames)
       : options_(options),
         analysers_(analysers),
@@ -43,7 +43,7 @@ class SourceExtractor {
         progress_(events, expected_frames),
         writer_(options.output, extraction_card("source", analysers)),
         skipped_(options.output) {
-    if (options.reference) reference_ = reference_embedding(analysers, *options.reference);
+    if (options.reference) reference_ = models::reference_embedding(analysers, *options.reference);
   }
 
   void frame(const cv::Mat& image, const std::filesystem::path& source, std::int64_t index, double timestamp) {
@@ -64,7 +64,7 @@ class SourceExtractor {
     events_->emit(event);
   }
 
-  StageTimes& times() { return summary_.times; }
+  models::StageTimes& times() { return summary_.times; }
 
   SourceSummary finish() {
     summary_.faces = static_cast<int>(writer_.size());  // with the faces of an earlier, interrupted run
@@ -85,14 +85,14 @@ class SourceExtractor {
     if (const auto reason = skipped_.reason(id)) return count(*reason);
     std::vector<face::Detection> detections;
     {
-      const StageTimer timer(summary_.times.detect);
+      const models::StageTimer timer(summary_.times.detect);
       detections = analysers_.detector->detect(image);
     }
-    std::optional<AnalysedFace> chosen;
+    std::optional<models::AnalysedFace> chosen;
     if (reference_) {
       float best = 0.4f;  // below this it is someone else
       for (const auto& detection : detections) {
-        AnalysedFace a = analyse_face(analysers_, image, detection, summary_.times);
+        models::AnalysedFace a = models::analyse_face(analysers_, image, detection, summary_.times);
         const float similarity = face::cosine_similarity(a.embedding, *reference_);
         if (similarity > best) {
           best = similarity;
@@ -103,12 +103,12 @@ class SourceExtractor {
       const auto largest = std::max_element(detections.begin(), detections.end(), [](const auto& a, const auto& b) {
         return a.box.area() < b.box.area();
       });
-      chosen = analyse_face(analysers_, image, *largest, summary_.times);
+      chosen = models::analyse_face(analysers_, image, *largest, summary_.times);
     }
     if (!chosen) return skip(id, "no_face");
     if (is_repeat(*chosen, origin.source)) return skip(id, "duplicate");
     last_ = {origin.source, chosen->embedding, chosen->keypoints};
-    const StageTimer timer(summary_.times.write);
+    const models::StageTimer timer(summary_.times.write);
     add_face(writer_, *chosen, image, origin, options_.crop_size);
   }
 
@@ -129,7 +129,7 @@ class SourceExtractor {
     ++(reason == "duplicate" ? summary_.duplicates : summary_.without_face);
   }
 
-  bool is_repeat(const AnalysedFace& a, const std::filesystem::path& source) const {
+  bool is_repeat(const models::AnalysedFace& a, const std::filesystem::path& source) const {
     if (!last_ || last_->source != source) return false;
     const float eye_distance = static_cast<float>(cv::norm(a.keypoints[1] - a.keypoints[0]));
     float motion = 0;
@@ -139,7 +139,7 @@ class SourceExtractor {
   }
 
   const SourceOptions& options_;
-  FaceAnalysers& analysers_;
+  models::FaceAnalysers& analysers_;
   core::EventSink* events_;
   ExtractionProgress progress_;
   dataset::DatasetWriter writer_;
@@ -151,7 +151,7 @@ class SourceExtractor {
 
 }  // namespace
 
-SourceSummary extract_source(const SourceOptions& options, FaceAnalysers& analysers, core::EventSink* events,
+SourceSummary extract_source(const SourceOptions& options, models::FaceAnalysers& analysers, core::EventSink* events,
                     const std::atomic<bool>* cancel) {
   const auto files = expand(options.inputs);
   std::optional<std::int64_t> expected = 0;
@@ -176,7 +176,7 @@ SourceSummary extract_source(const SourceOptions& options, FaceAnalysers& analys
         stop_if_cancelled(cancel, options.output);
         cv::Mat image;
         {
-          const StageTimer timer(extractor.times().decode);
+          const models::StageTimer timer(extractor.times().decode);
           image = media::read_image(file);
         }
         extractor.frame(image, file, 0, 0.0);
@@ -188,7 +188,7 @@ SourceSummary extract_source(const SourceOptions& options, FaceAnalysers& analys
       while (true) {
         std::optional<media::Frame> frame;
         {
-          const StageTimer timer(extractor.times().decode);
+          const models::StageTimer timer(extractor.times().decode);
           frame = video.next();
         }
         if (!frame) break;

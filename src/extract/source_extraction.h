@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "core/events.h"
-#include "extract/face_analysers.h"
+#include "models/face_analysers.h"
 #include "extract/face_frames.h"
 #include "media/video_reader.h"
 
@@ -35,11 +35,11 @@ struct SourceSummary {
   std::vector<std::string> outliers;  // ids left out of the identity
   std::vector<float> identity;        // mean embedding, L2-normalised
   std::vector<std::string> unreadable;  // inputs left out, one message each (file and reason)
-  StageTimes times;
+  models::StageTimes times;
 };
 
 // `cancel` turning true stops it between frames with wf::Error(cancelled); what was written stays for a resume.
-SourceSummary extract_source(const SourceOptions& options, FaceAnalysers& analysers, core::EventSink* events = nullptr,
+SourceSummary extract_source(const SourceOptions& options, models::FaceAnalysers& analysers, core::EventSink* events = nullptr,
                     const std::atomic<bool>* cancel = nullptr);
 
 }  // namespace wf::extract

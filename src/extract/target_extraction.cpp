@@ -13,17 +13,17 @@ dataset::VideoReference video_reference(const std::filesystem::path& video, cons
 // occlusion, a cut) the face closest to the target's identity takes over.
 class TargetFollower {
  public:
-  TargetFollower(const TargetOptions& options, FaceAnalysers& analysers, StageTimes& times)
+  TargetFollower(const TargetOptions& options, models::FaceAnalysers& analysers, models::StageTimes& times)
       : options_(options), analysers_(analysers), times_(times), tracker_(options.tracker) {
-    if (options.reference) identity_ = reference_embedding(analysers, *options.reference);
+    if (options.reference) identity_ = models::reference_embedding(analysers, *options.reference);
   }
 
   // The target among this frame's detections, analysed; nullopt when it is not there.
-  std::optional<AnalysedFace> find(const cv::Mat& image, const std::vector<face::Detection>& detections) {
+  std::optional<models::AnalysedFace> find(const cv::Mat& image, const std::vector<face::Detection>& detections) {
     const auto ids = tracker_.update(detections);
     const auto tracked = target_ ? std::find(ids.begin(), ids.end(), *target_) : ids.end();
     if (tracked != ids.end()) {
-      AnalysedFace face = analyse_face(analysers_, image, detections[static_cast<std::size_t>(tracked - ids.begin())], times_);
+      models::AnalysedFace face = models::analyse_face(analysers_, image, detections[static_cast<std::size_t>(tracked - ids.begin())], times_);
       if (!identity_) identity_ = face.embedding;
       return face;
     }
@@ -34,14 +34,14 @@ class TargetFollower {
         if (detections[i].box.area() > detections[pick].box.area()) pick = i;
       }
       target_ = ids[pick];
-      AnalysedFace face = analyse_face(analysers_, image, detections[pick], times_);
+      models::AnalysedFace face = models::analyse_face(analysers_, image, detections[pick], times_);
       identity_ = face.embedding;
       return face;
     }
-    std::optional<AnalysedFace> best;
+    std::optional<models::AnalysedFace> best;
     float best_similarity = options_.reacquire_similarity;
     for (std::size_t i = 0; i < detections.size(); ++i) {
-      AnalysedFace face = analyse_face(analysers_, image, detections[i], times_);
+      models::AnalysedFace face = models::analyse_face(analysers_, image, detections[i], times_);
       const float similarity = face::cosine_similarity(face.embedding, *identity_);
       if (similarity >= best_similarity) {
         best_similarity = similarity;
@@ -54,8 +54,8 @@ class TargetFollower {
 
  private:
   const TargetOptions& options_;
-  FaceAnalysers& analysers_;
-  StageTimes& times_;
+  models::FaceAnalysers& analysers_;
+  models::StageTimes& times_;
   face::FaceTracker tracker_;
   std::optional<int> target_;
   std::optional<std::vector<float>> identity_;  // the reference photo's, else the first tracked face's
@@ -63,7 +63,7 @@ class TargetFollower {
 
 }  // namespace
 
-TargetSummary extract_target(const TargetOptions& options, FaceAnalysers& analysers, core::EventSink* events,
+TargetSummary extract_target(const TargetOptions& options, models::FaceAnalysers& analysers, core::EventSink* events,
                     const std::atomic<bool>* cancel) {
   media::VideoReader video(options.video, options.sampling);  // a bad video fails here, before any folder is made
   dataset::DatasetCard card = extraction_card("target", analysers);
@@ -78,7 +78,7 @@ TargetSummary extract_target(const TargetOptions& options, FaceAnalysers& analys
   while (true) {
     std::optional<media::Frame> frame;
     {
-      const StageTimer timer(summary.times.decode);
+      const models::StageTimer timer(summary.times.decode);
       frame = video.next();
     }
     if (!frame) break;
@@ -88,7 +88,7 @@ TargetSummary extract_target(const TargetOptions& options, FaceAnalysers& analys
     const std::string id = origin.id();
     std::vector<face::Detection> detections;
     {
-      const StageTimer timer(summary.times.detect);
+      const models::StageTimer timer(summary.times.detect);
       detections = analysers.detector->detect(frame->image);
     }
     const auto target = follower.find(frame->image, detections);
@@ -96,7 +96,7 @@ TargetSummary extract_target(const TargetOptions& options, FaceAnalysers& analys
       summary.frames_without_face.push_back(frame->index);
       if (!skipped.reason(id)) skipped.add(id, "no_face");
     } else if (!writer.contains(id)) {  // else written by an earlier, interrupted run
-      const StageTimer timer(summary.times.write);
+      const models::StageTimer timer(summary.times.write);
       add_face(writer, *target, frame->image, origin, options.crop_size);
     }
     progress.frame_done(summary.frames, id);

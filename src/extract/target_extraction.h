@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "core/events.h"
-#include "extract/face_analysers.h"
+#include "models/face_analysers.h"
 #include "extract/face_frames.h"
 #include "face/tracker.h"
 #include "media/video_reader.h"
@@ -31,11 +31,11 @@ struct TargetSummary {
   int frames = 0;
   int faces = 0;
   std::vector<std::int64_t> frames_without_face;  // frame indices, in order
-  StageTimes times;
+  models::StageTimes times;
 };
 
 // `cancel` turning true stops it between frames with wf::Error(cancelled); what was written stays for a resume.
-TargetSummary extract_target(const TargetOptions& options, FaceAnalysers& analysers, core::EventSink* events = nullptr,
+TargetSummary extract_target(const TargetOptions& options, models::FaceAnalysers& analysers, core::EventSink* events = nullptr,
                     const std::atomic<bool>* cancel = nullptr);
 
 }  // namespace wf::extract

@@ -5,6 +5,7 @@
 #include "core/json_io.h"
 #include "core/jsonl.h"
 #include "jobs/phases.h"
+#include "jobs/pipeline_options.h"
 #include "jobs/project.h"
 #include "jobs/step_pace.h"
 
@@ -169,13 +170,13 @@ void start_phase(const ProjectPaths& project, const Phase& phase, const nlohmann
 bool run_pipeline(JobStore& store, const JobRecord& job, const fs::path& workspace, const core::AppConfig& config,
                   const std::atomic<bool>& cancel, const ProgressCallback& progress) {
   const ProjectPaths project = project_paths(workspace, job.spec.project);
-  const nlohmann::json settings = settle_pipeline(job.spec.settings, config);
-  const std::vector<std::unique_ptr<Phase>> phases = plan_pipeline(settings, config);
+  const nlohmann::json& settings = job.spec.settings;  // settled when the job was queued (pipeline_submit.h)
+  const std::vector<std::unique_ptr<Phase>> phases = plan_pipeline(settings);
   double total_weight = 0;
   for (const auto& phase : phases) total_weight += phase->weight();
   fs::create_directories(project.job_folder(job.id));
   JobEvents events(store, job, project.events(job.id), total_weight, progress);
-  std::optional<extract::FaceAnalysers> analysers;
+  std::optional<models::FaceAnalysers> analysers;
   double weight_before = 0;
   bool rerun_rest = false;  // once a phase runs, every later one runs too: its inputs changed
   const int count = static_cast<int>(phases.size());
@@ -227,6 +228,13 @@ bool run_pipeline(JobStore& store, const JobRecord& job, const fs::path& workspa
     weight_before += phase.weight();
   }
   return true;
+}
+
+JobRunner pipeline_job_runner(const core::AppConfig& config, ProgressCallback progress) {
+  return [config, progress = std::move(progress)](const JobRecord& job, const std::atomic<bool>& cancel) {
+    JobStore store(workspace_database(config.workspace_dir));
+    return run_pipeline(store, job, config.workspace_dir, config, cancel, progress);
+  };
 }
 
 }  // namespace wf::jobs

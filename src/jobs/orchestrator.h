@@ -13,6 +13,7 @@
 
 #include "core/config.h"
 #include "core/events.h"
+#include "jobs/job_queue.h"
 #include "jobs/job_store.h"
 
 namespace wf::jobs {
@@ -33,5 +34,8 @@ using ProgressCallback = std::function<void(const JobProgress&)>;
 bool run_pipeline(JobStore& store, const JobRecord& job, const std::filesystem::path& workspace,
                   const core::AppConfig& config, const std::atomic<bool>& cancel,
                   const ProgressCallback& progress = {});
+
+// A JobQueue's runner of "pipeline" jobs: run_pipeline in `config`'s workspace, reporting to `progress`.
+JobRunner pipeline_job_runner(const core::AppConfig& config, ProgressCallback progress = {});
 
 }  // namespace wf::jobs

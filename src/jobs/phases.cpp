@@ -1,17 +1,18 @@
 #include "jobs/phases.h"
 
-#include "core/device.h"
+#include <algorithm>
+
 #include "core/error.h"
 #include "core/file_checksum.h"
 #include "core/utf8.h"
 #include "dataset/imagefolder.h"
 #include "extract/source_extraction.h"
 #include "extract/target_extraction.h"
+#include "jobs/pipeline_options.h"
 #include "jobs/pipeline_settings.h"
-#include "models/registry.h"
 #include "review/review.h"
+#include "diffusion/identity_adapter.h"
 #include "swap/swap_driver.h"
-#include "train/trainers/identity/identity_adapter.h"
 #include "train/trainers/identity/identity_trainer.h"
 #include "train/trainers/lora/lora_trainer.h"
 #include "train/trainers/xseg/xseg_apply.h"
@@ -32,21 +33,9 @@ bool unless_cancelled(Work work) {
   }
 }
 
-struct Compute {
-  std::string device;
-  core::Precision precision;
-  bool cuda;
-};
-
-Compute compute_of(const core::AppConfig& config) {
-  const core::ComputeChoice choice = core::choose_compute(config.device, config.precision, config.threads);
-  const bool cuda = choice.device == core::DeviceKind::cuda;
-  return {cuda ? "cuda" : "cpu", choice.precision, cuda};
-}
-
 // The loop settings a training phase's object gives: the batch ("auto": from the free RAM at `per_sample_gib` a
 // sample, at most `most`, and probed down on CUDA), checkpoints, learning rate, seed; the precision of the device.
-train::TrainSettings loop_settings(const nlohmann::json& s, const Compute& compute, double per_sample_gib,
+train::TrainSettings loop_settings(const nlohmann::json& s, const PipelineCompute& compute, double per_sample_gib,
                                    std::int64_t most, train::LrSchedule schedule) {
   train::TrainSettings t;
   t.batch_size = auto_batch(s.at("batch"), per_sample_gib, most);
@@ -58,11 +47,6 @@ train::TrainSettings loop_settings(const nlohmann::json& s, const Compute& compu
   return t;
 }
 
-// The SD 1.5 model the settings name ("": the one in the models folder).
-fs::path base_model(const nlohmann::json& settings, const core::AppConfig& config) {
-  return models::base_diffusion_path(config, settings.value("base_model", ""));
-}
-
 // The media a phase reads, by name and size: other media, other results.
 nlohmann::json manifest(const std::vector<fs::path>& files) {
   nlohmann::json out = nlohmann::json::array();
@@ -72,18 +56,6 @@ nlohmann::json manifest(const std::vector<fs::path>& files) {
     out.push_back({core::printable_excerpt(file.filename().string(), std::string::npos), fs::file_size(file, ec)});
   }
   return out;
-}
-
-// The LoRA trainer's options: the job's `lora` settings through the trainer's schema, on the project's files.
-lora::LoraTrainOptions lora_options(const ProjectPaths& project, const nlohmann::json& settings,
-                                    const core::AppConfig& config) {
-  nlohmann::json values = settings.at("lora");
-  values.erase("enabled");
-  values["dataset"] = project.target_dataset().string();
-  values["output"] = project.lora_model().string();
-  values["model"] = base_model(settings, config).string();
-  if (fs::exists(project.identity_model())) values["identity"] = project.identity_model().string();
-  return lora::lora_options_from_json(values);
 }
 
 // The contents of files a user edits through the browser app (the source faces kept, the target's painted masks),
@@ -118,9 +90,7 @@ nlohmann::json models_of(const nlohmann::json& all) {
 
 class ExtractPhase final : public Phase {
  public:
-  std::string name() const override { return "extract"; }
-  std::string title() const override { return "Extracting Faces"; }
-  double weight() const override { return 1; }
+  using Phase::Phase;
   nlohmann::json settings(const nlohmann::json& all, const ProjectPaths& p) const override {
     return {
         {"extract", all.at("extract")}, {"source", manifest(source_media(p))}, {"target", manifest({target_media(p)})}};
@@ -156,20 +126,18 @@ class ExtractPhase final : public Phase {
 
 class IdentityPhase final : public Phase {
  public:
-  std::string name() const override { return "identity"; }
-  std::string title() const override { return "Training Identity Adapter"; }
-  double weight() const override { return 4; }
+  using Phase::Phase;
   nlohmann::json settings(const nlohmann::json& all, const ProjectPaths& p) const override {
     return {{"identity", all.at("identity")}, {"models", models_of(all)}, {"source_faces", source_faces(p)}};
   }
   std::vector<fs::path> outputs(const ProjectPaths& p) const override { return {p.identity_model()}; }
   bool run(PhaseContext& c) override {
     const nlohmann::json& s = c.settings.at("identity");
-    const Compute compute = compute_of(c.config);
+    const PipelineCompute compute = pipeline_compute(c.config);
     identity::IdentityTrainOptions o;
     o.dataset = c.project.source_dataset();
     o.output = c.project.identity_model();
-    o.base_model = base_model(c.settings, c.config);
+    o.base_model = pipeline_base_model(c.settings, c.config);
     o.tokenizer = c.settings.value("tokenizer", "");
     o.epochs = s.at("epochs").get<int>();
     o.resolution = s.at("resolution").get<int>();
@@ -177,7 +145,7 @@ class IdentityPhase final : public Phase {
     o.snr_gamma = 5;
     o.device = compute.device;
     if (s.contains("resampler") && !s.at("resampler").is_null()) {
-      o.resampler = identity::resampler_from_json(s.at("resampler"));
+      o.resampler = diffusion::resampler_from_json(s.at("resampler"));
     }
     o.train = loop_settings(s, compute, 6.0, 2, train::LrSchedule::constant);
     o.train.max_grad_norm = 1.0;
@@ -187,16 +155,14 @@ class IdentityPhase final : public Phase {
 
 class XSegPhase final : public Phase {
  public:
-  std::string name() const override { return "xseg"; }
-  std::string title() const override { return "Training XSeg Occlusion Mask"; }
-  double weight() const override { return 2; }
+  using Phase::Phase;
   nlohmann::json settings(const nlohmann::json& all, const ProjectPaths& p) const override {
     return {{"xseg", all.at("xseg")}, {"painted", painted_masks(p)}};
   }
   std::vector<fs::path> outputs(const ProjectPaths& p) const override { return {p.xseg_model()}; }
   bool run(PhaseContext& c) override {
     const nlohmann::json& s = c.settings.at("xseg");
-    const Compute compute = compute_of(c.config);
+    const PipelineCompute compute = pipeline_compute(c.config);
     xseg::XSegTrainOptions o;
     o.dataset = c.project.target_dataset();
     o.output = c.project.xseg_model();
@@ -214,16 +180,14 @@ class XSegPhase final : public Phase {
 
 class LoraPhase final : public Phase {
  public:
-  std::string name() const override { return "lora"; }
-  std::string title() const override { return "Training Style LoRA"; }
-  double weight() const override { return 3; }
+  using Phase::Phase;
   nlohmann::json settings(const nlohmann::json& all, const ProjectPaths&) const override {
     return {{"lora", all.at("lora")}, {"models", models_of(all)}};
   }
   std::vector<fs::path> outputs(const ProjectPaths& p) const override { return {p.lora_model()}; }
   bool run(PhaseContext& c) override {
-    lora::LoraTrainOptions o = lora_options(c.project, c.settings, c.config);
-    const Compute compute = compute_of(c.config);
+    lora::LoraTrainOptions o = lora::lora_options_from_json(pipeline_lora_options(c.project, c.settings, c.config));
+    const PipelineCompute compute = pipeline_compute(c.config);
     o.device = compute.device;
     o.train.precision = compute.precision;
     return !lora::train_lora(o, &c.events, &c.cancel).train.cancelled;
@@ -232,10 +196,7 @@ class LoraPhase final : public Phase {
 
 class SwapPhase final : public Phase {
  public:
-  explicit SwapPhase(bool lora) : lora_(lora) {}
-  std::string name() const override { return "swap"; }
-  std::string title() const override { return "Swapping Faces"; }
-  double weight() const override { return 2; }
+  SwapPhase(PlannedPhase plan, bool lora) : Phase(std::move(plan)), lora_(lora) {}
   nlohmann::json settings(const nlohmann::json& all, const ProjectPaths& p) const override {
     return {{"swap", all.at("swap")}, {"lora", lora_}, {"models", models_of(all)}, {"source_faces", source_faces(p)}};
   }
@@ -254,9 +215,7 @@ class SwapPhase final : public Phase {
 
 class ReviewPhase final : public Phase {
  public:
-  std::string name() const override { return "review"; }
-  std::string title() const override { return "Reviewing and Repairing"; }
-  double weight() const override { return 1; }
+  using Phase::Phase;
   nlohmann::json settings(const nlohmann::json& all, const ProjectPaths&) const override {
     return {{"review", all.at("review")}};
   }
@@ -301,80 +260,25 @@ class ReviewPhase final : public Phase {
   }
 };
 
-bool enabled(const nlohmann::json& value) {
-  return value == true;
-}
-
 }  // namespace
 
-extract::FaceAnalysers& PhaseContext::face_analysers() {
-  if (!analysers) analysers.emplace(extract::load_face_analysers(config));
+models::FaceAnalysers& PhaseContext::face_analysers() {
+  if (!analysers) analysers.emplace(models::load_face_analysers(config));
   return *analysers;
 }
 
-void check_phase_options(const ProjectPaths& project, const nlohmann::json& settings, const core::AppConfig& config) {
-  if (enabled(settings.at("lora").at("enabled"))) lora_options(project, settings, config);
-}
-
-swap::SwapOptions pipeline_swap_options(const ProjectPaths& project, const nlohmann::json& settings,
-                                        const core::AppConfig& config) {
-  const nlohmann::json& s = settings.at("swap");
-  swap::SwapOptions o;
-  o.source = project.source_dataset();
-  o.target = project.target_dataset();
-  o.output = project.swapped();
-  o.lossless = true;  // review makes the one lossy encode
-  o.engine = s.at("engine").get<std::string>();
-  o.warp.landmarks = s.at("landmarks").get<int>();
-  o.warp.colour = swap::parse_colour_mode(s.at("colour").get<std::string>());
-  if (o.engine == "generative") {
-    o.generative.base_model = base_model(settings, config);
-    o.generative.tokenizer = settings.value("tokenizer", "");
-    o.generative.identity = project.identity_model();
-    if (enabled(settings.at("lora").at("enabled"))) o.generative.lora = project.lora_model();
-    o.generative.device = compute_of(config).device;
-  }
-  return o;
-}
-
-nlohmann::json settle_pipeline(const nlohmann::json& settings, const core::AppConfig& config) {
-  nlohmann::json out = settings;
-  const bool generative = settings.at("swap").at("engine") == "generative";
-  nlohmann::json& identity = out.at("identity").at("enabled");
-  if (identity == "auto") identity = generative;
-  if (generative && identity != true) {
-    throw Error(ErrorCode::invalid_input, "the generative engine needs the identity phase", {},
-                "turn identity training on, or swap with the offline engine");
-  }
-  if (identity == true || out.at("lora").at("enabled") == true || generative) {
-    const fs::path model = base_model(settings, config);
-    if (!fs::exists(model)) {
-      throw Error(ErrorCode::missing_model, "the Stable Diffusion 1.5 model named is not there", model,
-                  "check the path (base_model), or leave it empty for the one in the models folder");
-    }
-    out["base_model"] = fs::absolute(model).string();
-  }
-  return out;
-}
-
-std::vector<std::unique_ptr<Phase>> plan_pipeline(const nlohmann::json& settings, const core::AppConfig& config) {
-  const nlohmann::json settled = settle_pipeline(settings, config);
-  const bool lora = enabled(settled.at("lora").at("enabled"));
+std::vector<std::unique_ptr<Phase>> plan_pipeline(const nlohmann::json& settled) {
   std::vector<std::unique_ptr<Phase>> phases;
-  phases.push_back(std::make_unique<ExtractPhase>());
-  if (enabled(settled.at("identity").at("enabled"))) phases.push_back(std::make_unique<IdentityPhase>());
-  if (enabled(settled.at("xseg").at("enabled"))) phases.push_back(std::make_unique<XSegPhase>());
-  if (lora) phases.push_back(std::make_unique<LoraPhase>());
-  phases.push_back(std::make_unique<SwapPhase>(lora));
-  phases.push_back(std::make_unique<ReviewPhase>());
-  const std::string last = settled.value("stop_after", "");
-  if (!last.empty()) {
-    const auto it = std::find_if(phases.begin(), phases.end(), [&](const auto& p) { return p->name() == last; });
-    if (it == phases.end()) {
-      throw Error(ErrorCode::invalid_input, "stop_after names '" + last + "', which is not a phase of this pipeline",
-                  {}, "use extract, identity, xseg, lora, swap or review (one that is enabled)");
+  for (PlannedPhase& plan : plan_phases(settled)) {
+    const std::string name = plan.name;
+    if (name == "extract") phases.push_back(std::make_unique<ExtractPhase>(std::move(plan)));
+    if (name == "identity") phases.push_back(std::make_unique<IdentityPhase>(std::move(plan)));
+    if (name == "xseg") phases.push_back(std::make_unique<XSegPhase>(std::move(plan)));
+    if (name == "lora") phases.push_back(std::make_unique<LoraPhase>(std::move(plan)));
+    if (name == "swap") {
+      phases.push_back(std::make_unique<SwapPhase>(std::move(plan), enabled(settled.at("lora").at("enabled"))));
     }
-    phases.erase(std::next(it), phases.end());
+    if (name == "review") phases.push_back(std::make_unique<ReviewPhase>(std::move(plan)));
   }
   return phases;
 }

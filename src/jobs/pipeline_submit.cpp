@@ -1,6 +1,6 @@
 #include "jobs/pipeline_submit.h"
 
-#include "jobs/phases.h"
+#include "jobs/pipeline_options.h"
 
 namespace wf::jobs {
 
@@ -9,7 +9,7 @@ namespace {
 SubmittedJob planned(const core::AppConfig& config, const nlohmann::json& settings) {
   SubmittedJob out;
   out.settings = settle_pipeline(settings, config);
-  for (const auto& phase : plan_pipeline(out.settings, config)) out.phase_titles.push_back(phase->title());
+  for (const PlannedPhase& phase : plan_phases(out.settings)) out.phase_titles.push_back(phase.title);
   return out;
 }
 

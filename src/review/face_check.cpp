@@ -2,7 +2,7 @@
 
 #include <opencv2/imgproc.hpp>
 
-#include "extract/face_frames.h"
+#include "models/face_analysers.h"
 #include "face/embedder.h"
 
 namespace wf::review {
@@ -21,7 +21,7 @@ std::vector<cv::Point2f> track_landmarks(const dataset::FaceRecord& tracked) {
   return points;
 }
 
-FaceChecker::FaceChecker(extract::FaceAnalysers& analysers, std::vector<float> identity)
+FaceChecker::FaceChecker(models::FaceAnalysers& analysers, std::vector<float> identity)
     : analysers_(analysers), identity_(std::move(identity)) {}
 
 FrameScore FaceChecker::check(const cv::Mat& frame, const dataset::FaceRecord& tracked) {
@@ -48,8 +48,8 @@ FrameScore FaceChecker::check(const cv::Mat& frame, const dataset::FaceRecord& t
     }
   }
   if (!best) return score;
-  extract::StageTimes unused;
-  const extract::AnalysedFace face = extract::analyse_face(analysers_, region, *best, unused);
+  models::StageTimes unused;
+  const models::AnalysedFace face = models::analyse_face(analysers_, region, *best, unused);
   score.found = true;
   score.confidence = best->score;
   score.similarity = face::cosine_similarity(face.embedding, identity_);

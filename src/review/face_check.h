@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "dataset/face_record.h"
-#include "extract/face_analysers.h"
+#include "models/face_analysers.h"
 #include "review/frame_score.h"
 
 namespace wf::review {
@@ -18,14 +18,14 @@ std::vector<cv::Point2f> track_landmarks(const dataset::FaceRecord& tracked);
 class FaceChecker {
  public:
   // `identity`: the source's L2-normalised mean embedding, from the analysers' embedder.
-  FaceChecker(extract::FaceAnalysers& analysers, std::vector<float> identity);
+  FaceChecker(models::FaceAnalysers& analysers, std::vector<float> identity);
 
   // The face of `frame` that overlaps `tracked`'s box most (IoU >= 0.3), searched in a window around it; `jump`
   // is left 0 (it needs the neighbours: temporal_jump.h).
   FrameScore check(const cv::Mat& frame, const dataset::FaceRecord& tracked);
 
  private:
-  extract::FaceAnalysers& analysers_;
+  models::FaceAnalysers& analysers_;
   std::vector<float> identity_;
 };
 

@@ -80,7 +80,7 @@ void check_options(const ReviewOptions& options) {
   }
 }
 
-ReviewInputs load_inputs(const ReviewOptions& options, const extract::FaceAnalysers& analysers) {
+ReviewInputs load_inputs(const ReviewOptions& options, const models::FaceAnalysers& analysers) {
   std::error_code ec;
   if (!fs::is_regular_file(options.input, ec)) {
     throw Error(ErrorCode::not_found, "the video to review is not there", options.input,
@@ -471,7 +471,7 @@ std::string ReviewSummary::line() const {
   return text + seconds_text + "; report " + report.string();
 }
 
-ReviewSummary review_video(const ReviewOptions& options, extract::FaceAnalysers& analysers, core::EventSink* events,
+ReviewSummary review_video(const ReviewOptions& options, models::FaceAnalysers& analysers, core::EventSink* events,
                            const std::atomic<bool>* cancel) {
   const auto start = std::chrono::steady_clock::now();
   const ReviewInputs in = load_inputs(options, analysers);

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "core/events.h"
-#include "extract/face_analysers.h"
+#include "models/face_analysers.h"
 #include "review/frame_score.h"
 
 namespace wf::review {
@@ -74,7 +74,7 @@ struct ReviewSummary {
 // or the target video, a requested frame that was not swapped, settings out of range; unsupported for a swapped
 // photo; corrupt_file when the video, its report and the target dataset disagree; cancelled when `cancel` is set
 // (no video, report or thumbnails are written).
-ReviewSummary review_video(const ReviewOptions& options, extract::FaceAnalysers& analysers,
+ReviewSummary review_video(const ReviewOptions& options, models::FaceAnalysers& analysers,
                            core::EventSink* events = nullptr, const std::atomic<bool>* cancel = nullptr);
 
 }  // namespace wf::review

@@ -11,7 +11,6 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/utf8.h"
-#include "jobs/orchestrator.h"
 #include "routes.h"
 #include "server/api.h"
 #include "server/bounded_server.h"
@@ -77,18 +76,13 @@ struct HttpServer::Impl {
   std::atomic<bool> run_active{false};
 };
 
-HttpServer::HttpServer(core::AppConfig config) : impl_(std::make_unique<Impl>(config)) {
+HttpServer::HttpServer(core::AppConfig config, std::map<std::string, jobs::JobRunner> runners)
+    : impl_(std::make_unique<Impl>(config)) {
   ServerContext& context = impl_->context;
   context.config = std::move(config);
   context.event_streams = std::make_shared<EventStreamSlots>();
   fs::create_directories(context.config.workspace_dir);
-  const core::AppConfig& settings = context.config;
-  impl_->queue = std::make_unique<jobs::JobQueue>(
-      context.database(), std::map<std::string, jobs::JobRunner>{
-                              {"pipeline", [settings](const jobs::JobRecord& job, const std::atomic<bool>& cancel) {
-                                 jobs::JobStore store(jobs::workspace_database(settings.workspace_dir));
-                                 return jobs::run_pipeline(store, job, settings.workspace_dir, settings, cancel);
-                               }}});
+  impl_->queue = std::make_unique<jobs::JobQueue>(context.database(), std::move(runners));
   context.queue = impl_->queue.get();
   auto& server = impl_->server;
   // httplib's default adds SO_REUSEPORT, which would let a second `watserface ui` share the port silently.

@@ -1,16 +1,20 @@
 #pragma once
 // The local HTTP server behind `watserface ui`: the browser app and the JSON API under /api/v1.
 
+#include <map>
 #include <memory>
 #include <string>
 
 #include "core/config.h"
+#include "jobs/job_queue.h"
 
 namespace wf::server {
 
 class HttpServer {
  public:
-  explicit HttpServer(core::AppConfig config);
+  // `runners`: what works each kind of job the browser queues (the app gives the pipeline's), so the server
+  // itself links no trainer.
+  HttpServer(core::AppConfig config, std::map<std::string, jobs::JobRunner> runners);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

@@ -13,7 +13,7 @@
 #include "server/api.h"
 #include "server/event_stream.h"
 #include "server/request_edge.h"
-#include "train/trainers/lora/lora_options.h"
+#include "options/lora_options.h"
 
 namespace wf::server {
 namespace {
@@ -38,7 +38,7 @@ void add_job_routes(httplib::Server& server, const ServerContext& context) {
 
   // The LoRA trainer's options, for the modeler page's form (the same schema `train lora --help` prints).
   server.Get("/api/v1/schemas/lora", [](const httplib::Request&, httplib::Response& response) {
-    send_json(response, core::schema_json(lora::lora_option_schema()));
+    send_json(response, core::schema_json(options::lora_option_schema()));
   });
 
   // {"preset": "quick", "settings": {overrides}, "stop_after": "extract"}

@@ -4,7 +4,7 @@
 #include <httplib.h>
 
 #include "core/events.h"
-#include "jobs/phases.h"
+#include "jobs/pipeline_options.h"
 #include "jobs/pipeline_settings.h"
 #include "media/image_io.h"
 #include "routes.h"

@@ -5,40 +5,32 @@
 #include <opencv2/imgproc.hpp>
 
 #include "core/error.h"
-#include "core/json_io.h"
+#include "face/control_image.h"
+#include "diffusion/identity_adapter.h"
 #include "diffusion/lora.h"
+#include "diffusion/lora_prompt.h"
 #include "diffusion/pipeline.h"
 #include "diffusion/stable_diffusion.h"
 #include "nn/image_tensor.h"
-#include "train/trainers/denoising/face_training_data.h"
-#include "train/trainers/identity/identity_adapter.h"
-#include "train/trainers/lora/lora_options.h"
 
 namespace wf::swap {
 namespace fs = std::filesystem;
 
 struct GenerativeEngine::Models {
   diffusion::StableDiffusion sd;
-  identity::IdentityAdapterInfo info;
-  identity::IdentityAdapter adapter{nullptr};
+  diffusion::IdentityAdapterInfo info;
+  diffusion::IdentityAdapter adapter{nullptr};
   std::optional<diffusion::LoraSet> lora;
   at::Tensor embedding, text, negative_text;
 };
 
 namespace {
 
-// The LoRA file of a LoRA folder or the file itself, and the prompt its training used (lora.json's template).
+// The LoRA file of a LoRA folder or the file itself, and the prompt its training used.
 std::pair<fs::path, std::string> lora_file_and_prompt(const fs::path& lora) {
   if (!fs::is_directory(lora)) return {lora, ""};
-  std::string prompt;
-  if (fs::is_regular_file(lora / "lora.json")) {
-    const auto info = core::read_json_file(lora / "lora.json");
-    lora::LoraTrainOptions options;
-    options.prompt_template = info.value("prompt_template", options.prompt_template);
-    options.identity_word = info.value("identity_word", options.identity_word);
-    prompt = lora::caption_of(options, "");
-  }
-  return {lora / "pytorch_lora_weights.safetensors", prompt};
+  const bool own = fs::is_regular_file(lora / "lora.json");  // another tool's folder has no prompt to repeat
+  return {lora / "pytorch_lora_weights.safetensors", own ? diffusion::read_lora_prompt(lora).caption() : ""};
 }
 
 }  // namespace
@@ -63,8 +55,8 @@ GenerativeEngine::GenerativeEngine(const SourceFaces& source, GenerativeOptions 
   load.device = torch::Device(o.device);
   load.tokenizer_dir = o.tokenizer;
   m.sd = diffusion::StableDiffusion::load(o.base_model, load);
-  m.info = identity::read_identity_adapter_info(o.identity);
-  m.adapter = identity::load_frozen_identity_adapter(
+  m.info = diffusion::read_identity_adapter_info(o.identity);
+  m.adapter = diffusion::load_frozen_identity_adapter(
       o.identity, m.info, m.sd.unet, static_cast<int64_t>(source.mean_embedding.size()), "source", load.device);
   m.adapter->ip_adapter->set_scale(o.identity_scale);
   if (!o.lora.empty()) {
@@ -109,9 +101,9 @@ SwappedFace GenerativeEngine::swap(const SwapFace& face) {
   cv::resize(face.crop, crop, {r, r}, 0, 0, scale < 1 ? cv::INTER_AREA : cv::INTER_CUBIC);
   cv::resize(face.mask, mask, {r, r}, 0, 0, cv::INTER_NEAREST);
   // The adapter's control, or its five keypoints when the mesh model saw no face.
-  const denoising::ControlImage kind = face.landmarks_478.size() == 478 ? denoising::parse_control_image(m.info.control)
-                                                                        : denoising::ControlImage::keypoints_5;
-  const at::Tensor control = denoising::draw_control_image(kind, r, scale, face.keypoints_5, face.landmarks_478);
+  const face::ControlImage kind = face.landmarks_478.size() == 478 ? face::parse_control_image(m.info.control)
+                                                                        : face::ControlImage::keypoints_5;
+  const at::Tensor control = face::draw_control_image(kind, r, scale, face.keypoints_5, face.landmarks_478);
   diffusion::GenerationRequest request;
   request.image = nn::rgb_tensor(crop).unsqueeze(0);
   request.mask = at::from_blob(mask.data, {1, 1, r, r}, at::kByte).gt(127).to(at::kFloat);  // 1 = repaint

@@ -21,7 +21,7 @@
 #include "swap/frame_swapper.h"
 #include "swap/swap_report.h"
 #include "swap/swap_shards.h"
-#include "train/distributed.h"
+#include "core/process_group.h"
 
 namespace wf::swap {
 namespace fs = std::filesystem;
@@ -146,7 +146,7 @@ void remove_parts(const std::vector<fs::path>& parts) {
 
 // This rank's share of a swap spread over a process group (swap/swap_shards.h).
 void swap_shard(const SwapOptions& options, const fs::path& video, const media::MediaInfo& info, FrameSwapper& swapper,
-                train::ProcessGroup& group, SwapSummary& summary, nlohmann::json& swapped, core::EventSink* events,
+                core::ProcessGroup& group, SwapSummary& summary, nlohmann::json& swapped, core::EventSink* events,
                 const std::atomic<bool>* cancel) {
   const int rank = group.rank(), world = group.world_size();
   const std::optional<std::int64_t> count = media::VideoReader(video).expected_frames();
@@ -207,7 +207,7 @@ void swap_shard(const SwapOptions& options, const fs::path& video, const media::
 }
 
 // The swap on this process, alone (`group` null) or as one rank of `group`.
-SwapSummary swap_on(train::ProcessGroup* group, const SwapOptions& options, core::EventSink* events,
+SwapSummary swap_on(core::ProcessGroup* group, const SwapOptions& options, core::EventSink* events,
                     const std::atomic<bool>* cancel) {
   const auto start = std::chrono::steady_clock::now();
   const fs::path video = target_video(options.target);
@@ -301,7 +301,7 @@ std::map<std::string, std::string> provenance_text() {
 }
 
 SwapSummary swap_video(const SwapOptions& options, core::EventSink* events, const std::atomic<bool>* cancel) {
-  train::ProcessGroup* group = train::process_group();
+  core::ProcessGroup* group = core::process_group();
   if (!group) return swap_on(nullptr, options, events, cancel);
   try {
     return swap_on(group, options, events, cancel);

@@ -4,7 +4,7 @@
 #include <thread>
 
 #include "core/log.h"
-#include "train/distributed.h"
+#include "core/process_group.h"
 
 namespace wf::swap {
 namespace {
@@ -26,12 +26,12 @@ std::filesystem::path shard_part_path(const std::filesystem::path& output, int r
   return output.parent_path() / ("." + output.stem().string() + ".part-" + std::to_string(rank) + ".mkv");
 }
 
-void publish_shard(train::ProcessGroup& group, const ShardReport& report) {
+void publish_shard(core::ProcessGroup& group, const ShardReport& report) {
   const nlohmann::json json = {{"rank", report.rank}, {"frames", report.frames}, {"swapped", report.swapped}};
   group.publish(shard_key(report.rank), json.dump());
 }
 
-std::vector<ShardReport> collect_shards(train::ProcessGroup& group, const std::function<void()>& check) {
+std::vector<ShardReport> collect_shards(core::ProcessGroup& group, const std::function<void()>& check) {
   std::vector<ShardReport> reports;
   for (int rank = 1; rank < group.world_size(); ++rank) {
     bool announced = false;
@@ -52,11 +52,11 @@ std::vector<ShardReport> collect_shards(train::ProcessGroup& group, const std::f
   return reports;
 }
 
-void publish_abort(train::ProcessGroup& group, const std::string& why) {
+void publish_abort(core::ProcessGroup& group, const std::string& why) {
   group.publish(kAbortKey, why);
 }
 
-std::optional<std::string> abort_reason(train::ProcessGroup& group) {
+std::optional<std::string> abort_reason(core::ProcessGroup& group) {
   return group.published(kAbortKey);
 }
 

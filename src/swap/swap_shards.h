@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-namespace wf::train {
+namespace wf::core {
 class ProcessGroup;
 }
 
@@ -38,14 +38,14 @@ struct ShardReport {
 };
 
 // A rank's report, for rank 0 to collect.
-void publish_shard(train::ProcessGroup& group, const ShardReport& report);
+void publish_shard(core::ProcessGroup& group, const ShardReport& report);
 
 // The reports of ranks 1 .. world-1, in rank order, once every one is in. `check` runs between polls of the store
 // and throws to stop waiting (a cancel).
-std::vector<ShardReport> collect_shards(train::ProcessGroup& group, const std::function<void()>& check);
+std::vector<ShardReport> collect_shards(core::ProcessGroup& group, const std::function<void()>& check);
 
 // A rank that failed or was stopped tells the others to stop, and why; they see it through `abort_reason`.
-void publish_abort(train::ProcessGroup& group, const std::string& why);
-std::optional<std::string> abort_reason(train::ProcessGroup& group);
+void publish_abort(core::ProcessGroup& group, const std::string& why);
+std::optional<std::string> abort_reason(core::ProcessGroup& group);
 
 }  // namespace wf::swap

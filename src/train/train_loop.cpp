@@ -17,7 +17,7 @@
 #include "core/torch_compat.h"
 #include "train/adamw_state.h"
 #include "train/checkpoint_store.h"
-#include "train/distributed.h"
+#include "core/process_group.h"
 #include "train/loss_scaler.h"
 
 namespace wf::train {
@@ -63,7 +63,7 @@ at::ScalarType half_type(const TrainSettings& settings) {
 }
 
 // Every rank's copy of the model becomes rank 0's (an initialisation or a checkpoint only rank 0 could read).
-void broadcast_model(ProcessGroup& group, torch::nn::Module& model) {
+void broadcast_model(core::ProcessGroup& group, torch::nn::Module& model) {
   const torch::NoGradGuard no_grad;
   std::vector<at::Tensor> tensors;
   for (const auto& [name, tensor] : core::module_state(model)) tensors.push_back(tensor);
@@ -71,10 +71,10 @@ void broadcast_model(ProcessGroup& group, torch::nn::Module& model) {
 }
 
 // Whether every rank holds the same value; each rank learns the same answer, so all stop together or none does.
-bool same_everywhere(ProcessGroup& group, std::int64_t value) {
+bool same_everywhere(core::ProcessGroup& group, std::int64_t value) {
   const at::Tensor high = at::full({1}, static_cast<double>(value), at::kDouble), low = -high;
-  group.all_reduce({high}, Reduce::max);
-  group.all_reduce({low}, Reduce::max);
+  group.all_reduce({high}, core::Reduce::max);
+  group.all_reduce({low}, core::Reduce::max);
   return high.item<double>() == -low.item<double>();
 }
 
@@ -101,7 +101,7 @@ std::int64_t saved_count(const Checkpoint& checkpoint, const char* key, const st
 }  // namespace
 
 std::int64_t samples_per_step(const TrainSettings& settings) {
-  const ProcessGroup* group = process_group();
+  const core::ProcessGroup* group = core::process_group();
   return settings.batch_size * settings.grad_accumulation * (group ? group->world_size() : 1);
 }
 
@@ -151,7 +151,7 @@ TrainResult TrainLoop::run(const std::atomic<bool>* cancel, std::optional<std::i
   torch::optim::AdamW optimizer(parameters,
                                 torch::optim::AdamWOptions(settings_.lr.lr).weight_decay(settings_.weight_decay));
   const CheckpointStore store(checkpoints_);
-  ProcessGroup* group = process_group();
+  core::ProcessGroup* group = core::process_group();
   const int rank = group ? group->rank() : 0, world = group ? group->world_size() : 1;
   core::EventSink* events = rank == 0 ? events_ : nullptr;  // one rank speaks for the run
   TrainResult result;
@@ -168,7 +168,7 @@ TrainResult TrainLoop::run(const std::atomic<bool>* cancel, std::optional<std::i
     if (group) {  // the micro-batch the smallest rank fits
       const std::int64_t effective = settings_.batch_size * settings_.grad_accumulation;
       const at::Tensor batch = at::full({1}, static_cast<double>(settings_.batch_size), at::kDouble);
-      group->all_reduce({batch}, Reduce::min);
+      group->all_reduce({batch}, core::Reduce::min);
       settings_.batch_size = static_cast<std::int64_t>(batch.item<double>());
       settings_.grad_accumulation = (effective + settings_.batch_size - 1) / settings_.batch_size;
     }
@@ -234,7 +234,7 @@ TrainResult TrainLoop::run(const std::atomic<bool>* cancel, std::optional<std::i
     bool stop = cancel && cancel->load();
     if (group) {  // a rank told to stop stops them all, at the same step
       const at::Tensor any = at::full({1}, stop ? 1.0 : 0.0, at::kDouble);
-      group->all_reduce({any}, Reduce::max);
+      group->all_reduce({any}, core::Reduce::max);
       stop = any.item<double>() > 0;
     }
     if (stop) {

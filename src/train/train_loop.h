@@ -4,7 +4,7 @@
 // with dynamic loss scaling), a checkpoint every N steps and at stop, exact resume, cancel at any time,
 // and telemetry (step and epoch events). A NaN loss stops training with the last good checkpoint kept.
 //
-// Across processes and machines (train/distributed.h), each rank computes its share of a step's micro-batches.
+// Across processes and machines (core/process_group.h), each rank computes its share of a step's micro-batches.
 //
 // Exact resume works because nothing random is carried between steps: before each micro-batch the loop
 // seeds libtorch's generator from (seed, step, micro-batch), and tasks derive their own randomness (data
@@ -78,7 +78,7 @@ struct TrainResult {
   double loss = 0;        // the last step's loss
   bool cancelled = false;
   std::map<std::string, double> metrics;  // the last evaluation
-  bool primary = true;  // false on ranks other than 0 of a distributed run (train/distributed.h): they write nothing
+  bool primary = true;  // false on ranks other than 0 of a distributed run (core/process_group.h): they write nothing
 };
 
 class TrainLoop {

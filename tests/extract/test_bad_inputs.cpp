@@ -10,6 +10,7 @@
 #include "dataset/imagefolder.h"
 #include "extract/source_extraction.h"
 #include "extract/target_extraction.h"
+#include "models/face_analysers.h"
 #include "support/declared_png.h"
 #include "support/face_media.h"
 #include "media/image_io.h"
@@ -19,8 +20,8 @@
 namespace wf::extract {
 namespace {
 
-FaceAnalysers& analysers() {
-  static FaceAnalysers loaded = load_face_analysers(core::AppConfig::defaults());
+models::FaceAnalysers& analysers() {
+  static models::FaceAnalysers loaded = models::load_face_analysers(core::AppConfig::defaults());
   return loaded;
 }
 

@@ -10,6 +10,7 @@
 #include "core/utf8.h"
 #include "dataset/imagefolder.h"
 #include "extract/source_extraction.h"
+#include "models/face_analysers.h"
 #include "face/detector.h"
 #include "media/image_io.h"
 #include "support/run_command.h"
@@ -21,8 +22,8 @@ namespace {
 const std::filesystem::path kGrace = "/usr/share/matplotlib/mpl-data/sample_data/grace_hopper.jpg";
 const std::filesystem::path kAstronaut = "/usr/lib/python3/dist-packages/skimage/data/astronaut.png";
 
-FaceAnalysers& analysers() {
-  static FaceAnalysers loaded = load_face_analysers(core::AppConfig::defaults());
+models::FaceAnalysers& analysers() {
+  static models::FaceAnalysers loaded = models::load_face_analysers(core::AppConfig::defaults());
   return loaded;
 }
 

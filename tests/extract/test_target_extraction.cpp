@@ -8,6 +8,7 @@
 #include "core/events.h"
 #include "dataset/imagefolder.h"
 #include "extract/target_extraction.h"
+#include "models/face_analysers.h"
 #include "face/detector.h"
 #include "media/image_io.h"
 #include "media/video_reader.h"
@@ -28,8 +29,8 @@ test::PanningClip party_clip() {
   return clip;
 }
 
-FaceAnalysers& analysers() {
-  static FaceAnalysers loaded = load_face_analysers(core::AppConfig::defaults());
+models::FaceAnalysers& analysers() {
+  static models::FaceAnalysers loaded = models::load_face_analysers(core::AppConfig::defaults());
   return loaded;
 }
 
@@ -38,8 +39,8 @@ std::vector<cv::Point2f> landmarks_in_first_frame(const test::PanningClip& clip)
   const cv::Mat frame = clip.frame(0);
   for (const auto& detection : analysers().detector->detect(frame)) {
     if (face::box_iou(detection.box, kMiddleWoman) < 0.4f) continue;
-    StageTimes unused;
-    const auto mesh = analyse_face(analysers(), frame, detection, unused).mesh;
+    models::StageTimes unused;
+    const auto mesh = models::analyse_face(analysers(), frame, detection, unused).mesh;
     std::vector<cv::Point2f> points;
     for (const auto& p : mesh.value().points) points.emplace_back(p.x, p.y);
     return points;

@@ -33,7 +33,7 @@ struct Fixture {
   test::TempDir dir;
   fs::path dataset = dir / "source", model = dir / "sd";
   Fixture() {
-    auto analysers = extract::load_face_analysers(core::AppConfig::defaults());
+    auto analysers = models::load_face_analysers(core::AppConfig::defaults());
     extract::SourceOptions options;
     for (const auto& photo : test::face_photos()) options.inputs.push_back(photo.path);
     options.output = dataset;
@@ -158,7 +158,7 @@ TEST(IdentityTraining, SavesInstantIDsAndDiffusersLayouts) {
 }
 
 TEST(IdentityTraining, TheFaceMeshControlDrawsTheContoursOfEachFace) {
-  const IdentityData keypoints(fixture().dataset, 64), mesh(fixture().dataset, 64, ControlImage::face_mesh);
+  const IdentityData keypoints(fixture().dataset, 64), mesh(fixture().dataset, 64, face::ControlImage::face_mesh);
   ASSERT_EQ(mesh.controls().sizes(), keypoints.controls().sizes());
   for (int64_t i = 0; i < static_cast<int64_t>(mesh.size()); ++i) {
     const at::Tensor drawn = mesh.controls()[i].amax(0) > 0.1;  // lit pixels
@@ -173,7 +173,7 @@ TEST(IdentityTraining, TheFaceMeshControlDrawsTheContoursOfEachFace) {
   auto records = dataset::read_records(out / "no_mesh");
   records[0].landmarks_478.clear();
   dataset::rewrite_records(out / "no_mesh", records);
-  EXPECT_THROW(IdentityData(out / "no_mesh", 64, ControlImage::face_mesh), Error);
+  EXPECT_THROW(IdentityData(out / "no_mesh", 64, face::ControlImage::face_mesh), Error);
   EXPECT_NO_THROW(IdentityData(out / "no_mesh", 64));
 }
 

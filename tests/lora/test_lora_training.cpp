@@ -13,6 +13,7 @@
 #include "core/json_io.h"
 #include "core/state_dict.h"
 #include "dataset/imagefolder.h"
+#include "options/lora_options.h"
 #include "extract/source_extraction.h"
 #include "extract/target_extraction.h"
 #include "support/error_code.h"
@@ -35,7 +36,7 @@ struct Fixture {
   test::TempDir dir;
   fs::path target = dir / "target", source = dir / "source", model = dir / "sd", identity = dir / "identity";
   Fixture() {
-    auto analysers = extract::load_face_analysers(core::AppConfig::defaults());
+    auto analysers = models::load_face_analysers(core::AppConfig::defaults());
     test::group_photo_clip(6).write(dir / "clip.mkv");
     extract::TargetOptions target_options;
     target_options.video = dir / "clip.mkv";
@@ -99,7 +100,7 @@ TEST(LoraTraining, OnlyLoraWeightsLearnWithTheIdentityAdapterFrozenButActive) {
   const LoraTrainOptions options = small_training(out / "lora", {{"identity", fixture().identity.string()}});
   const denoising::FaceTrainingData data(
       options.dataset,
-      {.kind = "target", .resolution = 64, .control = denoising::ControlImage::keypoints_5, .embeddings = true});
+      {.kind = "target", .resolution = 64, .control = face::ControlImage::keypoints_5, .embeddings = true});
   diffusion::StableDiffusion sd = diffusion::StableDiffusion::load(options.base_model);
   // Without the identity adapter, for comparison: the same faces, noise and timesteps.
   diffusion::StableDiffusion bare = diffusion::StableDiffusion::load(options.base_model);
@@ -223,7 +224,7 @@ TEST(LoraTraining, OptionsGoThroughTheSchemaBothWays) {
   no_dataset.erase("dataset");
   EXPECT_EQ(test::error_code([&] { lora_options_from_json(no_dataset); }, &message), ErrorCode::invalid_input);
   EXPECT_NE(message.find("option dataset is required"), std::string::npos) << message;
-  const nlohmann::json schema = core::schema_json(lora_option_schema());
+  const nlohmann::json schema = core::schema_json(options::lora_option_schema());
   EXPECT_EQ(schema.at(5).at("name"), "rank");
   EXPECT_EQ(schema.at(5).at("default"), 16);
 }

@@ -69,8 +69,8 @@ void paste_other_person(cv::Mat& frame, std::int64_t index) {
   auto& analysers = media().analysers;
   const auto detections = analysers.detector->detect(other);
   ASSERT_FALSE(detections.empty());
-  extract::StageTimes times;
-  const auto face = extract::analyse_face(analysers, other, detections.front(), times);
+  models::StageTimes times;
+  const auto face = models::analyse_face(analysers, other, detections.front(), times);
   const dataset::FaceRecord& record = tracked(index);
   cv::Mat to_frame;
   cv::invertAffineTransform(cv::Mat(*record.crop_matrix), to_frame);

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "jobs/orchestrator.h"
 #include "server/http_server.h"
 #include "support/temp_dir.h"
 
@@ -17,7 +18,7 @@ namespace wf::server {
 
 class RunningServer {
  public:
-  explicit RunningServer(core::AppConfig config) : server_(std::move(config)) {
+  explicit RunningServer(core::AppConfig config) : server_(config, {{"pipeline", jobs::pipeline_job_runner(config)}}) {
     port_ = server_.bind();
     thread_ = std::thread([this] { server_.run(); });
   }

@@ -52,7 +52,7 @@ TEST(HttpServer, PortInUseIsAClearError) {
   RunningServer first(test_config(dir));
   core::AppConfig config = test_config(dir);
   config.port = first.port();
-  HttpServer second(config);
+  HttpServer second(config, {});
   try {
     second.bind();
     FAIL();

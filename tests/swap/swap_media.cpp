@@ -11,7 +11,7 @@
 
 namespace wf::test {
 
-SwapMedia::SwapMedia() : analysers(extract::load_face_analysers(core::AppConfig::defaults())) {
+SwapMedia::SwapMedia() : analysers(models::load_face_analysers(core::AppConfig::defaults())) {
   group_photo_clip(10).write(silent);
   ffmpeg({"-i", silent.string(), "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=1", "-map", "0:v",
           "-map", "1:a", "-c:v", "copy", "-c:a", "aac", "-shortest", video.string()});

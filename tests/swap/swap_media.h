@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "extract/face_analysers.h"
+#include "models/face_analysers.h"
 #include "support/temp_dir.h"
 
 namespace wf::test {
@@ -17,7 +17,7 @@ struct SwapMedia {
   TempDir dir;
   std::filesystem::path silent = dir / "silent.mkv", video = dir / "party.mkv", target = dir / "target",
                         source = dir / "source";
-  extract::FaceAnalysers analysers;
+  models::FaceAnalysers analysers;
   SwapMedia();
 };
 

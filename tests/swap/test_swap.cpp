@@ -119,8 +119,8 @@ TEST(Swap, TheSwappedFaceLooksMoreLikeTheSourceThanTheTarget) {
     // The face at the tracked face's place, analysed as extraction would.
     for (const auto& detection : media().analysers.detector->detect(frame)) {
       if (face::box_iou(detection.box, record.bbox) < 0.4f) continue;
-      extract::StageTimes times;
-      const auto face = extract::analyse_face(media().analysers, frame, detection, times);
+      models::StageTimes times;
+      const auto face = models::analyse_face(media().analysers, frame, detection, times);
       ++measured;
       closer +=
           face::cosine_similarity(face.embedding, source) > face::cosine_similarity(face.embedding, record.embedding);

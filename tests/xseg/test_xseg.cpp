@@ -43,7 +43,7 @@ const std::filesystem::path& target_dataset() {
   static const std::filesystem::path dataset = [] {
     const test::PanningClip clip = microphone_clip();
     clip.write(dir / "microphone.mkv");
-    auto analysers = extract::load_face_analysers(core::AppConfig::defaults());
+    auto analysers = models::load_face_analysers(core::AppConfig::defaults());
     extract::TargetOptions options;
     options.video = dir / "microphone.mkv";
     options.output = dir / "target";

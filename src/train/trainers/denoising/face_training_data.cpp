@@ -6,41 +6,10 @@
 
 #include "core/error.h"
 #include "dataset/imagefolder.h"
-#include "face/face_mesh_image.h"
-#include "face/keypoint_image.h"
 #include "media/image_io.h"
 #include "nn/image_tensor.h"
 
 namespace wf::denoising {
-at::Tensor draw_control_image(ControlImage control, int resolution, float scale,
-                              const std::array<cv::Point2f, 5>& keypoints,
-                              const std::vector<cv::Point3f>& landmarks_478) {
-  cv::Mat drawing;
-  if (control == ControlImage::face_mesh) {
-    std::vector<cv::Point3f> landmarks = landmarks_478;
-    for (auto& p : landmarks) p *= scale;
-    drawing = face::draw_face_mesh({resolution, resolution}, landmarks);
-  } else {
-    std::array<cv::Point2f, 5> points = keypoints;
-    for (auto& p : points) p *= scale;
-    drawing = face::draw_keypoints_5({resolution, resolution}, points);
-  }
-  cv::Mat drawing_bgr;  // the drawings are RGB; rgb_tensor reads BGR
-  cv::cvtColor(drawing, drawing_bgr, cv::COLOR_RGB2BGR);
-  return nn::rgb_tensor(drawing_bgr);
-}
-
-std::string_view to_string(ControlImage control) {
-  return control == ControlImage::face_mesh ? "face_mesh" : "keypoints_5";
-}
-
-ControlImage parse_control_image(std::string_view text) {
-  if (text == "keypoints_5") return ControlImage::keypoints_5;
-  if (text == "face_mesh") return ControlImage::face_mesh;
-  throw Error(ErrorCode::invalid_input, "unknown control image '" + std::string(text) + "'", {},
-              "use keypoints_5 (InstantID's) or face_mesh");
-}
-
 FaceTrainingData::FaceTrainingData(const std::filesystem::path& folder, const FaceDataRequest& request) {
   const dataset::DatasetCard card = dataset::read_card(folder);
   if (card.kind != request.kind) {
@@ -70,13 +39,13 @@ FaceTrainingData::FaceTrainingData(const std::filesystem::path& folder, const Fa
     cv::Mat resized;
     cv::resize(bgr, resized, {resolution, resolution}, 0, 0, scale < 1 ? cv::INTER_AREA : cv::INTER_CUBIC);
     images.push_back(nn::rgb_tensor(resized) * 2 - 1);
-    if (request.control == ControlImage::face_mesh && record.landmarks_478.empty()) {
+    if (request.control == face::ControlImage::face_mesh && record.landmarks_478.empty()) {
       throw Error(ErrorCode::invalid_input,
                   "face " + record.id + " has no 478-point landmarks for the face-mesh control", folder,
                   "extract with the 478-point landmarker, or use the five-keypoint control");
     }
     if (request.control) {
-      controls.push_back(draw_control_image(*request.control, resolution, static_cast<float>(scale), record.keypoints_5,
+      controls.push_back(face::draw_control_image(*request.control, resolution, static_cast<float>(scale), record.keypoints_5,
                                             record.landmarks_478));
     }
     if (request.embeddings) embeddings.push_back(at::tensor(record.embedding, at::kFloat));

@@ -14,25 +14,16 @@
 #include <string_view>
 #include <vector>
 
+#include "face/control_image.h"
+
 namespace wf::denoising {
-
-// What an IdentityNet is conditioned on: InstantID's five keypoints, or the 478-point mesh's contours.
-enum class ControlImage { keypoints_5, face_mesh };
-std::string_view to_string(ControlImage control);
-ControlImage parse_control_image(std::string_view text);  // "keypoints_5" | "face_mesh"; else invalid_input
-
-// The image an IdentityNet sees for a face: [3, R, R] RGB in [0, 1], InstantID's keypoint drawing or the mesh's
-// contours, from points in crop pixels scaled by `scale` to the R-pixel control (the mesh needs 478 landmarks).
-at::Tensor draw_control_image(ControlImage control, int resolution, float scale,
-                              const std::array<cv::Point2f, 5>& keypoints,
-                              const std::vector<cv::Point3f>& landmarks_478);
 
 struct FaceDataRequest {
   std::string kind{};     // the dataset kind the phase learns from: "source" or "target"
   std::string purpose{};  // completes "this is a <kind> dataset; ...", e.g. "identity training learns the source face"
   std::string fix{};      // how to get the right dataset
   int resolution = 512;
-  std::optional<ControlImage> control{};  // draw each face's control image
+  std::optional<face::ControlImage> control{};  // draw each face's control image
   bool embeddings = false;                // every face must have an embedding (all of one width)
 };
 

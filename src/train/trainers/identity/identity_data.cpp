@@ -2,7 +2,7 @@
 
 namespace wf::identity {
 
-IdentityData::IdentityData(const std::filesystem::path& folder, int resolution, ControlImage control)
+IdentityData::IdentityData(const std::filesystem::path& folder, int resolution, face::ControlImage control)
     : FaceTrainingData(folder, {.kind = "source",
                                 .purpose = "identity training learns the source face",
                                 .fix = "give the dataset of watserface extract --source",

@@ -8,13 +8,9 @@
 
 namespace wf::identity {
 
-using denoising::ControlImage;
-using denoising::parse_control_image;
-using denoising::to_string;
-
 class IdentityData : public denoising::FaceTrainingData {
  public:
-  IdentityData(const std::filesystem::path& folder, int resolution, ControlImage control = ControlImage::keypoints_5);
+  IdentityData(const std::filesystem::path& folder, int resolution, face::ControlImage control = face::ControlImage::keypoints_5);
   using FaceTrainingData::FaceTrainingData;
 };
 

@@ -23,7 +23,7 @@ IdentityTask::IdentityTask(const IdentityTrainOptions& options, const denoising:
   resampler.embedding_dim = data.embedding_dim();
   resampler.output_dim = sd_.unet->config().cross_attention_dim;
   if (!options.init.empty()) {
-    const auto init_resampler = read_identity_adapter_info(options.init).resampler;
+    const auto init_resampler = diffusion::read_identity_adapter_info(options.init).resampler;
     if (init_resampler.embedding_dim != data.embedding_dim()) {
       throw Error(ErrorCode::invalid_input,
                   "the adapter to start from takes " + std::to_string(init_resampler.embedding_dim) +
@@ -32,10 +32,10 @@ IdentityTask::IdentityTask(const IdentityTrainOptions& options, const denoising:
     }
     resampler = init_resampler;
   }
-  info_ = {resampler, std::string(to_string(options.control)), options.prompt, options.resolution};
+  info_ = {resampler, std::string(face::to_string(options.control)), options.prompt, options.resolution};
   torch::manual_seed(train::step_seed(seed, -1, -1));  // the same initial weights in every run with this seed
-  adapter_ = IdentityAdapter(sd_.unet, resampler);
-  if (!options.init.empty()) load_identity_adapter(options.init, *adapter_);
+  adapter_ = diffusion::IdentityAdapter(sd_.unet, resampler);
+  if (!options.init.empty()) diffusion::load_identity_adapter(options.init, *adapter_);
   adapter_->to(device_);
   diffusion::set_gradient_checkpointing(*sd_.unet, options.gradient_checkpointing);
   diffusion::set_gradient_checkpointing(*adapter_->controlnet, options.gradient_checkpointing);

@@ -3,7 +3,7 @@
 // IdentityAdapter's prediction, the prompt's context cached.
 
 #include "train/trainers/denoising/denoising_task.h"
-#include "train/trainers/identity/identity_adapter.h"
+#include "diffusion/identity_adapter.h"
 #include "train/trainers/identity/identity_data.h"
 #include "train/trainers/identity/identity_trainer.h"
 
@@ -17,8 +17,8 @@ class IdentityTask : public denoising::DenoisingTask {
                std::uint64_t seed);
 
   torch::nn::Module& model() override { return *adapter_; }
-  IdentityAdapter& adapter() { return adapter_; }
-  const IdentityAdapterInfo& info() const { return info_; }
+  diffusion::IdentityAdapter& adapter() { return adapter_; }
+  const diffusion::IdentityAdapterInfo& info() const { return info_; }
 
  private:
   at::Tensor predict(const at::Tensor& index, const at::Tensor& noisy, const at::Tensor& timesteps) override;
@@ -27,8 +27,8 @@ class IdentityTask : public denoising::DenoisingTask {
   const IdentityTrainOptions& options_;
   const denoising::FaceTrainingData& data_;
   at::Tensor text_, empty_text_;
-  IdentityAdapterInfo info_;
-  IdentityAdapter adapter_{nullptr};
+  diffusion::IdentityAdapterInfo info_;
+  diffusion::IdentityAdapter adapter_{nullptr};
 };
 
 }  // namespace wf::identity

@@ -24,7 +24,7 @@ IdentityTrainResult train_identity(const IdentityTrainOptions& options, core::Ev
   result.train = train::TrainLoop(task, settings, options.output / "checkpoints", events).run(cancel, stop_at);
   if (!result.train.primary) return result;  // rank 0 of a distributed run writes the adapter
   task.adapter()->to(torch::kCPU);
-  save_identity_adapter(options.output, *task.adapter(), task.info());
+  diffusion::save_identity_adapter(options.output, *task.adapter(), task.info());
   result.samples = task.samples();
   return result;
 }

@@ -22,7 +22,7 @@ namespace wf::identity {
 struct IdentityTrainOptions : denoising::DiffusionTrainOptions {
   std::filesystem::path dataset;     // watserface extract --source
   std::filesystem::path init;        // optional: an adapter folder (ours or InstantID's) to start from
-  ControlImage control = ControlImage::keypoints_5;
+  face::ControlImage control = face::ControlImage::keypoints_5;
   int epochs = 100;                  // train.steps and steps_per_epoch follow from it and the dataset
   std::string prompt = "a photo of a person";
   diffusion::ResamplerConfig resampler;  // embedding_dim and output_dim are taken from the data and the UNet

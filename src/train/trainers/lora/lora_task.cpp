@@ -20,7 +20,7 @@ LoraTask::LoraTask(const LoraTrainOptions& options, const denoising::FaceTrainin
   std::vector<int64_t> index;
   std::vector<at::Tensor> ids;
   for (std::size_t i = 0; i < data.size(); ++i) {
-    const std::string caption = caption_of(options, data.captions()[i]);
+    const std::string caption = options.prompt.caption(data.captions()[i]);
     auto [it, fresh] = seen.emplace(caption, static_cast<int64_t>(unique_captions_.size()));
     if (fresh) {
       try {
@@ -41,7 +41,7 @@ LoraTask::LoraTask(const LoraTrainOptions& options, const denoising::FaceTrainin
   }
   if (!options.identity.empty()) {
     identity_ =
-        identity::load_frozen_identity_adapter(options.identity, identity::read_identity_adapter_info(options.identity),
+        diffusion::load_frozen_identity_adapter(options.identity, diffusion::read_identity_adapter_info(options.identity),
                                                sd_.unet, data.embedding_dim(), "target", device_);
     diffusion::set_gradient_checkpointing(*identity_->controlnet, options.gradient_checkpointing);
   }

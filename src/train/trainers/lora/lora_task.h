@@ -9,7 +9,7 @@
 #include "diffusion/lora.h"
 #include "train/trainers/denoising/denoising_task.h"
 #include "train/trainers/denoising/face_training_data.h"
-#include "train/trainers/identity/identity_adapter.h"
+#include "diffusion/identity_adapter.h"
 #include "train/trainers/lora/lora_options.h"
 
 namespace wf::lora {
@@ -37,7 +37,7 @@ class LoraTask : public denoising::DenoisingTask {
   at::Tensor caption_index_;  // [N]: face -> unique caption
   at::Tensor token_ids_;      // [U, 77]
   at::Tensor contexts_;       // [U, 77, C], cached while the text encoder is frozen
-  identity::IdentityAdapter identity_{nullptr};
+  diffusion::IdentityAdapter identity_{nullptr};
   diffusion::LoraSet lora_;
   bool train_text_encoder_ = false;
 };

@@ -20,7 +20,7 @@ denoising::FaceTrainingData read_data(const LoraTrainOptions& options) {
                                      .fix = "give the dataset of watserface extract --target",
                                      .resolution = options.resolution};
   if (!options.identity.empty()) {
-    request.control = denoising::parse_control_image(identity::read_identity_adapter_info(options.identity).control);
+    request.control = face::parse_control_image(diffusion::read_identity_adapter_info(options.identity).control);
     request.embeddings = true;
   }
   return denoising::FaceTrainingData(options.dataset, request);
@@ -63,8 +63,8 @@ LoraTrainResult train_lora(const LoraTrainOptions& options, core::EventSink* eve
   task.lora().save(options.output / "pytorch_lora_weights.safetensors");
   core::write_json_file(
       options.output / "lora.json",
-      {{"prompt_template", options.prompt_template},
-       {"identity_word", options.identity_word},
+      {{"prompt_template", options.prompt.prompt_template},
+       {"identity_word", options.prompt.identity_word},
        {"resolution", options.resolution},
        {"identity_adapter",
         options.identity.empty() ? nlohmann::json(nullptr) : nlohmann::json(fs::absolute(options.identity).string())},
@@ -91,7 +91,7 @@ LoraPlan plan_lora(const LoraTrainOptions& options) {
   plan.steps = settings.steps;
   plan.steps_per_epoch = settings.steps_per_epoch;
   for (std::size_t i = 0; i < data.size(); ++i)
-    plan.captions.emplace_back(data.ids()[i], caption_of(options, data.captions()[i]));
+    plan.captions.emplace_back(data.ids()[i], options.prompt.caption(data.captions()[i]));
   return plan;
 }
 

@@ -7,7 +7,7 @@
 // r*A .. r*A+A-1 of the W*A the step has, A being --accumulation) and sums their gradients, so W processes train
 // the model one process trains with W times the accumulation, and each reads only its share of the data.
 // Rank 0 alone writes checkpoints, telemetry and models. A swap splits the video by frame range the same way
-// (swap/swap_shards.h). c10d's headers stay in distributed.cpp.
+// (swap/swap_shards.h). c10d's headers stay in process_group.cpp.
 
 #include <ATen/core/Tensor.h>
 
@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-namespace wf::train {
+namespace wf::core {
 
 struct DistributedConfig {
   int rank = 0;
@@ -63,4 +63,4 @@ class ProcessGroup {
 // This process's group, joined on first use from the environment; nullptr when the world is one process.
 ProcessGroup* process_group();
 
-}  // namespace wf::train
+}  // namespace wf::core

@@ -21,10 +21,10 @@
 #include "diffusion/pipeline.h"
 #include "diffusion/unet_2d_condition.h"
 
-namespace wf::identity {
+namespace wf::diffusion {
 
 struct IdentityAdapterInfo {
-  diffusion::ResamplerConfig resampler;
+  ResamplerConfig resampler;
   std::string control = "keypoints_5";  // the IdentityNet's control image: keypoints_5 or face_mesh
   std::string prompt = "a photo of a person";
   int resolution = 512;
@@ -34,18 +34,18 @@ class IdentityAdapterImpl : public torch::nn::Module {
  public:
   // A fresh adapter for `unet`: the IdentityNet copied from the UNet's encoder (zero residuals: a no-op at
   // first) and a new IP-Adapter attached to the UNet's cross-attention layers.
-  IdentityAdapterImpl(diffusion::UNet2DConditionModel& unet, const diffusion::ResamplerConfig& resampler);
+  IdentityAdapterImpl(UNet2DConditionModel& unet, const ResamplerConfig& resampler);
 
   // The UNet's prediction for `noisy` latents conditioned on faces: the text context [B, 77, C] plus the identity
   // tokens of `embeddings` [B, D] through the IP-Adapter, and the IdentityNet's residuals from `control` [B, 3, H, W].
-  at::Tensor predict(diffusion::UNet2DConditionModel& unet, const at::Tensor& noisy, const at::Tensor& timesteps,
+  at::Tensor predict(UNet2DConditionModel& unet, const at::Tensor& noisy, const at::Tensor& timesteps,
                      const at::Tensor& text, const at::Tensor& embeddings, const at::Tensor& control);
   // Conditions a generation on one face the same way (an empty face's tokens for the negative prompt).
-  void condition(diffusion::GenerationRequest& request, const at::Tensor& embedding, const at::Tensor& text,
+  void condition(GenerationRequest& request, const at::Tensor& embedding, const at::Tensor& text,
                  const at::Tensor& empty_text, const at::Tensor& control);
 
-  diffusion::ControlNetModel controlnet{nullptr};
-  diffusion::IPAdapter ip_adapter{nullptr};
+  ControlNetModel controlnet{nullptr};
+  IPAdapter ip_adapter{nullptr};
 };
 TORCH_MODULE(IdentityAdapter);
 
@@ -55,14 +55,14 @@ void save_identity_adapter(const std::filesystem::path& folder, IdentityAdapterI
 IdentityAdapterInfo read_identity_adapter_info(const std::filesystem::path& folder);
 
 // A Resampler configuration from identity.json's "resampler" object (missing keys keep InstantID's values).
-diffusion::ResamplerConfig resampler_from_json(const nlohmann::json& value);
+ResamplerConfig resampler_from_json(const nlohmann::json& value);
 // Loads the weights of `folder` into `adapter` (strict; mismatches are named with the file).
 void load_identity_adapter(const std::filesystem::path& folder, IdentityAdapterImpl& adapter);
 // An adapter folder for use rather than training (a LoRA's forward pass, the swap): built for `unet` with its
 // IP-Adapter attached, loaded, frozen and in eval mode on `device`. Throws invalid_input naming the folder when it
 // takes embeddings of another width than the `dataset` ("source", "target") has.
 IdentityAdapter load_frozen_identity_adapter(const std::filesystem::path& folder, const IdentityAdapterInfo& info,
-                                             diffusion::UNet2DConditionModel& unet, int64_t embedding_dim,
+                                             UNet2DConditionModel& unet, int64_t embedding_dim,
                                              const std::string& dataset, c10::Device device);
 
-}  // namespace wf::identity
+}  // namespace wf::diffusion

@@ -1,4 +1,4 @@
-#include "train/distributed.h"
+#include "core/process_group.h"
 
 #include <ATen/ATen.h>
 
@@ -15,7 +15,7 @@
 
 #include "core/error.h"
 
-namespace wf::train {
+namespace wf::core {
 namespace {
 
 constexpr std::int64_t kBucketBytes = std::int64_t{25} << 20;  // what PyTorch's DDP uses
@@ -187,4 +187,4 @@ ProcessGroup* process_group() {
   return group.get();
 }
 
-}  // namespace wf::train
+}  // namespace wf::core

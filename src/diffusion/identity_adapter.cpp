@@ -1,4 +1,4 @@
-#include "train/trainers/identity/identity_adapter.h"
+#include "diffusion/identity_adapter.h"
 
 #include <nlohmann/json.hpp>
 
@@ -6,13 +6,12 @@
 #include "core/json_io.h"
 #include "core/state_dict.h"
 #include "diffusion/diffusers_folder.h"
-#include "train/trainers/denoising/denoising_task.h"
 
-namespace wf::identity {
+namespace wf::diffusion {
 namespace fs = std::filesystem;
 namespace {
 
-nlohmann::json to_json(const diffusion::ResamplerConfig& c) {
+nlohmann::json to_json(const ResamplerConfig& c) {
   return {{"dim", c.dim},           {"depth", c.depth},   {"dim_head", c.dim_head},
           {"heads", c.heads},       {"num_queries", c.num_queries}, {"embedding_dim", c.embedding_dim},
           {"output_dim", c.output_dim}, {"ff_mult", c.ff_mult}};
@@ -27,8 +26,8 @@ fs::path controlnet_dir(const fs::path& folder) {
 
 }  // namespace
 
-diffusion::ResamplerConfig resampler_from_json(const nlohmann::json& v) {
-  diffusion::ResamplerConfig c;
+ResamplerConfig resampler_from_json(const nlohmann::json& v) {
+  ResamplerConfig c;
   c.dim = v.value("dim", c.dim);
   c.depth = v.value("depth", c.depth);
   c.dim_head = v.value("dim_head", c.dim_head);
@@ -40,20 +39,20 @@ diffusion::ResamplerConfig resampler_from_json(const nlohmann::json& v) {
   return c;
 }
 
-IdentityAdapterImpl::IdentityAdapterImpl(diffusion::UNet2DConditionModel& unet, const diffusion::ResamplerConfig& resampler) {
-  controlnet = register_module("controlnet", diffusion::controlnet_from_unet(unet));
-  ip_adapter = register_module("ip_adapter", diffusion::IPAdapter(*unet, resampler));
+IdentityAdapterImpl::IdentityAdapterImpl(UNet2DConditionModel& unet, const ResamplerConfig& resampler) {
+  controlnet = register_module("controlnet", controlnet_from_unet(unet));
+  ip_adapter = register_module("ip_adapter", IPAdapter(*unet, resampler));
 }
 
-at::Tensor IdentityAdapterImpl::predict(diffusion::UNet2DConditionModel& unet, const at::Tensor& noisy,
+at::Tensor IdentityAdapterImpl::predict(UNet2DConditionModel& unet, const at::Tensor& noisy,
                                         const at::Tensor& timesteps, const at::Tensor& text, const at::Tensor& embeddings,
                                         const at::Tensor& control) {
   const at::Tensor tokens = ip_adapter->image_tokens(embeddings);
-  const diffusion::ControlResiduals residuals = controlnet->forward(noisy, timesteps, tokens, control);
+  const ControlResiduals residuals = controlnet->forward(noisy, timesteps, tokens, control);
   return unet->forward(noisy, timesteps, ip_adapter->context(text, tokens), &residuals);
 }
 
-void IdentityAdapterImpl::condition(diffusion::GenerationRequest& request, const at::Tensor& embedding, const at::Tensor& text,
+void IdentityAdapterImpl::condition(GenerationRequest& request, const at::Tensor& embedding, const at::Tensor& text,
                                     const at::Tensor& empty_text, const at::Tensor& control) {
   const at::Tensor tokens = ip_adapter->image_tokens(embedding);
   const at::Tensor empty_tokens = ip_adapter->image_tokens(at::zeros_like(embedding));
@@ -65,7 +64,7 @@ void IdentityAdapterImpl::condition(diffusion::GenerationRequest& request, const
 }
 
 void save_identity_adapter(const fs::path& folder, IdentityAdapterImpl& adapter, const IdentityAdapterInfo& info) {
-  diffusion::save_component(folder / "controlnet", adapter.controlnet->config().to_json(), *adapter.controlnet,
+  save_component(folder / "controlnet", adapter.controlnet->config().to_json(), *adapter.controlnet,
                             "diffusion_pytorch_model");
   core::save_safetensors(folder / "ip-adapter.safetensors", core::module_state(*adapter.ip_adapter));
   core::write_json_file(folder / "identity.json", {{"resampler", to_json(info.resampler)},
@@ -92,7 +91,7 @@ IdentityAdapterInfo read_identity_adapter_info(const fs::path& folder) {
 
 void load_identity_adapter(const fs::path& folder, IdentityAdapterImpl& adapter) {
   const fs::path controlnet = controlnet_dir(folder);
-  diffusion::load_weights(*adapter.controlnet, diffusion::find_weights(controlnet, "diffusion_pytorch_model"));
+  load_weights(*adapter.controlnet, find_weights(controlnet, "diffusion_pytorch_model"));
   const fs::path ip = folder / "ip-adapter.safetensors";
   if (!fs::is_regular_file(ip)) {
     throw Error(ErrorCode::not_found, "no ip-adapter.safetensors", folder,
@@ -101,11 +100,11 @@ void load_identity_adapter(const fs::path& folder, IdentityAdapterImpl& adapter)
                       "'image_proj.<key>' / 'ip_adapter.<key>' and save with safetensors.torch.save_file"
                     : "give an identity adapter folder");
   }
-  diffusion::load_weights(*adapter.ip_adapter, ip);
+  load_weights(*adapter.ip_adapter, ip);
 }
 
 IdentityAdapter load_frozen_identity_adapter(const fs::path& folder, const IdentityAdapterInfo& info,
-                                             diffusion::UNet2DConditionModel& unet, int64_t embedding_dim,
+                                             UNet2DConditionModel& unet, int64_t embedding_dim,
                                              const std::string& dataset, c10::Device device) {
   if (info.resampler.embedding_dim != embedding_dim) {
     throw Error(ErrorCode::invalid_input,
@@ -116,10 +115,10 @@ IdentityAdapter load_frozen_identity_adapter(const fs::path& folder, const Ident
   }
   IdentityAdapter adapter(unet, info.resampler);
   load_identity_adapter(folder, *adapter);
-  denoising::freeze(*adapter);
+  for (auto& parameter : adapter->parameters()) parameter.set_requires_grad(false);
   adapter->to(device);
   adapter->eval();
   return adapter;
 }
 
-}  // namespace wf::identity
+}  // namespace wf::diffusion

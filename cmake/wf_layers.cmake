@@ -1,0 +1,33 @@
+# wf_forbid_links(<target> <library>...): fails the configure step when <target> reaches one of <library>
+# through its link dependencies, direct or transitive. What runs a model must not pull in what trains one.
+function(_wf_link_closure target out)
+  set(seen "")
+  set(queue ${target})
+  while(queue)
+    list(POP_FRONT queue current)
+    if(NOT TARGET ${current} OR current IN_LIST seen)
+      continue()
+    endif()
+    list(APPEND seen ${current})
+    get_target_property(direct ${current} LINK_LIBRARIES)
+    get_target_property(interface ${current} INTERFACE_LINK_LIBRARIES)
+    foreach(item IN LISTS direct interface)
+      # A static library's private dependencies appear as $<LINK_ONLY:name>.
+      string(REGEX REPLACE "^\\$<LINK_ONLY:(.*)>$" "\\1" item "${item}")
+      if(item AND NOT item MATCHES "-NOTFOUND$")
+        list(APPEND queue ${item})
+      endif()
+    endforeach()
+  endwhile()
+  set(${out} ${seen} PARENT_SCOPE)
+endfunction()
+
+function(wf_forbid_links target)
+  _wf_link_closure(${target} closure)
+  foreach(library IN LISTS ARGN)
+    if(library IN_LIST closure)
+      message(FATAL_ERROR "${target} links ${library}, a trainer library: inference and the server must not "
+                          "depend on training code (see docs/architecture.md, 'Layers')")
+    endif()
+  endforeach()
+endfunction()

@@ -1,0 +1,103 @@
+#include "jobs/pipeline_options.h"
+
+#include <algorithm>
+
+#include "core/error.h"
+#include "models/registry.h"
+#include "options/lora_options.h"
+
+namespace wf::jobs {
+namespace fs = std::filesystem;
+
+PipelineCompute pipeline_compute(const core::AppConfig& config) {
+  const core::ComputeChoice choice = core::choose_compute(config.device, config.precision, config.threads);
+  const bool cuda = choice.device == core::DeviceKind::cuda;
+  return {cuda ? "cuda" : "cpu", choice.precision, cuda};
+}
+
+fs::path pipeline_base_model(const nlohmann::json& settings, const core::AppConfig& config) {
+  return models::base_diffusion_path(config, settings.value("base_model", ""));
+}
+
+bool enabled(const nlohmann::json& value) {
+  return value == true;
+}
+
+nlohmann::json pipeline_lora_options(const ProjectPaths& project, const nlohmann::json& settings,
+                                     const core::AppConfig& config) {
+  nlohmann::json values = settings.at("lora");
+  values.erase("enabled");
+  values["dataset"] = project.target_dataset().string();
+  values["output"] = project.lora_model().string();
+  values["model"] = pipeline_base_model(settings, config).string();
+  if (fs::exists(project.identity_model())) values["identity"] = project.identity_model().string();
+  return values;
+}
+
+void check_phase_options(const ProjectPaths& project, const nlohmann::json& settings, const core::AppConfig& config) {
+  if (enabled(settings.at("lora").at("enabled"))) {
+    options::resolve_lora_options(pipeline_lora_options(project, settings, config));
+  }
+}
+
+swap::SwapOptions pipeline_swap_options(const ProjectPaths& project, const nlohmann::json& settings,
+                                        const core::AppConfig& config) {
+  const nlohmann::json& s = settings.at("swap");
+  swap::SwapOptions o;
+  o.source = project.source_dataset();
+  o.target = project.target_dataset();
+  o.output = project.swapped();
+  o.lossless = true;  // review makes the one lossy encode
+  o.engine = s.at("engine").get<std::string>();
+  o.warp.landmarks = s.at("landmarks").get<int>();
+  o.warp.colour = swap::parse_colour_mode(s.at("colour").get<std::string>());
+  if (o.engine == "generative") {
+    o.generative.base_model = pipeline_base_model(settings, config);
+    o.generative.tokenizer = settings.value("tokenizer", "");
+    o.generative.identity = project.identity_model();
+    if (enabled(settings.at("lora").at("enabled"))) o.generative.lora = project.lora_model();
+    o.generative.device = pipeline_compute(config).device;
+  }
+  return o;
+}
+
+std::vector<PlannedPhase> plan_phases(const nlohmann::json& settled) {
+  std::vector<PlannedPhase> phases{{"extract", "Extracting Faces", 1}};
+  if (enabled(settled.at("identity").at("enabled"))) phases.push_back({"identity", "Training Identity Adapter", 4});
+  if (enabled(settled.at("xseg").at("enabled"))) phases.push_back({"xseg", "Training XSeg Occlusion Mask", 2});
+  if (enabled(settled.at("lora").at("enabled"))) phases.push_back({"lora", "Training Style LoRA", 3});
+  phases.push_back({"swap", "Swapping Faces", 2});
+  phases.push_back({"review", "Reviewing and Repairing", 1});
+  const std::string last = settled.value("stop_after", "");
+  if (!last.empty()) {
+    const auto it = std::find_if(phases.begin(), phases.end(), [&](const PlannedPhase& p) { return p.name == last; });
+    if (it == phases.end()) {
+      throw Error(ErrorCode::invalid_input, "stop_after names '" + last + "', which is not a phase of this pipeline",
+                  {}, "use extract, identity, xseg, lora, swap or review (one that is enabled)");
+    }
+    phases.erase(std::next(it), phases.end());
+  }
+  return phases;
+}
+
+nlohmann::json settle_pipeline(const nlohmann::json& settings, const core::AppConfig& config) {
+  nlohmann::json out = settings;
+  const bool generative = settings.at("swap").at("engine") == "generative";
+  nlohmann::json& identity = out.at("identity").at("enabled");
+  if (identity == "auto") identity = generative;
+  if (generative && identity != true) {
+    throw Error(ErrorCode::invalid_input, "the generative engine needs the identity phase", {},
+                "turn identity training on, or swap with the offline engine");
+  }
+  if (identity == true || out.at("lora").at("enabled") == true || generative) {
+    const fs::path model = pipeline_base_model(settings, config);
+    if (!fs::exists(model)) {
+      throw Error(ErrorCode::missing_model, "the Stable Diffusion 1.5 model named is not there", model,
+                  "check the path (base_model), or leave it empty for the one in the models folder");
+    }
+    out["base_model"] = fs::absolute(model).string();
+  }
+  return out;
+}
+
+}  // namespace wf::jobs
