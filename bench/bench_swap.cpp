@@ -103,7 +103,7 @@ void BM_GenerativeSwapTiny720p(benchmark::State& state) {
   options.source = clip().dir / "source";
   options.target = clip().dir / "target";
   options.output = clip().dir / "generated.mp4";
-  options.engine = "generative";
+  options.engine = EngineKind::generative;
   const std::int64_t steps = 4;
   options.generative = {.base_model = clip().sd, .identity = clip().identity, .steps = steps};
   std::int64_t frames = 0;

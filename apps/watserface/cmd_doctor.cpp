@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_context.h"
+#include "jobs/engine_status.h"
 #include "jobs/project_check.h"
 #include "models/doctor.h"
 
@@ -26,6 +27,16 @@ std::string to_text(const std::string& project, const std::vector<jobs::ProjectP
   return text;
 }
 
+std::string to_text(const std::vector<jobs::EngineStatus>& engines) {
+  std::string text = "\nSwap engines\n";
+  for (const auto& e : engines) {
+    text += std::string(e.available ? "  [ok]      " : "  [missing] ") + std::string(e.spec->name) + ": " +
+            std::string(e.spec->label) + "\n";
+    if (!e.available) text += "            needs " + e.missing + ": " + e.fix + "\n";
+  }
+  return text;
+}
+
 }  // namespace
 
 void add_doctor_command(CLI::App& app, const GlobalOptions& global, int& status) {
@@ -38,6 +49,7 @@ void add_doctor_command(CLI::App& app, const GlobalOptions& global, int& status)
   command->callback([&global, &status, json, project] {
     const core::AppConfig config = resolve_config(global);
     const models::DoctorReport report = models::run_doctor(config);
+    const std::vector<jobs::EngineStatus> engines = jobs::engine_statuses(config);
     std::vector<jobs::ProjectProblem> problems;
     if (!project->empty()) {
       jobs::check_project_name(*project);
@@ -46,10 +58,11 @@ void add_doctor_command(CLI::App& app, const GlobalOptions& global, int& status)
     std::string text;
     if (*json) {
       nlohmann::json out = report.to_json();
+      out["engines"] = jobs::engines_json(engines);
       if (!project->empty()) out["project"] = {{"name", *project}, {"problems", to_json(problems)}};
       text = out.dump(2) + "\n";
     } else {
-      text = report.to_text() + (project->empty() ? "" : to_text(*project, problems));
+      text = report.to_text() + to_text(engines) + (project->empty() ? "" : to_text(*project, problems));
     }
     std::fputs(text.c_str(), stdout);
     status = report.has_problems() || !problems.empty() ? 1 : 0;

@@ -7,9 +7,11 @@
 #include "cli_context.h"
 #include "core/device.h"
 #include "interrupt.h"
+#include "jobs/engine_status.h"
 #include "media/image_io.h"
 #include "progress_line.h"
 #include "swap/swap_driver.h"
+#include "swap/swap_engines.h"
 
 namespace wf::app {
 namespace {
@@ -30,7 +32,7 @@ int run_swap(const GlobalOptions& global, const SwapFlags& flags) {
   options.source = flags.source;
   options.target = flags.target;
   options.output = flags.output;
-  options.engine = flags.engine;
+  options.engine = swap::parse_engine(flags.engine);
   options.warp = {
       .landmarks = flags.landmarks, .colour = swap::parse_colour_mode(flags.colour), .seamless = !flags.no_seamless};
   options.feather = flags.feather;
@@ -38,27 +40,26 @@ int run_swap(const GlobalOptions& global, const SwapFlags& flags) {
   options.provenance = !flags.no_provenance;
   options.lossless = flags.lossless;
   options.smooth_landmarks = !flags.no_smoothing;
-  if (flags.engine == "generative") {
-    const core::ComputeChoice compute = core::choose_compute(config.device, config.precision, config.threads);
-    options.generative = {.base_model = base_diffusion_path(config, flags.model),
-                          .tokenizer = flags.tokenizer,
-                          .identity = flags.identity,
-                          .lora = flags.lora,
-                          .lora_scale = flags.lora_scale,
-                          .prompt = flags.prompt,
-                          .negative_prompt = flags.negative_prompt,
-                          .resolution = flags.resolution,
-                          .steps = flags.steps,
-                          .strength = flags.strength,
-                          .guidance = flags.guidance,
-                          .identity_scale = flags.identity_scale,
-                          .control_scale = flags.control_scale,
-                          .seed = flags.seed,
-                          .sampler = flags.sampler,
-                          .device = compute.device == core::DeviceKind::cuda ? "cuda" : "cpu"};
-  }
-  options.onnx_model = flags.onnx_model.empty() ? config.models_dir / "face_swapper" / "inswapper_128.onnx"
-                                                : std::filesystem::path(flags.onnx_model);
+  options.generative = {.lora_scale = flags.lora_scale,
+                        .prompt = flags.prompt,
+                        .negative_prompt = flags.negative_prompt,
+                        .resolution = flags.resolution,
+                        .steps = flags.steps,
+                        .strength = flags.strength,
+                        .guidance = flags.guidance,
+                        .identity_scale = flags.identity_scale,
+                        .control_scale = flags.control_scale,
+                        .seed = flags.seed,
+                        .sampler = flags.sampler};
+  options.onnx_model = flags.onnx_model;
+  const swap::EngineSpec& engine = swap::engine_spec(options.engine);
+  swap::EngineInputs inputs = jobs::engine_inputs(engine, config, flags.model);
+  inputs.tokenizer = flags.tokenizer;
+  inputs.identity = flags.identity;
+  inputs.lora = flags.lora;
+  const core::ComputeChoice compute = core::choose_compute(config.device, config.precision, config.threads);
+  inputs.device = compute.device == core::DeviceKind::cuda ? "cuda" : "cpu";
+  engine.configure(options, inputs);
   if (flags.preview >= 0) {
     media::write_image(options.output, swap::swap_frame(options, flags.preview).swapped,
                        options.provenance ? swap::provenance_text() : std::map<std::string, std::string>{});
@@ -93,7 +94,7 @@ int run_swap(const GlobalOptions& global, const SwapFlags& flags) {
 void add_swap_command(CLI::App& app, const GlobalOptions& global, int& status) {
   auto flags = std::make_shared<SwapFlags>();
   auto* command = app.add_subcommand(
-      "swap", "Swap the source face into the target video or photo (offline, generative or ONNX engine)");
+      "swap", "Swap the source face into the target video or photo with one of the swap engines");
   command->add_option("--source", flags->source, "the source dataset (watserface extract --source)")->required();
   command->add_option("--target", flags->target, "the target dataset (watserface extract --target); it names the video")
       ->required();
@@ -101,9 +102,11 @@ void add_swap_command(CLI::App& app, const GlobalOptions& global, int& status) {
       ->add_option("--output", flags->output,
                    "the video to write (.mp4, .mov, .mkv), or an image (.png, .jpg) for a photo target or --preview")
       ->required();
-  command->add_option(
-      "--engine", flags->engine,
-      "offline (landmark warp, no weights), generative (SD 1.5 + identity adapter), onnx (inswapper_128-style)");
+  std::string engines;
+  for (const swap::EngineSpec& engine : swap::swap_engines()) {
+    engines += (engines.empty() ? "" : "; ") + std::string(engine.name) + ": " + std::string(engine.summary);
+  }
+  command->add_option("--engine", flags->engine, engines);
   command->add_option("--landmarks", flags->landmarks, "the offline engine's warp: 478 (mesh) or 68 points");
   command->add_option("--colour", flags->colour, "colour matching: lab (mean/std in Lab), histogram or none");
   command->add_flag("--no-seamless", flags->no_seamless, "paste the recoloured warp without Poisson blending");
@@ -134,7 +137,7 @@ void add_swap_command(CLI::App& app, const GlobalOptions& global, int& status) {
   command->add_option("--seed", flags->seed, "generative: the seed every frame starts from");
   command->add_option("--sampler", flags->sampler, "generative: ddim, euler, euler_a or dpmpp_2m");
   command->add_option("--onnx-model", flags->onnx_model,
-                      "onnx: the swapper (default: models/face_swapper/inswapper_128.onnx)");
+                      "onnx: the swapper (default: the one in models/face_swapper/, see watserface doctor)");
   command->add_flag("--no-smoothing", flags->no_smoothing,
                     "use the tracked landmarks as they are (no One Euro smoothing)");
   command->add_flag("--lossless", flags->lossless, "write FFV1 in .mkv: frames decode exactly as written");

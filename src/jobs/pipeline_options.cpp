@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "jobs/engine_status.h"
 #include "models/registry.h"
 #include "options/lora_options.h"
 
@@ -48,16 +49,16 @@ swap::SwapOptions pipeline_swap_options(const ProjectPaths& project, const nlohm
   o.target = project.target_dataset();
   o.output = project.swapped();
   o.lossless = true;  // review makes the one lossy encode
-  o.engine = s.at("engine").get<std::string>();
+  o.engine = swap::parse_engine(s.at("engine").get<std::string>());
   o.warp.landmarks = s.at("landmarks").get<int>();
   o.warp.colour = swap::parse_colour_mode(s.at("colour").get<std::string>());
-  if (o.engine == "generative") {
-    o.generative.base_model = pipeline_base_model(settings, config);
-    o.generative.tokenizer = settings.value("tokenizer", "");
-    o.generative.identity = project.identity_model();
-    if (enabled(settings.at("lora").at("enabled"))) o.generative.lora = project.lora_model();
-    o.generative.device = pipeline_compute(config).device;
-  }
+  const swap::EngineSpec& engine = swap::engine_spec(o.engine);
+  swap::EngineInputs inputs = engine_inputs(engine, config, settings.value("base_model", ""));
+  inputs.identity = project.identity_model();
+  if (enabled(settings.at("lora").at("enabled"))) inputs.lora = project.lora_model();
+  inputs.tokenizer = settings.value("tokenizer", "");
+  inputs.device = pipeline_compute(config).device;
+  engine.configure(o, inputs);
   return o;
 }
 
@@ -82,14 +83,24 @@ std::vector<PlannedPhase> plan_phases(const nlohmann::json& settled) {
 
 nlohmann::json settle_pipeline(const nlohmann::json& settings, const core::AppConfig& config) {
   nlohmann::json out = settings;
-  const bool generative = settings.at("swap").at("engine") == "generative";
+  const nlohmann::json& name = settings.at("swap").at("engine");
+  if (!name.is_string()) {
+    throw Error(ErrorCode::invalid_input, "pipeline setting 'swap.engine' must be an engine's name", {},
+                "use one of GET /api/v1/engines (watserface doctor lists them)");
+  }
+  const swap::EngineSpec& engine = swap::engine_spec(swap::parse_engine(name.get<std::string>()));
+  const bool adapter = engine.needs_identity_adapter;
   nlohmann::json& identity = out.at("identity").at("enabled");
-  if (identity == "auto") identity = generative;
-  if (generative && identity != true) {
-    throw Error(ErrorCode::invalid_input, "the generative engine needs the identity phase", {},
+  if (identity == "auto") identity = adapter;
+  if (adapter && identity != true) {
+    throw Error(ErrorCode::invalid_input,
+                "the " + std::string(engine.name) + " engine needs the identity phase", {},
                 "turn identity training on, or swap with the offline engine");
   }
-  if (identity == true || out.at("lora").at("enabled") == true || generative) {
+  std::set<std::string> named;
+  if (!settings.value("base_model", "").empty()) named.insert("base_diffusion");
+  require_engine(engine.kind, config, named);
+  if (identity == true || out.at("lora").at("enabled") == true || adapter) {
     const fs::path model = pipeline_base_model(settings, config);
     if (!fs::exists(model)) {
       throw Error(ErrorCode::missing_model, "the Stable Diffusion 1.5 model named is not there", model,

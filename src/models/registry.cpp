@@ -70,10 +70,8 @@ std::vector<RoleSpec> make_roles() {
           {{"identity_adapter/instantid/ControlNetModel/diffusion_pytorch_model.safetensors"}},
           {{"identity_adapter/instantid/ip-adapter.safetensors"}}},
          "InstantID's release; convert ip-adapter.bin to safetensors once (no pickles are loaded)"}}},
-      {"face_swapper", "classic swapper", "the ONNX swap engine", true,
-       {{"landmark_warp", "landmark warp + seamless clone (no weights)", Source::built_in, Root::assets, {},
-         "built in"},
-        user_file("inswapper", "inswapper 128 (ONNX)", "face_swapper", {"inswapper_128.onnx", "inswapper_128_fp16.onnx"},
+      {"face_swapper", "classic swapper (inswapper)", "the onnx swap engine", false,
+       {user_file("inswapper", "inswapper 128 (ONNX)", "face_swapper", {"inswapper_128.onnx", "inswapper_128_fp16.onnx"},
                   "InsightFace's inswapper_128 release or FaceFusion's models")}},
   };
 }
@@ -162,6 +160,30 @@ std::filesystem::path base_diffusion_path(const core::AppConfig& config, const s
                 "put a diffusers SD 1.5 folder there (or one .safetensors checkpoint in base_diffusion/), or pass --model");
   }
   throw Error(ErrorCode::internal, "the model registry has no base_diffusion role");
+}
+
+std::string install_hint(const RoleStatus& role) {
+  for (const BackendStatus& backend : role.backends) {
+    if (backend.spec->source == Source::package) continue;
+    if (backend.missing.empty()) continue;
+    return "put " + backend.missing.front().string() + " there (" + backend.spec->title + ", from " +
+           backend.spec->origin + ").";
+  }
+  return "run scripts/setup to install " + role.spec->title + ".";
+}
+
+std::filesystem::path role_file(const core::AppConfig& config, const std::string& role) {
+  for (const RoleStatus& status : check_models(config)) {
+    if (status.spec->id != role) continue;
+    for (const BackendStatus& backend : status.backends) {
+      if (backend.available && !backend.found.empty()) return backend.found.front();
+    }
+    for (const BackendStatus& backend : status.backends) {
+      if (!backend.missing.empty()) return backend.missing.front();
+    }
+    return {};
+  }
+  throw Error(ErrorCode::internal, "the model registry has no role '" + role + "'");
 }
 
 }  // namespace wf::models

@@ -56,6 +56,14 @@ struct RoleStatus {
 std::filesystem::path root_path(Root root, const core::AppConfig& config);
 std::vector<RoleStatus> check_models(const core::AppConfig& config);
 
+// How to install a role that is not ready, in one sentence: where its first file goes and where it comes from
+// ("run scripts/setup" for packages).
+std::string install_hint(const RoleStatus& role);
+
+// The first file found for `role` (the first available backend's), or where the first file of its first backend
+// goes when none is installed, so a reader's missing_model error names the place.
+std::filesystem::path role_file(const core::AppConfig& config, const std::string& role);
+
 // `flag` when given, else the Stable Diffusion 1.5 found under the models folder (a diffusers folder or one
 // .safetensors file); none there throws wf::Error(missing_model) naming where it goes.
 std::filesystem::path base_diffusion_path(const core::AppConfig& config, const std::string& flag = {});

@@ -21,7 +21,7 @@
 #include "media/video_reader.h"
 #include "media/video_writer.h"
 #include "review/face_check.h"
-#include "review/repair_ladder.h"
+#include "swap/repair_ladder.h"
 #include "review/review_report.h"
 #include "review/temporal_jump.h"
 #include "swap/frame_swapper.h"
@@ -234,7 +234,7 @@ Scan scan(const ReviewOptions& options, const ReviewInputs& in, FaceChecker& che
 // A flagged frame swapped again from the target frame along the ladder; the result that scores best if it
 // beats the frame as it is, else the frame as it is.
 cv::Mat repair(FrameReview& review, const cv::Mat& as_is, const cv::Mat& target_frame,
-               const std::vector<RepairStep>& ladder, const ReviewOptions& options, const ReviewInputs& in,
+               const std::vector<swap::RepairStep>& ladder, const ReviewOptions& options, const ReviewInputs& in,
                Scan& scanned, swap::FrameSwapper& swapper, FaceChecker& checker, const std::atomic<bool>* cancel) {
   const dataset::FaceRecord& record = in.track.at(review.frame);
   cv::Mat best = as_is;
@@ -359,7 +359,7 @@ std::string write_output(const ReviewOptions& options, const ReviewInputs& in, S
     swapper.emplace(in.swap.options);
     target.emplace(in.swap.video);
   }
-  const std::vector<RepairStep> ladder = repair_ladder(in.swap.options);
+  const std::vector<swap::RepairStep> ladder = swap::repair_ladder(in.swap.options);
   const media::MediaInfo info = media::probe_media(options.input);
   Thumbnails thumbnails(options);
   media::FramePrefetcher frames{media::VideoReader(options.input)};

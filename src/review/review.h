@@ -1,7 +1,7 @@
 #pragma once
 // Step 5 of the wizard: every swapped frame of a video watserface swap wrote is checked (face found again at
 // its place with calibrated confidence, identity similarity to the source, no temporal jump); flagged frames are
-// swapped again from the target frame along the repair ladder (repair_ladder.h) until one passes or the attempts
+// swapped again from the target frame along the repair ladder (swap/repair_ladder.h) until one passes or the attempts
 // run out, and a frame is replaced only by a result that scores better than it did. The reviewed video is the
 // one final encode (untouched frames are the decoded input; swap --lossless makes that input exact), with its own
 // swap report beside it so it can be reviewed again, and a review report (docs/formats/review-report.md) with

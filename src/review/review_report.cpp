@@ -49,7 +49,7 @@ nlohmann::json review_report_json(const ReviewOptions& options, const ReviewSumm
   return {{"version", kReviewReportVersion},
           {"input", fs::absolute(options.input).string()},
           {"output", options.output.empty() ? nlohmann::json() : nlohmann::json(fs::absolute(options.output).string())},
-          {"engine", swapped.options.engine},
+          {"engine", swap::to_string(swapped.options.engine)},
           {"embedder", summary.embedder},
           {"thresholds",
            {{"min_confidence", options.thresholds.min_confidence},

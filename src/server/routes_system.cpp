@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "jobs/engine_status.h"
 #include "models/doctor.h"
 #include "routes.h"
 #include "server/api.h"
@@ -14,6 +15,9 @@ void add_system_routes(httplib::Server& server, const ServerContext& context) {
     send_json(response, {{"status", "ok"},
                          {"version", build::version},
                          {"max_upload_bytes", static_cast<std::uint64_t>(context.config.max_upload_mb) << 20}});
+  });
+  server.Get("/api/v1/engines", [&context](const httplib::Request&, httplib::Response& response) {
+    send_json(response, jobs::engines_json(jobs::engine_statuses(context.config)));
   });
   server.Get("/api/v1/doctor", [&context](const httplib::Request&, httplib::Response& response) {
     send_json(response, models::run_doctor(context.config).to_json());

@@ -7,7 +7,7 @@
 #include "dataset/imagefolder.h"
 #include "face/hull_mask.h"
 #include "media/image_io.h"
-#include "swap/onnx_engine.h"
+#include "swap/swap_engines.h"
 #include "swap/paste_back.h"
 #include "swap/track_smoothing.h"
 
@@ -41,11 +41,7 @@ FrameSwapper::FrameSwapper(SwapOptions options)
 FrameSwapper::~FrameSwapper() = default;
 
 std::unique_ptr<SwapEngine> FrameSwapper::make_engine() const {
-  if (options_.engine == "offline") return std::make_unique<WarpEngine>(source_, options_.warp);
-  if (options_.engine == "generative") return std::make_unique<GenerativeEngine>(source_, options_.generative);
-  if (options_.engine == "onnx") return std::make_unique<OnnxSwapEngine>(source_, options_.onnx_model);
-  throw Error(ErrorCode::invalid_input, "unknown swap engine '" + options_.engine + "'", {},
-              "use offline, generative or onnx");
+  return engine_spec(options_.engine).make(source_, options_);
 }
 
 void FrameSwapper::set_options(const SwapOptions& options) {
@@ -54,13 +50,8 @@ void FrameSwapper::set_options(const SwapOptions& options) {
     throw Error(ErrorCode::invalid_input, "new settings for a loaded swap may not change its engine, data or models",
                 options.target, "start a new swap for other inputs");
   }
-  if (options.engine == "generative") {
-    dynamic_cast<GenerativeEngine&>(*engine_).set_options(options.generative);
-    options_ = options;
-    return;
-  }
   options_ = options;
-  if (options.engine == "offline") engine_ = make_engine();
+  if (!engine_->reconfigure(options_)) engine_ = make_engine();
 }
 
 FrameSwapper::FaceMask FrameSwapper::mask_of(const dataset::FaceRecord& record) const {

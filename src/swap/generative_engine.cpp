@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <cmath>
 #include <opencv2/imgproc.hpp>
 
 #include "core/error.h"
@@ -12,6 +14,8 @@
 #include "diffusion/pipeline.h"
 #include "diffusion/stable_diffusion.h"
 #include "nn/image_tensor.h"
+#include "swap/repair_ladder.h"
+#include "swap/swap_options.h"
 
 namespace wf::swap {
 namespace fs = std::filesystem;
@@ -77,7 +81,8 @@ void GenerativeEngine::encode_prompts() {
   m.negative_text = diffusion::encode_prompt(m.sd, options_.negative_prompt).to(at::kFloat);
 }
 
-void GenerativeEngine::set_options(const GenerativeOptions& options) {
+bool GenerativeEngine::reconfigure(const SwapOptions& swap) {
+  const GenerativeOptions& options = swap.generative;
   if (options.base_model != options_.base_model || options.tokenizer != options_.tokenizer ||
       options.identity != options_.identity || options.lora != options_.lora || options.device != options_.device) {
     throw Error(ErrorCode::invalid_input, "new generative settings may not change the models or the device",
@@ -88,6 +93,7 @@ void GenerativeEngine::set_options(const GenerativeOptions& options) {
   models_->adapter->ip_adapter->set_scale(options_.identity_scale);
   if (models_->lora) models_->lora->set_scale(options_.lora_scale);
   if (prompts_changed) encode_prompts();
+  return true;
 }
 
 GenerativeEngine::~GenerativeEngine() = default;
@@ -123,6 +129,30 @@ SwappedFace GenerativeEngine::swap(const SwapFace& face) {
   cv::resize(nn::bgr_image(result.image), generated, face.crop.size(), 0, 0,
              scale > 1 ? cv::INTER_AREA : cv::INTER_CUBIC);
   return {generated, face.mask.clone(), "mean"};
+}
+
+
+void configure_generative(SwapOptions& options, const EngineInputs& inputs) {
+  GenerativeOptions& g = options.generative;
+  g.base_model = inputs.base_model;
+  g.tokenizer = inputs.tokenizer;
+  g.identity = inputs.identity;
+  g.lora = inputs.lora;
+  g.device = inputs.device;
+}
+
+void generative_repairs(RepairLadder& ladder) {
+  const GenerativeOptions& g = ladder.swapped().generative;
+  const std::uint64_t seed = g.seed + 1;
+  ladder.add("new seed", {{"seed", seed}}, [&](SwapOptions& o) { o.generative.seed = seed; });
+  const std::int64_t steps = std::max<std::int64_t>(g.steps + 1, static_cast<std::int64_t>(std::lround(g.steps * 1.5)));
+  ladder.add("more steps", {{"steps", steps}}, [&](SwapOptions& o) { o.generative.steps = steps; });
+  const double identity = std::min(1.5, g.identity_scale + 0.2);
+  ladder.add("stronger identity", {{"identity_scale", identity}},
+             [&](SwapOptions& o) { o.generative.identity_scale = identity; });
+  const double strength = std::max(0.3, g.strength - 0.15);
+  ladder.add("lower strength", {{"strength", strength}}, [&](SwapOptions& o) { o.generative.strength = strength; });
+  ladder.resized_mask(kRepairMaskStep);
 }
 
 }  // namespace wf::swap

@@ -12,6 +12,7 @@
 
 #include "swap/source_faces.h"
 #include "swap/swap_engine.h"
+#include "swap/swap_engines.h"
 
 namespace wf::swap {
 
@@ -43,7 +44,7 @@ class GenerativeEngine final : public SwapEngine {
   SwappedFace swap(const SwapFace& face) override;
   // The sampling settings changed for the models already loaded (review's repairs); the prompt is encoded again
   // when it changed. Throws wf::Error(invalid_input) when `options` names other model files.
-  void set_options(const GenerativeOptions& options);
+  bool reconfigure(const SwapOptions& options) override;
 
  private:
   void encode_prompts();
@@ -52,5 +53,11 @@ class GenerativeEngine final : public SwapEngine {
   std::unique_ptr<Models> models_;
   GenerativeOptions options_;
 };
+
+
+// Its row in swap_engines.cpp: the base model, adapters and device from the swap's inputs, and review's steps
+// (a new seed, more steps, a stronger identity, lower strength, a grown mask).
+void configure_generative(SwapOptions& options, const EngineInputs& inputs);
+void generative_repairs(RepairLadder& ladder);
 
 }  // namespace wf::swap

@@ -7,6 +7,8 @@
 #include "core/error.h"
 #include "face/aligner.h"
 #include "swap/onnx_initializer.h"
+#include "swap/repair_ladder.h"
+#include "swap/swap_options.h"
 
 namespace wf::swap {
 
@@ -98,6 +100,18 @@ SwappedFace OnnxSwapEngine::swap(const SwapFace& face) {
   cv::bitwise_and(out.mask, face.mask > 127, out.mask);
   back.copyTo(out.crop, out.mask);
   return out;
+}
+
+
+void configure_onnx(SwapOptions& options, const EngineInputs& inputs) {
+  const auto file = inputs.model_files.find("face_swapper");
+  if (options.onnx_model.empty() && file != inputs.model_files.end()) options.onnx_model = file->second;
+}
+
+void onnx_repairs(RepairLadder& ladder) {
+  ladder.add("as swapped", nlohmann::json::object(), [](SwapOptions&) {});
+  ladder.resized_mask(kRepairMaskStep);
+  ladder.resized_mask(-kRepairMaskStep);
 }
 
 }  // namespace wf::swap

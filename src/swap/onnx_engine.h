@@ -10,6 +10,7 @@
 
 #include "swap/source_faces.h"
 #include "swap/swap_engine.h"
+#include "swap/swap_engines.h"
 
 namespace wf::swap {
 
@@ -20,6 +21,7 @@ class OnnxSwapEngine final : public SwapEngine {
   OnnxSwapEngine(const SourceFaces& source, const std::filesystem::path& model);
   ~OnnxSwapEngine() override;
   SwappedFace swap(const SwapFace& face) override;
+  bool reconfigure(const SwapOptions&) override { return true; }  // nothing of its own to change
 
   // The model on one 128x128 ArcFace-aligned BGR crop.
   cv::Mat swap_aligned(const cv::Mat& aligned);
@@ -31,5 +33,11 @@ class OnnxSwapEngine final : public SwapEngine {
   std::vector<float> latent_;  // the source's, [512]
   int size_ = 128;
 };
+
+
+// Its row in swap_engines.cpp: the model file from the swap's inputs (unless one was named), and review's steps
+// (as swapped, a grown mask, a shrunk mask).
+void configure_onnx(SwapOptions& options, const EngineInputs& inputs);
+void onnx_repairs(RepairLadder& ladder);
 
 }  // namespace wf::swap

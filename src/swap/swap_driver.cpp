@@ -229,7 +229,7 @@ SwapSummary swap_on(core::ProcessGroup* group, const SwapOptions& options, core:
     event.message = std::move(message);
     events->emit(event);
   };
-  emit(core::EventKind::phase_start, std::nullopt, options.engine);
+  emit(core::EventKind::phase_start, std::nullopt, std::string(to_string(options.engine)));
   summary.output = options.output;
   summary.report = swap_report_path(options.output);
   nlohmann::json swapped = nlohmann::json::array();

@@ -26,10 +26,15 @@ struct SwappedFace {
   std::string source_id;  // the source face it was made from, when the engine picks one
 };
 
+struct SwapOptions;
+
 class SwapEngine {
  public:
   virtual ~SwapEngine() = default;
   virtual SwappedFace swap(const SwapFace& face) = 0;
+  // Takes new settings of the same swap (review's repair steps) in place: false when the engine must be made
+  // again for them (cheap engines).
+  virtual bool reconfigure(const SwapOptions&) { return false; }
 };
 
 }  // namespace wf::swap

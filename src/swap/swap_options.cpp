@@ -19,7 +19,7 @@ nlohmann::json swap_options_to_json(const SwapOptions& o) {
   return {
       {"source", absolute_or_empty(o.source)},
       {"target", absolute_or_empty(o.target)},
-      {"engine", o.engine},
+      {"engine", to_string(o.engine)},
       {"warp", {{"landmarks", o.warp.landmarks}, {"colour", to_string(o.warp.colour)}, {"seamless", o.warp.seamless}}},
       {"generative",
        {{"base_model", absolute_or_empty(g.base_model)},
@@ -49,7 +49,7 @@ SwapOptions swap_options_from_json(const nlohmann::json& values, const fs::path&
     SwapOptions o;
     o.source = values.at("source").get<std::string>();
     o.target = values.at("target").get<std::string>();
-    o.engine = values.at("engine").get<std::string>();
+    o.engine = parse_engine(values.at("engine").get<std::string>());
     const auto& warp = values.at("warp");
     o.warp = {.landmarks = warp.at("landmarks").get<int>(),
               .colour = parse_colour_mode(warp.at("colour").get<std::string>()),

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "swap/generative_engine.h"
+#include "swap/swap_engines.h"
 #include "swap/warp_engine.h"
 
 namespace wf::swap {
@@ -16,7 +17,7 @@ struct SwapOptions {
   std::filesystem::path source;      // the source dataset (watserface extract --source)
   std::filesystem::path target;      // the target dataset (watserface extract --target); its card names the video
   std::filesystem::path output;      // .mp4 (H.264), .mov or .mkv
-  std::string engine = "offline";    // offline | generative | onnx
+  EngineKind engine = EngineKind::offline;
   WarpOptions warp;                  // the offline engine's
   GenerativeOptions generative;      // the generative engine's
   std::filesystem::path onnx_model;  // the ONNX engine's inswapper_128-style file

@@ -14,7 +14,7 @@ fs::path swap_report_path(const fs::path& output) {
 void write_swap_report(const SwapReport& report) {
   const SwapOptions& o = report.options;
   nlohmann::json value = {{"version", kSwapReportVersion},
-                          {"engine", o.engine},
+                          {"engine", to_string(o.engine)},
                           {"source", fs::absolute(o.source).string()},
                           {"target", fs::absolute(o.target).string()},
                           {"frames", report.frames},

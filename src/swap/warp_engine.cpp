@@ -5,6 +5,8 @@
 #include <opencv2/photo.hpp>
 
 #include "core/error.h"
+#include "swap/repair_ladder.h"
+#include "swap/swap_options.h"
 
 namespace wf::swap {
 namespace {
@@ -137,6 +139,24 @@ SwappedFace WarpEngine::swap(const SwapFace& face) {
     recoloured.copyTo(out.crop, mask);
   }
   return out;
+}
+
+
+void warp_repairs(RepairLadder& ladder) {
+  const WarpOptions& warp = ladder.swapped().warp;
+  ladder.add("as swapped", nlohmann::json::object(), [](SwapOptions&) {});
+  const ColourMode other = warp.colour == ColourMode::lab_stats ? ColourMode::histogram : ColourMode::lab_stats;
+  ladder.add("other colour mode", {{"colour", to_string(other)}}, [&](SwapOptions& o) { o.warp.colour = other; });
+  ladder.resized_mask(kRepairMaskStep);
+  if (warp.landmarks == 478) {
+    ladder.add("68-point warp", {{"landmarks", 68}}, [](SwapOptions& o) { o.warp.landmarks = 68; });
+  }
+  if (warp.colour != ColourMode::none) {
+    ladder.add("no colour matching", {{"colour", "none"}}, [](SwapOptions& o) { o.warp.colour = ColourMode::none; });
+  }
+  if (warp.seamless) {
+    ladder.add("no Poisson blending", {{"seamless", false}}, [](SwapOptions& o) { o.warp.seamless = false; });
+  }
 }
 
 }  // namespace wf::swap

@@ -9,6 +9,7 @@
 #include "swap/colour_match.h"
 #include "swap/source_faces.h"
 #include "swap/swap_engine.h"
+#include "swap/swap_engines.h"
 
 namespace wf::swap {
 
@@ -36,5 +37,11 @@ std::size_t closest_pose(const SourceFaces& source, const std::vector<cv::Point2
 // Delaunay triangles of `to`; `coverage` gets 255 where a triangle was drawn.
 cv::Mat warp_triangles(const cv::Mat& image, const std::vector<cv::Point2f>& from, const std::vector<cv::Point2f>& to,
                        cv::Size size, cv::Mat& coverage);
+
+
+// Its row in swap_engines.cpp: review's steps (as swapped, which undoes damage done after the swap since the
+// engine is deterministic; the other colour mode; a grown mask; the 68-point warp instead of the mesh; no colour
+// matching; no Poisson blending).
+void warp_repairs(RepairLadder& ladder);
 
 }  // namespace wf::swap

@@ -118,6 +118,11 @@ TEST_F(Cli, DoctorOnAFreshHomeFindsEmbeddedModelsAndNamesMissingOnes) {
             std::string::npos);
   EXPECT_NE(result.output.find(models_dir + "/face_embedder/w600k_r50.onnx"), std::string::npos);
   EXPECT_NE(result.output.find("Ready: every embedded model is installed"), std::string::npos);
+  // The engines, from the same table the browser lists: the offline one runs, the others say what they need.
+  EXPECT_NE(result.output.find("[ok]      offline"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("[missing] onnx"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("put " + models_dir + "/face_swapper/inswapper_128.onnx there"), std::string::npos)
+      << result.output;
 }
 
 TEST_F(Cli, DoctorJsonAndModelsListAgree) {
@@ -538,6 +543,8 @@ TEST_F(Cli, TwoProcessesTrainTheLoraOneProcessTrainsWithTwiceTheAccumulation) {
 
 // A swap shared out over two ranks on loopback by frame range: the video and the report are the ones one process
 // writes, no part is left behind, and a rank that fails stops the other with nothing written.
+const std::filesystem::path kGraceHopper = "/usr/share/matplotlib/mpl-data/sample_data/grace_hopper.jpg";
+
 TEST_F(Cli, TwoProcessesShareOutASwapAndWriteTheVideoOneProcessWrites) {
   const std::string target = (home_ / "target").string(), source = (home_ / "source").string();
   ASSERT_NO_FATAL_FAILURE(extract_swap_inputs(5, target, source));
@@ -628,6 +635,11 @@ TEST_F(Cli, SwapWritesThePlayableVideoAPreviewReviewRepairsItAndAMissingEngineIs
     EXPECT_NE(missing.output.find("models/"), std::string::npos) << missing.output;
   }
   EXPECT_EQ(run({"swap", "--source", source, "--target", target, "--output", "x.mp4", "--engine", "magic"}).status, 3);
+  // The pipeline names the same missing file before it queues anything.
+  const auto queued = run({"run", "--project", "p", "--source", kGraceHopper.string(), "--target",
+                           (home_ / "party.mkv").string(), "--set", "swap.engine=onnx"});
+  EXPECT_EQ(queued.status, 5) << queued.output;
+  EXPECT_NE(queued.output.find("face_swapper/inswapper_128.onnx"), std::string::npos) << queued.output;
 }
 
 TEST_F(Cli, UnknownVerbIsAUsageError) {
@@ -636,8 +648,6 @@ TEST_F(Cli, UnknownVerbIsAUsageError) {
 }
 
 // --- files, names and jobs (issue 29)
-
-const std::filesystem::path kGraceHopper = "/usr/share/matplotlib/mpl-data/sample_data/grace_hopper.jpg";
 
 TEST_F(Cli, APhotoDeclaringGigapixelsIsRefusedWithTheLimitNamedAndNothingIsWritten) {
   test::write_text(home_ / "big.png", test::png_declaring(32000, 32000));

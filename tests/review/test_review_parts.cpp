@@ -5,7 +5,7 @@
 #include <cmath>
 
 #include "review/frame_score.h"
-#include "review/repair_ladder.h"
+#include "swap/repair_ladder.h"
 #include "review/temporal_jump.h"
 
 namespace wf::review {
@@ -67,7 +67,7 @@ TEST(FrameScore, FlagsCarryTheirReasonsAndTheMarginRanksResults) {
   EXPECT_EQ(flag_reasons(nan, thresholds), std::vector<FlagReason>{FlagReason::low_similarity});
 }
 
-std::vector<std::string> names(const std::vector<RepairStep>& ladder) {
+std::vector<std::string> names(const std::vector<swap::RepairStep>& ladder) {
   std::vector<std::string> out;
   for (const auto& step : ladder) out.push_back(step.name);
   return out;
@@ -75,7 +75,7 @@ std::vector<std::string> names(const std::vector<RepairStep>& ladder) {
 
 TEST(RepairLadder, EachEngineGetsItsOwnAdjustmentsEachChangingOneSetting) {
   swap::SwapOptions offline;
-  const auto warp = repair_ladder(offline);
+  const auto warp = swap::repair_ladder(offline);
   EXPECT_EQ(names(warp), (std::vector<std::string>{"as swapped", "other colour mode", "grown mask", "68-point warp",
                                                    "no colour matching", "no Poisson blending"}));
   EXPECT_EQ(warp[1].options.warp.colour, swap::ColourMode::histogram);
@@ -84,11 +84,11 @@ TEST(RepairLadder, EachEngineGetsItsOwnAdjustmentsEachChangingOneSetting) {
   EXPECT_EQ(warp[3].options.warp.colour, offline.warp.colour);  // one change per step
   offline.warp.landmarks = 68;
   offline.warp.seamless = false;
-  EXPECT_EQ(names(repair_ladder(offline)).size(), 4u);  // nothing left to turn off
+  EXPECT_EQ(names(swap::repair_ladder(offline)).size(), 4u);  // nothing left to turn off
 
   swap::SwapOptions generative;
-  generative.engine = "generative";
-  const auto diffusion = repair_ladder(generative);
+  generative.engine = swap::EngineKind::generative;
+  const auto diffusion = swap::repair_ladder(generative);
   EXPECT_EQ(names(diffusion),
             (std::vector<std::string>{"new seed", "more steps", "stronger identity", "lower strength", "grown mask"}));
   EXPECT_NE(diffusion[0].options.generative.seed, generative.generative.seed);
@@ -96,6 +96,14 @@ TEST(RepairLadder, EachEngineGetsItsOwnAdjustmentsEachChangingOneSetting) {
   EXPECT_NEAR(diffusion[2].options.generative.identity_scale, 1.0, 1e-9);
   EXPECT_NEAR(diffusion[3].options.generative.strength, 0.85, 1e-9);
   EXPECT_EQ(diffusion[1].settings, (nlohmann::json{{"steps", 30}}));
+
+  swap::SwapOptions onnx;
+  onnx.engine = swap::EngineKind::onnx;
+  onnx.mask_grow = 0.01;
+  const auto classic = swap::repair_ladder(onnx);
+  EXPECT_EQ(names(classic), (std::vector<std::string>{"as swapped", "grown mask", "shrunk mask"}));
+  EXPECT_NEAR(classic[1].options.mask_grow, 0.04, 1e-9);
+  EXPECT_NEAR(classic[2].options.mask_grow, -0.02, 1e-9);
 }
 
 }  // namespace

@@ -35,6 +35,20 @@ TEST(HttpServer, DoctorEndpointReportsModelRoles) {
   EXPECT_EQ(json.at("models").size(), 8u);
 }
 
+TEST(HttpServer, EnginesEndpointListsEveryEngineWithWhatItMisses) {
+  test::TempDir dir;
+  RunningServer server(test_config(dir));
+  const auto engines = json_of(server.client().Get("/api/v1/engines"));
+  ASSERT_EQ(engines.size(), 3u);
+  EXPECT_EQ(engines.at(0).at("name"), "offline");
+  EXPECT_EQ(engines.at(0).at("available"), true);
+  EXPECT_EQ(engines.at(2).at("name"), "onnx");
+  EXPECT_EQ(engines.at(2).at("available"), false);
+  EXPECT_NE(engines.at(2).at("fix").get<std::string>().find((dir / "models/face_swapper/inswapper_128.onnx").string()),
+            std::string::npos)
+      << engines.dump();
+}
+
 TEST(HttpServer, MissingWebAppAnswersWithTheFix) {
   test::TempDir dir;
   core::AppConfig config = test_config(dir);

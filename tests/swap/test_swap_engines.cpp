@@ -62,7 +62,7 @@ SwapOptions generative(const fs::path& output) {
   options.target = media().target;
   options.output = output;
   options.lossless = true;
-  options.engine = "generative";
+  options.engine = EngineKind::generative;
   options.generative = {
       .base_model = tiny().sd, .identity = tiny().identity, .lora = tiny().lora, .steps = 2, .seed = 7};
   return options;
@@ -196,7 +196,7 @@ TEST(OnnxEngine, FeedsInswappersInputsAndReadsItsOutput) {
   options.target = media().target;
   options.output = out / "onnx.mkv";
   options.lossless = true;
-  options.engine = "onnx";
+  options.engine = EngineKind::onnx;
   options.onnx_model = out / "inswapper_like.onnx";
   EXPECT_EQ(swap_video(options).frames, 10);
   EXPECT_EQ(decode(out / "onnx.mkv").size(), 10u);

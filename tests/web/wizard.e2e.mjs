@@ -151,6 +151,10 @@ test('a new user goes from photos to a reviewed video', { timeout: 15 * 60 * 100
 
     // 3 Train: the standard defaults shown under Advanced options, then the quick preset trained.
     await page.getByRole('heading', { name: 'Train the models' }).waitFor();
+    // The engines the server's table lists: the ones this machine cannot run are greyed out, saying where files go.
+    const engines = await page.locator('#engine option').evaluateAll((o) => o.map((x) => [x.value, x.disabled]));
+    assert.deepEqual(engines, [['offline', false], ['generative', true], ['onnx', true]]);
+    await page.locator('#engine-why').getByText(/face_swapper\/inswapper_128\.onnx there/).waitFor();
     await page.getByText('Advanced options').click();
     await page.getByLabel(/Standard/).check();
     assert.equal(await page.getByLabel('Identity adapter epochs').inputValue(), '100');

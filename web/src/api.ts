@@ -72,6 +72,17 @@ export interface Doctor {
   models: DoctorModel[];
 }
 
+// A swap engine as this machine offers it (GET /api/v1/engines, from the engine table in src/swap/swap_engines.h).
+export interface EngineInfo {
+  name: string;
+  label: string;
+  summary: string;
+  available: boolean;
+  missing: string;
+  fix: string;
+  needs_identity_adapter: boolean;
+}
+
 export interface Health {
   version: string;
   max_upload_bytes: number;

@@ -1,7 +1,7 @@
 // What every wizard step reads and changes: the project, what the server said of itself, and the user's choices
 // (kept in localStorage, so a reload comes back to the same place).
 
-import { Doctor, Health, Job, Project, Settings, SettingsInfo, get, post, projectPath } from './api';
+import { Doctor, EngineInfo, Health, Job, Project, Settings, SettingsInfo, get, post, projectPath } from './api';
 
 export type JobRequest = { preset: Preset; settings: Settings; stop_after: string };
 
@@ -34,6 +34,7 @@ export class WizardContext {
     readonly health: Health,
     readonly doctor: Doctor,
     readonly settings: SettingsInfo,
+    readonly engines: EngineInfo[],
   ) {
     const saved = JSON.parse(localStorage.getItem(kStorage) ?? 'null') as Partial<Choices> | null;
     this.choices = { project: '', preset: 'quick', overrides: {}, step: 0, ...saved };

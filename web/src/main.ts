@@ -3,7 +3,7 @@
 
 import './style.css';
 
-import { ApiError, Doctor, Health, SettingsInfo, errorText, get } from './api';
+import { ApiError, Doctor, EngineInfo, Health, SettingsInfo, errorText, get } from './api';
 import { Step, WizardContext } from './context';
 import { h } from './dom';
 import { ModelerPage } from './modeler';
@@ -16,11 +16,12 @@ import { TrainStep } from './steps/train';
 function banner(context: WizardContext): void {
   if (context.baseModelReady) return;
   const element = document.getElementById('banner') as HTMLElement;
+  const generative = context.engines.find((e) => e.name === 'generative');
   element.replaceChildren(
     h('strong', {}, 'Stable Diffusion 1.5 is not installed, '),
     'so the generative engine is off. The offline engine needs no downloads and is ready. ',
-    h('a', { href: '/api/v1/doctor', target: '_blank' }, 'What is missing and where it goes'),
-    ' (the same as ', h('code', {}, 'watserface doctor'), ').');
+    ...(generative && !generative.available ? ['To turn it on: ', generative.fix, ' '] : []),
+    '(', h('code', {}, 'watserface doctor'), ' lists every model and where it goes.)');
   element.hidden = false;
 }
 
@@ -90,10 +91,11 @@ class Wizard {
 }
 
 async function boot(): Promise<void> {
-  const [health, doctor, settings] = await Promise.all([
-    get<Health>('/api/v1/health'), get<Doctor>('/api/v1/doctor'), get<SettingsInfo>('/api/v1/settings')]);
+  const [health, doctor, settings, engines] = await Promise.all([
+    get<Health>('/api/v1/health'), get<Doctor>('/api/v1/doctor'), get<SettingsInfo>('/api/v1/settings'),
+    get<EngineInfo[]>('/api/v1/engines')]);
   (document.getElementById('version') as HTMLElement).textContent = `version ${health.version}`;
-  const context = new WizardContext(health, doctor, settings);
+  const context = new WizardContext(health, doctor, settings, engines);
   banner(context);
   if (context.choices.project) {
     try {

@@ -62,12 +62,13 @@ function patch(path: string, value: Settings[string]): Settings {
   return path.split('.').reduceRight<Settings[string]>((inner, key) => ({ [key]: inner }), value) as Settings;
 }
 
-// The last training phase the settings run: the Train step's job stops after it.
-export function lastTraining(settings: Settings, generative: boolean): string {
+// The last training phase the settings run: the Train step's job stops after it. `adapter`: the engine takes an
+// identity adapter, which identity "auto" then trains.
+export function lastTraining(settings: Settings, adapter: boolean): string {
   if (at(settings, 'lora.enabled') === true) return 'lora';
   if (at(settings, 'xseg.enabled') !== false) return 'xseg';
   const identity = at(settings, 'identity.enabled');
-  return identity === true || (identity === 'auto' && generative) ? 'identity' : 'extract';
+  return identity === true || (identity === 'auto' && adapter) ? 'identity' : 'extract';
 }
 
 export class TrainStep implements Step {
@@ -119,7 +120,8 @@ export class TrainStep implements Step {
 
   private stopAfter(): string {
     const settings = this.context.resolved();
-    return lastTraining(settings, at(settings, 'swap.engine') === 'generative');
+    const engine = this.context.engines.find((e) => e.name === at(settings, 'swap.engine'));
+    return lastTraining(settings, engine?.needs_identity_adapter ?? false);
   }
 
   private trainingJob(): Job | null {
