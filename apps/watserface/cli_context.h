@@ -38,6 +38,7 @@ void add_ui_command(CLI::App& app, const GlobalOptions& global, int& status);
 void add_doctor_command(CLI::App& app, const GlobalOptions& global, int& status);
 void add_models_command(CLI::App& app, const GlobalOptions& global, int& status);
 void add_version_command(CLI::App& app, int& status);
+void add_settings_command(CLI::App& app, int& status);
 void add_train_commands(CLI::App& app, const GlobalOptions& global, int& status);
 void add_swap_command(CLI::App& app, const GlobalOptions& global, int& status);
 void add_review_command(CLI::App& app, const GlobalOptions& global, int& status);

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "cli_context.h"
+#include "options/extract_options.h"
 #include "progress_line.h"
 #include "core/events.h"
 #include "extract/source_extraction.h"
@@ -23,7 +24,7 @@ struct ExtractOptions {
   double per_second = 0;
   double start = 0;
   double end = -1;
-  int crop = 512;
+  int crop = options::kCropSize;
   std::string events;
 };
 

@@ -8,7 +8,9 @@
 #include "cli_context.h"
 #include "core/device.h"
 #include "interrupt.h"
+#include "options/identity_options.h"
 #include "options/lora_options.h"
+#include "options/xseg_options.h"
 #include "progress_line.h"
 #include "schema_flags.h"
 #include "train/trainers/identity/identity_trainer.h"
@@ -19,19 +21,10 @@
 namespace wf::app {
 namespace {
 
-struct XSegTrainFlags {
-  std::string dataset, output, events, schedule = "cosine";
-  int epochs = 50, resolution = 256, batch = 8, accumulation = 1, checkpoint_every = 200;
-  double lr = 1e-3, weight_decay = 1e-2;
-  std::uint64_t seed = 0;
-};
-
-struct IdentityTrainFlags {
-  std::string dataset, output, model, tokenizer, init, events, prompt = "a photo of a person", control = "keypoints_5";
-  int epochs = 100, resolution = 512, batch = 2, accumulation = 2, checkpoint_every = 500, sample_every = 250;
-  double lr = 1e-5, snr_gamma = 5.0;
-  std::uint64_t seed = 0;
-  bool keep_activations = false;
+// A trainer's flags, made from its option schema (options/*_options.h).
+struct TrainFlags {
+  std::unique_ptr<SchemaFlags> options;
+  std::string events;
 };
 
 struct XSegApplyFlags {
@@ -39,25 +32,11 @@ struct XSegApplyFlags {
   float threshold = 0.5f, smoothing = 0.3f;
 };
 
-std::string device_name(const core::ComputeChoice& choice) { return choice.device == core::DeviceKind::cuda ? "cuda" : "cpu"; }
-
-int run_train_xseg(const GlobalOptions& global, const XSegTrainFlags& flags) {
+int run_train_xseg(const GlobalOptions& global, const TrainFlags& flags) {
   const core::AppConfig config = resolve_config(global);
   const core::ComputeChoice compute = core::choose_compute(config.device, config.precision, config.threads);
-  xseg::XSegTrainOptions options;
-  options.dataset = flags.dataset;
-  options.output = flags.output;
-  options.epochs = flags.epochs;
-  options.resolution = flags.resolution;
-  options.device = device_name(compute);
-  options.train.batch_size = flags.batch;
-  options.train.grad_accumulation = flags.accumulation;
-  options.train.checkpoint_every = flags.checkpoint_every;
-  options.train.lr = {.lr = flags.lr, .schedule = train::parse_lr_schedule(flags.schedule), .warmup_steps = 50};
-  options.train.weight_decay = flags.weight_decay;
-  options.train.seed = flags.seed;
-  options.train.precision = compute.precision;
-  options.train.auto_batch = compute.device == core::DeviceKind::cuda;  // a CPU out of memory cannot be caught
+  const xseg::XSegTrainOptions options =
+      xseg::xseg_train_options(options::resolve_xseg_options(flags.options->values()), compute);
   const std::atomic<bool>& interrupted = interrupt_flag();
   xseg::XSegTrainResult result;
   {
@@ -65,46 +44,29 @@ int run_train_xseg(const GlobalOptions& global, const XSegTrainFlags& flags) {
     result = xseg::train_xseg(options, &progress, &interrupted);
   }
   std::printf("xseg %s: %s at step %lld; held-out IoU %.3f, Dice %.3f (%zu faces trained on, %zu held out)\n",
-              flags.output.c_str(), result.train.cancelled ? "stopped, resumable," : "trained",
+              options.output.c_str(), result.train.cancelled ? "stopped, resumable," : "trained",
               static_cast<long long>(result.train.step), result.held_out_iou, result.held_out_dice, result.train_faces,
               result.held_out_faces);
   return result.train.cancelled ? 130 : 0;
 }
 
-int run_train_identity(const GlobalOptions& global, const IdentityTrainFlags& flags) {
+int run_train_identity(const GlobalOptions& global, const TrainFlags& flags) {
   const core::AppConfig config = resolve_config(global);
   const core::ComputeChoice compute = core::choose_compute(config.device, config.precision, config.threads);
-  identity::IdentityTrainOptions options;
-  options.dataset = flags.dataset;
-  options.output = flags.output;
-  options.base_model = base_diffusion_path(config, flags.model);
-  options.tokenizer = flags.tokenizer;
-  options.init = flags.init;
-  options.resolution = flags.resolution;
-  options.control = face::parse_control_image(flags.control);
-  options.epochs = flags.epochs;
-  options.prompt = flags.prompt;
-  options.snr_gamma = flags.snr_gamma;
-  options.gradient_checkpointing = !flags.keep_activations;
-  options.sample_every = flags.sample_every;
-  options.device = device_name(compute);
-  options.train.batch_size = flags.batch;
-  options.train.grad_accumulation = flags.accumulation;
-  options.train.checkpoint_every = flags.checkpoint_every;
-  options.train.lr = {.lr = flags.lr, .schedule = train::LrSchedule::constant, .warmup_steps = 100};
-  options.train.max_grad_norm = 1.0;
-  options.train.seed = flags.seed;
-  options.train.precision = compute.precision;
-  options.train.auto_batch = compute.device == core::DeviceKind::cuda;
+  nlohmann::json values = flags.options->values();
+  values["model"] = base_diffusion_path(config, values.value("model", "")).string();
+  const identity::IdentityTrainOptions options =
+      identity::identity_train_options(options::resolve_identity_options(values), compute);
   const std::atomic<bool>& interrupted = interrupt_flag();
   identity::IdentityTrainResult result;
   {
     ProgressLine progress("training identity", "steps", flags.events);
     result = identity::train_identity(options, &progress, &interrupted);
   }
-  std::printf("identity adapter %s: %s at step %lld on %zu faces (%lld trainable parameters)\n", flags.output.c_str(),
-              result.train.cancelled ? "stopped, resumable," : "trained", static_cast<long long>(result.train.step),
-              result.faces, static_cast<long long>(result.trainable_parameters));
+  std::printf("identity adapter %s: %s at step %lld on %zu faces (%lld trainable parameters)\n",
+              options.output.c_str(), result.train.cancelled ? "stopped, resumable," : "trained",
+              static_cast<long long>(result.train.step), result.faces,
+              static_cast<long long>(result.trainable_parameters));
   return result.train.cancelled ? 130 : 0;
 }
 
@@ -120,7 +82,7 @@ int run_train_lora(const GlobalOptions& global, const LoraTrainFlags& flags) {
   nlohmann::json values = flags.options->values();
   values["model"] = base_diffusion_path(config, values.value("model", "")).string();
   lora::LoraTrainOptions options = lora::lora_options_from_json(values);
-  options.device = device_name(compute);
+  options.device = compute.device_name();
   options.train.precision = compute.precision;
   options.train.auto_batch = compute.device == core::DeviceKind::cuda;
   if (flags.plan) {
@@ -146,7 +108,7 @@ int run_apply_xseg(const GlobalOptions& global, const XSegApplyFlags& flags) {
   options.model = flags.model;
   options.threshold = flags.threshold;
   options.smoothing = flags.smoothing;
-  options.device = device_name(core::choose_compute(config.device, config.precision, config.threads));
+  options.device = core::choose_compute(config.device, config.precision, config.threads).device_name();
   xseg::XSegApplySummary summary;
   {
     ProgressLine progress("masking", "faces", flags.events);
@@ -162,43 +124,15 @@ int run_apply_xseg(const GlobalOptions& global, const XSegApplyFlags& flags) {
 void add_train_commands(CLI::App& app, const GlobalOptions& global, int& status) {
   auto* train = app.add_subcommand("train", "Train the XSeg occlusion mask, the identity adapter and the optional style LoRA");
   train->require_subcommand(1);
-  auto flags = std::make_shared<XSegTrainFlags>();
+  auto xseg_flags = std::make_shared<TrainFlags>();
   auto* xseg = train->add_subcommand("xseg", "Train the occlusion mask on a target dataset (resumes when run again)");
-  xseg->add_option("--dataset", flags->dataset, "the target dataset (watserface extract --target)")->required();
-  xseg->add_option("--output", flags->output, "the XSeg model folder to write")->required();
-  xseg->add_option("--epochs", flags->epochs, "passes over the training faces")->check(CLI::PositiveNumber);
-  xseg->add_option("--resolution", flags->resolution, "network input size, a multiple of 32");
-  xseg->add_option("--batch", flags->batch, "faces per optimizer step (on CUDA split to fit memory)")->check(CLI::PositiveNumber);
-  xseg->add_option("--accumulation", flags->accumulation, "micro-batches per optimizer step")->check(CLI::PositiveNumber);
-  xseg->add_option("--lr", flags->lr, "peak learning rate (AdamW)");
-  xseg->add_option("--schedule", flags->schedule, "learning-rate schedule: cosine or constant");
-  xseg->add_option("--weight-decay", flags->weight_decay, "AdamW weight decay");
-  xseg->add_option("--seed", flags->seed, "seed of initialisation, order and augmentation");
-  xseg->add_option("--checkpoint-every", flags->checkpoint_every, "steps between checkpoints (and one at the end)");
-  xseg->add_option("--events", flags->events, "also append telemetry to this events.jsonl");
-  xseg->callback([&global, &status, flags] { status = run_train_xseg(global, *flags); });
-  auto identity_flags = std::make_shared<IdentityTrainFlags>();
+  xseg_flags->options = std::make_unique<SchemaFlags>(*xseg, options::xseg_option_schema());
+  xseg->add_option("--events", xseg_flags->events, "also append telemetry to this events.jsonl");
+  xseg->callback([&global, &status, xseg_flags] { status = run_train_xseg(global, *xseg_flags); });
+  auto identity_flags = std::make_shared<TrainFlags>();
   auto* identity = train->add_subcommand(
       "identity", "Train the identity adapter (InstantID-style IdentityNet + IP-Adapter) on the source dataset");
-  identity->add_option("--dataset", identity_flags->dataset, "the source dataset (watserface extract --source)")->required();
-  identity->add_option("--output", identity_flags->output, "the identity adapter folder to write")->required();
-  identity->add_option("--model", identity_flags->model, "Stable Diffusion 1.5 (default: the one in the models folder)");
-  identity->add_option("--tokenizer", identity_flags->tokenizer, "a diffusers tokenizer/ folder (single-file models)");
-  identity->add_option("--init", identity_flags->init, "start from this adapter folder (ours, or InstantID's release)");
-  identity->add_option("--epochs", identity_flags->epochs, "passes over the source faces")->check(CLI::PositiveNumber);
-  identity->add_option("--resolution", identity_flags->resolution, "training size: 512, or 384/256 for small GPUs");
-  identity->add_option("--batch", identity_flags->batch, "faces per micro-batch")->check(CLI::PositiveNumber);
-  identity->add_option("--accumulation", identity_flags->accumulation, "micro-batches per optimizer step")->check(CLI::PositiveNumber);
-  identity->add_option("--lr", identity_flags->lr, "learning rate (AdamW, constant after warm-up)");
-  identity->add_option("--prompt", identity_flags->prompt, "the caption every face is trained with");
-  identity->add_option("--control", identity_flags->control,
-                       "the IdentityNet's control image: keypoints_5 (InstantID's) or face_mesh (478-point contours)");
-  identity->add_option("--snr-gamma", identity_flags->snr_gamma, "min-SNR loss weighting (0 turns it off)");
-  identity->add_option("--sample-every", identity_flags->sample_every, "steps between sample images in OUTPUT/samples (0: none)");
-  identity->add_option("--seed", identity_flags->seed, "seed of initialisation, order and noise");
-  identity->add_flag("--keep-activations", identity_flags->keep_activations,
-                     "no gradient checkpointing: faster, needs much more memory");
-  identity->add_option("--checkpoint-every", identity_flags->checkpoint_every, "steps between checkpoints (and one at the end)");
+  identity_flags->options = std::make_unique<SchemaFlags>(*identity, options::identity_option_schema());
   identity->add_option("--events", identity_flags->events, "also append telemetry to this events.jsonl");
   identity->callback([&global, &status, identity_flags] { status = run_train_identity(global, *identity_flags); });
   auto lora_flags = std::make_shared<LoraTrainFlags>();

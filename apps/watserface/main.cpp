@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   wf::app::add_doctor_command(app, global, status);
   wf::app::add_models_command(app, global, status);
   wf::app::add_version_command(app, status);
+  wf::app::add_settings_command(app, status);
   wf::app::add_train_commands(app, global, status);
   wf::app::add_swap_command(app, global, status);
   wf::app::add_review_command(app, global, status);

@@ -20,6 +20,10 @@ std::string describe(const core::OptionSpec& spec) {
     text += spec.kind == core::OptionKind::list ? "; comma-separated)" : ")";
   }
   if (const std::string range = core::range_text(spec); !range.empty()) text += " " + range;
+  if (!spec.pipeline_reason.empty()) {
+    text += " [the pipeline's default: " + core::default_for(spec, core::OptionUse::pipeline).dump() + ", because " +
+            spec.pipeline_reason + "]";
+  }
   if (!spec.default_value.is_null() && spec.kind != core::OptionKind::flag) {
     std::string value =
         spec.default_value.is_string() ? spec.default_value.get<std::string>() : spec.default_value.dump();
@@ -36,16 +40,20 @@ std::string describe(const core::OptionSpec& spec) {
 
 SchemaFlags::SchemaFlags(CLI::App& command, const core::OptionSchema& schema) : schema_(schema) {
   for (const auto& spec : schema) {
+    if (!spec.direct) continue;  // a pipeline setting only (a phase's switch)
     if (spec.kind == core::OptionKind::flag) {
       command.add_flag(flag_name(spec.name), flags_[spec.name], describe(spec));
       continue;
     }
     auto* option = command.add_option(flag_name(spec.name), texts_[spec.name], describe(spec));
-    option->type_name(spec.kind == core::OptionKind::integer  ? "INT"
-                      : spec.kind == core::OptionKind::number ? "NUMBER"
-                      : spec.kind == core::OptionKind::path   ? "PATH"
-                      : spec.kind == core::OptionKind::list   ? "NAMES"
-                                                              : "TEXT");
+    const std::string type = spec.kind == core::OptionKind::integer   ? "INT"
+                             : spec.kind == core::OptionKind::number  ? "NUMBER"
+                             : spec.kind == core::OptionKind::path    ? "PATH"
+                             : spec.kind == core::OptionKind::list    ? "NAMES"
+                             : spec.kind == core::OptionKind::numbers ? "INTS"
+                             : spec.kind == core::OptionKind::object  ? "JSON"
+                                                                      : "TEXT";
+    option->type_name(spec.automatic ? type + "|auto" : type);
     if (spec.required) option->required();
   }
 }
@@ -53,6 +61,7 @@ SchemaFlags::SchemaFlags(CLI::App& command, const core::OptionSchema& schema) : 
 nlohmann::json SchemaFlags::values() const {
   nlohmann::json out = nlohmann::json::object();
   for (const auto& spec : schema_) {
+    if (!spec.direct) continue;
     if (spec.kind == core::OptionKind::flag) {
       if (flags_.at(spec.name)) out[spec.name] = true;
     } else if (const std::string& text = texts_.at(spec.name); !text.empty()) {

@@ -14,6 +14,8 @@ struct ComputeChoice {
   Precision precision = Precision::fp32;
   int threads = 1;
   std::string reason;  // one line for the log: why this device and precision
+
+  std::string device_name() const { return device == DeviceKind::cuda ? "cuda" : "cpu"; }  // as trainers take it
 };
 
 struct TorchInfo {

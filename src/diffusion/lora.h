@@ -18,11 +18,12 @@
 #include <vector>
 
 #include "diffusion/adaptable_layer.h"
+#include "options/lora_options.h"
 
 namespace wf::diffusion {
 
-// The UNet's usual choice and the text encoder's.
-inline const std::vector<std::string> kUnetAttentionModules{"to_q", "to_k", "to_v", "to_out.0"};
+// The UNet's usual choice (the LoRA option's default) and the text encoder's.
+inline const std::vector<std::string>& kUnetAttentionModules = options::kLoraAttentionModules;
 inline const std::vector<std::string> kTextEncoderAttentionModules{"q_proj", "k_proj", "v_proj", "out_proj"};
 
 struct LoraConfig {

@@ -5,11 +5,13 @@
 #include <filesystem>
 #include <string>
 
+#include "options/lora_options.h"
+
 namespace wf::diffusion {
 
 struct LoraPrompt {
-  std::string prompt_template = "a high quality photo of [identity] person";
-  std::string identity_word = "ohwx";
+  std::string prompt_template = options::kLoraPromptTemplate;
+  std::string identity_word = options::kLoraIdentityWord;
 
   // `text` (a dataset face's own caption) or, when empty, the template; [identity] replaced in either.
   std::string caption(const std::string& text = "") const;

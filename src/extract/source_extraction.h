@@ -11,6 +11,7 @@
 
 #include "core/events.h"
 #include "models/face_analysers.h"
+#include "options/extract_options.h"
 #include "extract/face_frames.h"
 #include "media/video_reader.h"
 
@@ -21,7 +22,7 @@ struct SourceOptions {
   std::filesystem::path output;               // the dataset folder
   media::FrameSampling sampling;              // for videos
   std::optional<std::filesystem::path> reference;  // a photo of the person to keep; else the largest face
-  int crop_size = 512;                        // FFHQ-aligned face crops
+  int crop_size = options::kCropSize;  // FFHQ-aligned face crops
   float duplicate_similarity = 0.99f;         // a face this close to the last kept one of the same input...
   float duplicate_motion = 0.02f;             // ...whose keypoints moved less than this x eye distance is a repeat
   float outlier_similarity = 0.5f;            // faces less similar than this to the mean leave the identity

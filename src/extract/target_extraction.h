@@ -11,6 +11,7 @@
 
 #include "core/events.h"
 #include "models/face_analysers.h"
+#include "options/extract_options.h"
 #include "extract/face_frames.h"
 #include "face/tracker.h"
 #include "media/video_reader.h"
@@ -22,7 +23,7 @@ struct TargetOptions {
   std::filesystem::path output;
   media::FrameSampling sampling;
   std::optional<std::filesystem::path> reference;  // a photo of the face to replace; else the largest face first seen
-  int crop_size = 512;
+  int crop_size = options::kCropSize;
   face::TrackerSettings tracker;
   float reacquire_similarity = 0.5f;  // a face this close to the target's identity takes over a lost track
 };

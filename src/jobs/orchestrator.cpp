@@ -6,6 +6,7 @@
 #include "core/jsonl.h"
 #include "jobs/phases.h"
 #include "jobs/pipeline_options.h"
+#include "jobs/pipeline_settings.h"
 #include "jobs/project.h"
 #include "jobs/step_pace.h"
 
@@ -158,7 +159,7 @@ nlohmann::json stamped(const fs::path& stamp) {
 // training starts over instead of resuming a run of other settings; then the new start is stamped.
 void start_phase(const ProjectPaths& project, const Phase& phase, const nlohmann::json& inputs, std::int64_t job) {
   const nlohmann::json before = stamped(started_path(project, phase));
-  if (!before.is_null() && before != inputs) {
+  if (!before.is_null() && with_section_defaults(before) != inputs) {
     for (const fs::path& output : phase.outputs(project)) fs::remove_all(output);
   }
   core::write_json_file(started_path(project, phase),
@@ -170,7 +171,9 @@ void start_phase(const ProjectPaths& project, const Phase& phase, const nlohmann
 bool run_pipeline(JobStore& store, const JobRecord& job, const fs::path& workspace, const core::AppConfig& config,
                   const std::atomic<bool>& cancel, const ProgressCallback& progress) {
   const ProjectPaths project = project_paths(workspace, job.spec.project);
-  const nlohmann::json& settings = job.spec.settings;  // settled when the job was queued (pipeline_submit.h)
+  // Settled when the job was queued (pipeline_submit.h); a job queued by an older version gets today's defaults
+  // for options it did not know.
+  const nlohmann::json settings = with_section_defaults(job.spec.settings);
   const std::vector<std::unique_ptr<Phase>> phases = plan_pipeline(settings);
   double total_weight = 0;
   for (const auto& phase : phases) total_weight += phase->weight();
@@ -184,7 +187,7 @@ bool run_pipeline(JobStore& store, const JobRecord& job, const fs::path& workspa
     const Phase& phase = *phases[static_cast<std::size_t>(i)];
     const nlohmann::json inputs = phase.settings(settings, project);
     events.enter({phase.name(), i + 1, count}, phase.title(), weight_before, phase.weight());
-    if (!rerun_rest && stamped(stamp_path(project, phase)) == inputs) {
+    if (!rerun_rest && with_section_defaults(stamped(stamp_path(project, phase))) == inputs) {
       events.emit(marker(core::EventKind::phase_end, R"({"skipped":"finished before with these settings"})"));
       weight_before += phase.weight();
       continue;

@@ -33,20 +33,6 @@ bool unless_cancelled(Work work) {
   }
 }
 
-// The loop settings a training phase's object gives: the batch ("auto": from the free RAM at `per_sample_gib` a
-// sample, at most `most`, and probed down on CUDA), checkpoints, learning rate, seed; the precision of the device.
-train::TrainSettings loop_settings(const nlohmann::json& s, const PipelineCompute& compute, double per_sample_gib,
-                                   std::int64_t most, train::LrSchedule schedule) {
-  train::TrainSettings t;
-  t.batch_size = auto_batch(s.at("batch"), per_sample_gib, most);
-  t.auto_batch = compute.cuda && s.at("batch") == "auto";
-  t.checkpoint_every = s.at("checkpoint_every").get<std::int64_t>();
-  t.lr = {.lr = s.at("lr").get<double>(), .schedule = schedule, .warmup_steps = 0};
-  t.seed = s.at("seed").get<std::uint64_t>();
-  t.precision = compute.precision;
-  return t;
-}
-
 // The media a phase reads, by name and size: other media, other results.
 nlohmann::json manifest(const std::vector<fs::path>& files) {
   nlohmann::json out = nlohmann::json::array();
@@ -132,23 +118,8 @@ class IdentityPhase final : public Phase {
   }
   std::vector<fs::path> outputs(const ProjectPaths& p) const override { return {p.identity_model()}; }
   bool run(PhaseContext& c) override {
-    const nlohmann::json& s = c.settings.at("identity");
-    const PipelineCompute compute = pipeline_compute(c.config);
-    identity::IdentityTrainOptions o;
-    o.dataset = c.project.source_dataset();
-    o.output = c.project.identity_model();
-    o.base_model = pipeline_base_model(c.settings, c.config);
-    o.tokenizer = c.settings.value("tokenizer", "");
-    o.epochs = s.at("epochs").get<int>();
-    o.resolution = s.at("resolution").get<int>();
-    o.sample_every = s.at("sample_every").get<std::int64_t>();
-    o.snr_gamma = 5;
-    o.device = compute.device;
-    if (s.contains("resampler") && !s.at("resampler").is_null()) {
-      o.resampler = diffusion::resampler_from_json(s.at("resampler"));
-    }
-    o.train = loop_settings(s, compute, 6.0, 2, train::LrSchedule::constant);
-    o.train.max_grad_norm = 1.0;
+    const identity::IdentityTrainOptions o = identity::identity_train_options(
+        identity_options_of(c.project, c.settings, c.config), pipeline_compute(c.config));
     return !identity::train_identity(o, &c.events, &c.cancel).train.cancelled;
   }
 };
@@ -161,19 +132,12 @@ class XSegPhase final : public Phase {
   }
   std::vector<fs::path> outputs(const ProjectPaths& p) const override { return {p.xseg_model()}; }
   bool run(PhaseContext& c) override {
-    const nlohmann::json& s = c.settings.at("xseg");
-    const PipelineCompute compute = pipeline_compute(c.config);
-    xseg::XSegTrainOptions o;
-    o.dataset = c.project.target_dataset();
-    o.output = c.project.xseg_model();
-    o.epochs = s.at("epochs").get<int>();
-    o.resolution = s.at("resolution").get<int>();
-    o.device = compute.device;
-    o.train = loop_settings(s, compute, 0.5, 8, train::LrSchedule::cosine);
+    const core::ComputeChoice compute = pipeline_compute(c.config);
+    const xseg::XSegTrainOptions o = xseg::xseg_train_options(xseg_options_of(c.project, c.settings), compute);
     c.pass(1, 2);
     if (xseg::train_xseg(o, &c.events, &c.cancel).train.cancelled) return false;
     c.pass(2, 2);
-    xseg::apply_xseg({.dataset = o.dataset, .model = o.output, .device = compute.device}, &c.events);
+    xseg::apply_xseg({.dataset = o.dataset, .model = o.output, .device = o.device}, &c.events);
     return true;
   }
 };
@@ -186,9 +150,9 @@ class LoraPhase final : public Phase {
   }
   std::vector<fs::path> outputs(const ProjectPaths& p) const override { return {p.lora_model()}; }
   bool run(PhaseContext& c) override {
-    lora::LoraTrainOptions o = lora::lora_options_from_json(pipeline_lora_options(c.project, c.settings, c.config));
-    const PipelineCompute compute = pipeline_compute(c.config);
-    o.device = compute.device;
+    lora::LoraTrainOptions o = lora::lora_options_from_json(lora_options_of(c.project, c.settings, c.config));
+    const core::ComputeChoice compute = pipeline_compute(c.config);
+    o.device = compute.device_name();
     o.train.precision = compute.precision;
     return !lora::train_lora(o, &c.events, &c.cancel).train.cancelled;
   }
@@ -229,13 +193,7 @@ class ReviewPhase final : public Phase {
                     .min_similarity = s.at("min_similarity").get<double>(),
                     .max_jump = s.at("max_jump").get<double>()};
     o.attempts = s.at("attempts").get<int>();
-    for (const auto& frame : s.value("frames", nlohmann::json::array())) {
-      if (!frame.is_number_integer()) {
-        throw Error(ErrorCode::invalid_input, "review.frames holds " + frame.dump() + ", not a frame number", {},
-                    "list frame numbers, e.g. [12, 40]");
-      }
-      o.frames.push_back(frame.get<std::int64_t>());
-    }
+    o.frames = s.at("frames").get<std::vector<std::int64_t>>();  // whole numbers from 0 (review_options.h)
     // Review scans, then repairs while it writes: two passes, each counting its frames.
     class Passes final : public core::EventSink {
      public:

@@ -5,15 +5,15 @@
 #include "core/error.h"
 #include "jobs/engine_status.h"
 #include "models/registry.h"
+#include "options/identity_options.h"
 #include "options/lora_options.h"
+#include "options/xseg_options.h"
 
 namespace wf::jobs {
 namespace fs = std::filesystem;
 
-PipelineCompute pipeline_compute(const core::AppConfig& config) {
-  const core::ComputeChoice choice = core::choose_compute(config.device, config.precision, config.threads);
-  const bool cuda = choice.device == core::DeviceKind::cuda;
-  return {cuda ? "cuda" : "cpu", choice.precision, cuda};
+core::ComputeChoice pipeline_compute(const core::AppConfig& config) {
+  return core::choose_compute(config.device, config.precision, config.threads);
 }
 
 fs::path pipeline_base_model(const nlohmann::json& settings, const core::AppConfig& config) {
@@ -24,21 +24,46 @@ bool enabled(const nlohmann::json& value) {
   return value == true;
 }
 
-nlohmann::json pipeline_lora_options(const ProjectPaths& project, const nlohmann::json& settings,
-                                     const core::AppConfig& config) {
-  nlohmann::json values = settings.at("lora");
+namespace {
+
+// A pipeline section as a command's options: without the phase's switch.
+nlohmann::json direct_options(const nlohmann::json& section) {
+  nlohmann::json values = section;
   values.erase("enabled");
+  return values;
+}
+
+}  // namespace
+
+nlohmann::json lora_options_of(const ProjectPaths& project, const nlohmann::json& settings,
+                               const core::AppConfig& config) {
+  nlohmann::json values = direct_options(settings.at("lora"));
   values["dataset"] = project.target_dataset().string();
   values["output"] = project.lora_model().string();
   values["model"] = pipeline_base_model(settings, config).string();
   if (fs::exists(project.identity_model())) values["identity"] = project.identity_model().string();
-  return values;
+  return options::resolve_lora_options(values);
+}
+
+nlohmann::json identity_options_of(const ProjectPaths& project, const nlohmann::json& settings,
+                                   const core::AppConfig& config) {
+  nlohmann::json values = direct_options(settings.at("identity"));
+  values["dataset"] = project.source_dataset().string();
+  values["output"] = project.identity_model().string();
+  values["model"] = pipeline_base_model(settings, config).string();
+  values["tokenizer"] = settings.value("tokenizer", "");
+  return options::resolve_identity_options(values);
+}
+
+nlohmann::json xseg_options_of(const ProjectPaths& project, const nlohmann::json& settings) {
+  nlohmann::json values = direct_options(settings.at("xseg"));
+  values["dataset"] = project.target_dataset().string();
+  values["output"] = project.xseg_model().string();
+  return options::resolve_xseg_options(values);
 }
 
 void check_phase_options(const ProjectPaths& project, const nlohmann::json& settings, const core::AppConfig& config) {
-  if (enabled(settings.at("lora").at("enabled"))) {
-    options::resolve_lora_options(pipeline_lora_options(project, settings, config));
-  }
+  if (enabled(settings.at("lora").at("enabled"))) lora_options_of(project, settings, config);
 }
 
 swap::SwapOptions pipeline_swap_options(const ProjectPaths& project, const nlohmann::json& settings,
@@ -57,7 +82,7 @@ swap::SwapOptions pipeline_swap_options(const ProjectPaths& project, const nlohm
   inputs.identity = project.identity_model();
   if (enabled(settings.at("lora").at("enabled"))) inputs.lora = project.lora_model();
   inputs.tokenizer = settings.value("tokenizer", "");
-  inputs.device = pipeline_compute(config).device;
+  inputs.device = pipeline_compute(config).device_name();
   engine.configure(o, inputs);
   return o;
 }

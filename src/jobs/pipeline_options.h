@@ -40,16 +40,16 @@ void check_phase_options(const ProjectPaths& project, const nlohmann::json& sett
 swap::SwapOptions pipeline_swap_options(const ProjectPaths& project, const nlohmann::json& settings,
                                         const core::AppConfig& config);
 
-// The LoRA trainer's options as JSON for its schema: the job's `lora` settings on the project's files.
-nlohmann::json pipeline_lora_options(const ProjectPaths& project, const nlohmann::json& settings,
-                                     const core::AppConfig& config);
+// A trainer's options as a command takes them (options/*_options.h), resolved: the job's section of the settings
+// on the project's files. What `watserface train ...` builds from its flags, the phase builds from these.
+nlohmann::json lora_options_of(const ProjectPaths& project, const nlohmann::json& settings,
+                               const core::AppConfig& config);
+nlohmann::json identity_options_of(const ProjectPaths& project, const nlohmann::json& settings,
+                                   const core::AppConfig& config);
+nlohmann::json xseg_options_of(const ProjectPaths& project, const nlohmann::json& settings);
 
-struct PipelineCompute {
-  std::string device;  // "cuda" or "cpu"
-  core::Precision precision;
-  bool cuda;
-};
-PipelineCompute pipeline_compute(const core::AppConfig& config);
+// The device and precision the job's phases run on.
+core::ComputeChoice pipeline_compute(const core::AppConfig& config);
 
 // The SD 1.5 model the settings name ("": the one in the models folder).
 std::filesystem::path pipeline_base_model(const nlohmann::json& settings, const core::AppConfig& config);

@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "options/review_options.h"
+
 namespace wf::review {
 
 struct FrameScore {
@@ -18,9 +20,9 @@ struct FrameScore {
 };
 
 struct ReviewThresholds {
-  double min_confidence = 0.7;
-  double min_similarity = 0.6;
-  double max_jump = 0.1;  // face widths
+  double min_confidence = options::kMinConfidence;
+  double min_similarity = options::kMinSimilarity;
+  double max_jump = options::kMaxJump;  // face widths
 };
 
 enum class FlagReason { no_face, low_confidence, low_similarity, jump, requested };

@@ -25,7 +25,7 @@ struct ReviewOptions {
   std::filesystem::path input;   // a video watserface swap (or review) wrote, its .swap.json beside it
   std::filesystem::path output;  // the reviewed video (.mp4, .mov, .mkv); empty: scan only, nothing written
   ReviewThresholds thresholds;
-  int attempts = 4;                  // repair steps tried per flagged frame, at most
+  int attempts = options::kRepairAttempts;  // repair steps tried per flagged frame, at most
   std::vector<std::int64_t> frames;  // also repair these (the user's picks), even when they pass
   bool lossless = false;             // the output as FFV1 in .mkv
   int thumbnail_size = 160;          // the before/after thumbnails' side in pixels; 0: none

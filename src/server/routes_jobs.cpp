@@ -14,6 +14,7 @@
 #include "server/event_stream.h"
 #include "server/request_edge.h"
 #include "options/lora_options.h"
+#include "options/setting_sections.h"
 
 namespace wf::server {
 namespace {
@@ -34,6 +35,11 @@ void add_job_routes(httplib::Server& server, const ServerContext& context) {
                          {"presets",
                           {{"standard", jobs::resolve_pipeline_settings("standard", {})},
                            {"quick", jobs::resolve_pipeline_settings("quick", {})}}}});
+  });
+
+  // Every pipeline setting by section, for the browser's Advanced options (docs/settings.md lists the same).
+  server.Get("/api/v1/schema", [](const httplib::Request&, httplib::Response& response) {
+    send_json(response, options::settings_schema_json());
   });
 
   // The LoRA trainer's options, for the modeler page's form (the same schema `train lora --help` prints).

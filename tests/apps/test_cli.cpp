@@ -61,7 +61,7 @@ class Cli : public ::testing::Test {
 
 TEST_F(Cli, EveryVerbHasHelp) {
   for (const char* verb : {"ui", "extract", "train", "generate", "swap", "review", "run", "jobs", "models", "doctor",
-                           "bench", "version"}) {
+                           "bench", "version", "settings"}) {
     const auto result = run({verb, "--help"});
     EXPECT_EQ(result.status, 0) << verb << ": " << result.output;
     EXPECT_NE(result.output.find("Usage"), std::string::npos) << verb;

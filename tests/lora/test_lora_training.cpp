@@ -225,8 +225,10 @@ TEST(LoraTraining, OptionsGoThroughTheSchemaBothWays) {
   EXPECT_EQ(test::error_code([&] { lora_options_from_json(no_dataset); }, &message), ErrorCode::invalid_input);
   EXPECT_NE(message.find("option dataset is required"), std::string::npos) << message;
   const nlohmann::json schema = core::schema_json(options::lora_option_schema());
-  EXPECT_EQ(schema.at(5).at("name"), "rank");
-  EXPECT_EQ(schema.at(5).at("default"), 16);
+  const auto rank = std::find_if(schema.begin(), schema.end(), [](const auto& o) { return o.at("name") == "rank"; });
+  ASSERT_NE(rank, schema.end());
+  EXPECT_EQ(rank->at("default"), 16);
+  EXPECT_EQ(rank->at("label"), "LoRA rank");
 }
 
 TEST(LoraTraining, BadInputsFailBeforeTraining) {

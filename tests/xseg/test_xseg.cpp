@@ -184,7 +184,7 @@ TEST(XSeg, BadDatasetsAreRefusedWithTheReason) {
   expect_refused(dataset, "every mask of the dataset is empty");
   EXPECT_THROW(XSegData(dataset, 50), Error);      // not a multiple of 32
   EXPECT_THROW(XSegData(dataset, 100000), Error);  // a multiple of 32, of 30 GB a face
-  for (const int epochs : {-1, 0, kMaxEpochs + 1}) {
+  for (const int epochs : {-1, 0, options::kXSegMaxEpochs + 1}) {
     XSegTrainOptions options = small_training(dataset, dir / "xseg");
     options.epochs = epochs;
     try {

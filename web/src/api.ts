@@ -54,7 +54,25 @@ export interface Project {
 }
 
 // Pipeline settings (src/jobs/pipeline_settings.h): nested objects of numbers, strings, booleans.
-export type Settings = { [key: string]: Settings | number | string | boolean | null };
+export type Settings = { [key: string]: Settings | number | string | boolean | null | string[] };
+
+// One option of a settings section (GET /api/v1/schema, from the option schemas in src/options/).
+export interface OptionInfo {
+  name: string;
+  kind: 'integer' | 'number' | 'text' | 'path' | 'choice' | 'list' | 'flag' | 'object' | 'numbers';
+  label: string;
+  help: string;
+  automatic: boolean;
+  advanced: boolean;
+  pipeline: boolean;
+  min?: number;
+  max?: number;
+  choices?: string[];
+}
+
+export interface SettingsSchema {
+  sections: { name: string; title: string; options: OptionInfo[] }[];
+}
 
 export interface SettingsInfo {
   defaults: Settings;

@@ -1,7 +1,9 @@
 // What every wizard step reads and changes: the project, what the server said of itself, and the user's choices
 // (kept in localStorage, so a reload comes back to the same place).
 
-import { Doctor, EngineInfo, Health, Job, Project, Settings, SettingsInfo, get, post, projectPath } from './api';
+import {
+  Doctor, EngineInfo, Health, Job, Project, Settings, SettingsInfo, SettingsSchema, get, post, projectPath,
+} from './api';
 
 export type JobRequest = { preset: Preset; settings: Settings; stop_after: string };
 
@@ -35,6 +37,7 @@ export class WizardContext {
     readonly doctor: Doctor,
     readonly settings: SettingsInfo,
     readonly engines: EngineInfo[],
+    readonly schema: SettingsSchema,
   ) {
     const saved = JSON.parse(localStorage.getItem(kStorage) ?? 'null') as Partial<Choices> | null;
     this.choices = { project: '', preset: 'quick', overrides: {}, step: 0, ...saved };
@@ -100,7 +103,8 @@ export class WizardContext {
 export function merge(base: Settings, patch: Settings): Settings {
   for (const [key, value] of Object.entries(patch)) {
     const current = base[key];
-    if (value && typeof value === 'object' && current && typeof current === 'object') merge(current, value);
+    const object = (v: unknown): v is Settings => !!v && typeof v === 'object' && !Array.isArray(v);
+    if (object(value) && object(current)) merge(current, value);
     else base[key] = value;
   }
   return base;

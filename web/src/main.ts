@@ -3,7 +3,7 @@
 
 import './style.css';
 
-import { ApiError, Doctor, EngineInfo, Health, SettingsInfo, errorText, get } from './api';
+import { ApiError, Doctor, EngineInfo, Health, SettingsInfo, SettingsSchema, errorText, get } from './api';
 import { Step, WizardContext } from './context';
 import { h } from './dom';
 import { ModelerPage } from './modeler';
@@ -91,11 +91,11 @@ class Wizard {
 }
 
 async function boot(): Promise<void> {
-  const [health, doctor, settings, engines] = await Promise.all([
+  const [health, doctor, settings, engines, schema] = await Promise.all([
     get<Health>('/api/v1/health'), get<Doctor>('/api/v1/doctor'), get<SettingsInfo>('/api/v1/settings'),
-    get<EngineInfo[]>('/api/v1/engines')]);
+    get<EngineInfo[]>('/api/v1/engines'), get<SettingsSchema>('/api/v1/schema')]);
   (document.getElementById('version') as HTMLElement).textContent = `version ${health.version}`;
-  const context = new WizardContext(health, doctor, settings, engines);
+  const context = new WizardContext(health, doctor, settings, engines, schema);
   banner(context);
   if (context.choices.project) {
     try {

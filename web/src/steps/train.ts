@@ -1,58 +1,14 @@
 // Step 3: how to train (the quick or standard preset, the swap engine, every setting under "Advanced options"),
 // then the training job followed live: identity adapter, XSeg mask, optional style LoRA.
 
-import { Job, Settings, errorText } from '../api';
+import { Job, OptionInfo, Settings, errorText } from '../api';
 import { Preset, Step, WizardContext } from '../context';
 import { h, messageBox } from '../dom';
 import { engineSelect } from '../engine_select';
 import { JobView } from '../job_view';
 
-// Names for the settings "Advanced options" shows (every leaf of the pipeline settings but these few); the
-// rest go by their path.
-const kLabels: Record<string, string> = {
-  'extract.crop': 'Face crop size',
-  'identity.enabled': 'Train the identity adapter',
-  'identity.epochs': 'Identity adapter epochs',
-  'identity.resolution': 'Identity adapter resolution',
-  'identity.batch': 'Identity adapter batch',
-  'identity.lr': 'Identity adapter learning rate',
-  'identity.checkpoint_every': 'Identity checkpoint every (steps)',
-  'identity.sample_every': 'Identity sample every (steps)',
-  'identity.seed': 'Identity seed',
-  'xseg.enabled': 'Train the XSeg mask',
-  'xseg.epochs': 'XSeg mask epochs',
-  'xseg.resolution': 'XSeg mask resolution',
-  'xseg.batch': 'XSeg mask batch',
-  'xseg.lr': 'XSeg learning rate',
-  'xseg.checkpoint_every': 'XSeg checkpoint every (steps)',
-  'xseg.seed': 'XSeg seed',
-  'lora.enabled': 'Train a style LoRA',
-  'lora.rank': 'LoRA rank',
-  'swap.landmarks': 'Warp landmarks (68 or 478)',
-  'swap.colour': 'Colour matching (lab, histogram, none)',
-  'review.min_confidence': 'Review: least face confidence',
-  'review.min_similarity': 'Review: least identity similarity',
-  'review.max_jump': 'Review: largest jump (face widths)',
-  'review.attempts': 'Repair attempts per flagged frame',
-};
-const kHidden = new Set(['preset', 'stop_after', 'base_model', 'tokenizer', 'swap.engine', 'identity.resampler', 'review.frames']);
-
-type Kind = 'number' | 'auto-number' | 'switch' | 'auto-switch' | 'text';
-
-// Every setting a user may change, with how its input reads.
-function leaves(settings: Settings, prefix = ''): { path: string; kind: Kind }[] {
-  const out: { path: string; kind: Kind }[] = [];
-  for (const [key, value] of Object.entries(settings)) {
-    const path = prefix ? `${prefix}.${key}` : key;
-    if (kHidden.has(path) || (prefix === 'lora' && !['enabled', 'rank'].includes(key))) continue;
-    if (value && typeof value === 'object' && !Array.isArray(value)) out.push(...leaves(value, path));
-    else if (typeof value === 'boolean') out.push({ path, kind: 'switch' });
-    else if (typeof value === 'number') out.push({ path, kind: 'number' });
-    else if (value === 'auto') out.push({ path, kind: key === 'enabled' ? 'auto-switch' : 'auto-number' });
-    else if (typeof value === 'string') out.push({ path, kind: 'text' });
-  }
-  return out;
-}
+// Settings the page shows elsewhere (the engine has its own list).
+const kShownElsewhere = new Set(['swap.engine']);
 
 function at(settings: Settings, path: string): unknown {
   return path.split('.').reduce<unknown>((node, key) => (node as Settings | undefined)?.[key], settings);
@@ -137,34 +93,61 @@ export class TrainStep implements Step {
     this.context.save();
   }
 
+  // Every pipeline setting of the schema (GET /api/v1/schema) but the advanced ones, which --set reaches: its label,
+  // its help as the tooltip, its range on the input.
   private renderAdvanced(): void {
     const settings = this.context.resolved();
-    this.advanced.replaceChildren(...leaves(settings).map(({ path, kind }) => {
-      const id = `setting-${path.replace('.', '-')}`;
-      const value = at(settings, path);
-      let input: HTMLInputElement | HTMLSelectElement;
-      if (kind === 'switch') {
-        input = h('input', { id, type: 'checkbox', checked: value === true });
-      } else if (kind === 'auto-switch') {
-        input = h('select', { id }, ...['auto', 'on', 'off'].map((o) =>
-          h('option', { value: o, selected: o === (value === 'auto' ? 'auto' : value ? 'on' : 'off') }, o)));
-      } else {
-        input = h('input', { id, type: kind === 'number' ? 'number' : 'text', value: String(value ?? ''), step: 'any' });
-      }
-      input.addEventListener('change', () => {
-        const text = input.value.trim();
-        if (input instanceof HTMLInputElement && kind === 'switch') return this.override(path, input.checked);
-        if (kind === 'auto-switch') return this.override(path, text === 'auto' ? 'auto' : text === 'on');
-        if (kind === 'text') return this.override(path, text);
-        if (kind === 'auto-number' && text === 'auto') return this.override(path, 'auto');
-        const number = Number(text);
-        const valid = text !== '' && Number.isFinite(number);
-        (input as HTMLInputElement).setCustomValidity(valid ? '' : kind === 'auto-number' ? 'a number or auto' : 'a number');
-        (input as HTMLInputElement).reportValidity();
-        if (valid) this.override(path, number);
+    const fields = this.context.schema.sections.flatMap((section) => section.options
+      .filter((option) => option.pipeline && !option.advanced && !kShownElsewhere.has(`${section.name}.${option.name}`))
+      .map((option) => this.field(`${section.name}.${option.name}`, option, at(settings, `${section.name}.${option.name}`))));
+    this.advanced.replaceChildren(...fields.filter((field): field is HTMLElement => field !== null));
+  }
+
+  private field(path: string, option: OptionInfo, value: unknown): HTMLElement | null {
+    const id = `setting-${path.replace('.', '-')}`;
+    let input: HTMLInputElement | HTMLSelectElement;
+    let read: () => Settings[string] | undefined;
+    if (option.kind === 'flag' && option.automatic) {
+      input = h('select', { id }, ...['auto', 'on', 'off'].map((o) =>
+        h('option', { value: o, selected: o === (value === 'auto' ? 'auto' : value ? 'on' : 'off') }, o)));
+      read = () => (input.value === 'auto' ? 'auto' : input.value === 'on');
+    } else if (option.kind === 'flag') {
+      const box = h('input', { id, type: 'checkbox', checked: value === true });
+      input = box;
+      read = () => box.checked;
+    } else if (option.kind === 'choice') {
+      input = h('select', { id }, ...(option.choices ?? []).map((c) => h('option', { value: c, selected: c === value }, c)));
+      read = () => input.value;
+    } else if (option.kind === 'text' || option.kind === 'list') {
+      const list = option.kind === 'list';
+      input = h('input', { id, type: 'text', value: list ? ((value as string[] | undefined) ?? []).join(', ') : String(value ?? '') });
+      read = () => (list ? input.value.split(',').map((s) => s.trim()).filter(Boolean) : input.value.trim());
+    } else if (option.kind === 'integer' || option.kind === 'number') {
+      const text = option.automatic;  // "auto" or a number
+      input = h('input', {
+        id, type: text ? 'text' : 'number', value: String(value ?? ''),
+        step: option.kind === 'integer' ? '1' : 'any', min: option.min, max: option.max,
       });
-      return h('div', { class: 'setting' }, h('label', { for: id }, kLabels[path] ?? path), input);
-    }));
+      read = () => {
+        const raw = input.value.trim();
+        if (text && raw === 'auto') return 'auto';
+        const number = Number(raw);
+        const inRange = raw !== '' && Number.isFinite(number) && (option.kind === 'number' || Number.isInteger(number)) &&
+          (option.min === undefined || number >= option.min) && (option.max === undefined || number <= option.max);
+        const range = option.min !== undefined || option.max !== undefined ? ` from ${option.min ?? ''} to ${option.max ?? ''}` : '';
+        (input as HTMLInputElement).setCustomValidity(inRange ? '' : `${text ? '"auto" or ' : ''}a ${option.kind === 'integer' ? 'whole number' : 'number'}${range}`);
+        (input as HTMLInputElement).reportValidity();
+        return inRange ? number : undefined;
+      };
+    } else {
+      return null;  // objects and frame lists: --set or the API
+    }
+    input.title = option.help;
+    input.addEventListener('change', () => {
+      const next = read();
+      if (next !== undefined) this.override(path, next);
+    });
+    return h('div', { class: 'setting' }, h('label', { for: id, title: option.help }, option.label), input);
   }
 
   private async train(): Promise<void> {

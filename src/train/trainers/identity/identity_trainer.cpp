@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include "diffusion/identity_adapter.h"
+#include "train/batch_size.h"
 #include "train/trainers/identity/identity_task.h"
 
 namespace wf::identity {
@@ -27,6 +29,33 @@ IdentityTrainResult train_identity(const IdentityTrainOptions& options, core::Ev
   diffusion::save_identity_adapter(options.output, *task.adapter(), task.info());
   result.samples = task.samples();
   return result;
+}
+
+IdentityTrainOptions identity_train_options(const nlohmann::json& v, const core::ComputeChoice& compute) {
+  auto path = [&](const char* key) { return std::filesystem::path(v.value(key, std::string())); };
+  IdentityTrainOptions o;
+  o.dataset = path("dataset");
+  o.output = path("output");
+  o.base_model = path("model");
+  o.tokenizer = path("tokenizer");
+  o.init = path("init");
+  o.epochs = v.at("epochs");
+  o.resolution = v.at("resolution");
+  o.control = face::parse_control_image(v.at("control").get<std::string>());
+  o.prompt = v.at("prompt");
+  o.snr_gamma = v.at("snr_gamma");
+  o.gradient_checkpointing = !v.at("keep_activations").get<bool>();
+  o.sample_every = v.at("sample_every");
+  if (v.contains("resampler")) o.resampler = diffusion::resampler_from_json(v.at("resampler"));
+  o.device = compute.device == core::DeviceKind::cuda ? "cuda" : "cpu";
+  train::set_batch(o.train, v.at("batch"), 6.0, 2, compute);
+  o.train.grad_accumulation = v.at("accumulation");
+  o.train.checkpoint_every = v.at("checkpoint_every");
+  o.train.lr = {.lr = v.at("lr"), .schedule = train::LrSchedule::constant, .warmup_steps = v.at("warmup")};
+  o.train.max_grad_norm = 1.0;
+  o.train.seed = v.at("seed");
+  o.train.precision = compute.precision;
+  return o;
 }
 
 }  // namespace wf::identity

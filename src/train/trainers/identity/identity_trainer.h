@@ -7,11 +7,14 @@
 
 #include <atomic>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "core/device.h"
 #include "core/events.h"
+#include "options/identity_options.h"
 #include "diffusion/ip_adapter.h"
 #include "train/train_loop.h"
 #include "train/trainers/denoising/denoising_task.h"
@@ -24,7 +27,7 @@ struct IdentityTrainOptions : denoising::DiffusionTrainOptions {
   std::filesystem::path init;        // optional: an adapter folder (ours or InstantID's) to start from
   face::ControlImage control = face::ControlImage::keypoints_5;
   int epochs = 100;                  // train.steps and steps_per_epoch follow from it and the dataset
-  std::string prompt = "a photo of a person";
+  std::string prompt = options::kIdentityPrompt;
   diffusion::ResamplerConfig resampler;  // embedding_dim and output_dim are taken from the data and the UNet
 };
 
@@ -34,6 +37,10 @@ struct IdentityTrainResult {
   std::int64_t trainable_parameters = 0;
   std::vector<std::filesystem::path> samples;
 };
+
+// The trainer's options from resolved options (options/identity_options.h, dataset, output and model included) on
+// `compute`: the one conversion `watserface train identity` and the pipeline share.
+IdentityTrainOptions identity_train_options(const nlohmann::json& resolved, const core::ComputeChoice& compute);
 
 IdentityTrainResult train_identity(const IdentityTrainOptions& options, core::EventSink* events = nullptr,
                                    const std::atomic<bool>* cancel = nullptr,

@@ -203,10 +203,10 @@ void cut_transient_occluders(std::vector<cv::Mat>& images, std::vector<cv::Mat>&
 
 XSegData::XSegData(const std::filesystem::path& dataset, int resolution, double held_out_fraction)
     : resolution_(resolution) {
-  if (resolution < kMinResolution || resolution > kMaxResolution || resolution % 32 != 0) {
+  if (resolution < options::kXSegMinResolution || resolution > options::kXSegMaxResolution || resolution % 32 != 0) {
     throw Error(ErrorCode::invalid_input,
                 "the XSeg resolution is " + std::to_string(resolution) + ", not a multiple of 32 from " +
-                    std::to_string(kMinResolution) + " to " + std::to_string(kMaxResolution),
+                    std::to_string(options::kXSegMinResolution) + " to " + std::to_string(options::kXSegMaxResolution),
                 {}, "use 256 (the default), or 128 for a quick first model");
   }
   const auto records = dataset::read_records(dataset);

@@ -43,9 +43,9 @@ int read_config(const std::filesystem::path& path) {
   } catch (const Error& e) {
     throw refuse(e.message());
   }
-  if (resolution < kMinResolution || resolution > kMaxResolution || resolution % 32 != 0) {
+  if (resolution < options::kXSegMinResolution || resolution > options::kXSegMaxResolution || resolution % 32 != 0) {
     throw refuse("its resolution is " + std::to_string(resolution) + ", not a multiple of 32 from " +
-                 std::to_string(kMinResolution) + " to " + std::to_string(kMaxResolution));
+                 std::to_string(options::kXSegMinResolution) + " to " + std::to_string(options::kXSegMaxResolution));
   }
   return resolution;
 }

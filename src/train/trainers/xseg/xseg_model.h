@@ -5,7 +5,7 @@
 #include <filesystem>
 
 #include "nn/unet.h"
-#include "train/trainers/xseg/xseg_limits.h"
+#include "options/xseg_options.h"
 
 namespace wf::xseg {
 

@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "core/error.h"
+#include "train/batch_size.h"
 #include "train/sample_order.h"
 #include "train/trainers/xseg/xseg_data.h"
 #include "train/trainers/xseg/xseg_model.h"
@@ -85,10 +86,10 @@ class XSegTask : public train::TrainTask {
 
 XSegTrainResult train_xseg(const XSegTrainOptions& options, core::EventSink* events, const std::atomic<bool>* cancel,
                            std::optional<std::int64_t> stop_at) {
-  if (options.epochs < 1 || options.epochs > kMaxEpochs) {
+  if (options.epochs < 1 || options.epochs > options::kXSegMaxEpochs) {
     throw Error(ErrorCode::invalid_input,
                 "XSeg training cannot run " + std::to_string(options.epochs) + " epochs: use 1 to " +
-                    std::to_string(kMaxEpochs),
+                    std::to_string(options::kXSegMaxEpochs),
                 {}, "50 (the default) suits most clips");
   }
   const XSegData data(options.dataset, options.resolution, options.held_out_fraction);
@@ -114,6 +115,25 @@ XSegTrainResult train_xseg(const XSegTrainOptions& options, core::EventSink* eve
   }
   save_xseg_model(options.output, task.unet(), options.resolution);
   return result;
+}
+
+XSegTrainOptions xseg_train_options(const nlohmann::json& v, const core::ComputeChoice& compute) {
+  XSegTrainOptions o;
+  o.dataset = v.at("dataset").get<std::string>();
+  o.output = v.at("output").get<std::string>();
+  o.epochs = v.at("epochs");
+  o.resolution = v.at("resolution");
+  o.device = compute.device == core::DeviceKind::cuda ? "cuda" : "cpu";
+  train::set_batch(o.train, v.at("batch"), 0.5, 8, compute);
+  o.train.grad_accumulation = v.at("accumulation");
+  o.train.lr = {.lr = v.at("lr"),
+                .schedule = train::parse_lr_schedule(v.at("schedule").get<std::string>()),
+                .warmup_steps = v.at("warmup")};
+  o.train.weight_decay = v.at("weight_decay");
+  o.train.checkpoint_every = v.at("checkpoint_every");
+  o.train.seed = v.at("seed");
+  o.train.precision = compute.precision;
+  return o;
 }
 
 }  // namespace wf::xseg

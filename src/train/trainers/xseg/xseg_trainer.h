@@ -6,19 +6,21 @@
 #include <atomic>
 #include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "core/events.h"
 #include "train/train_loop.h"
-#include "train/trainers/xseg/xseg_limits.h"
+#include "core/device.h"
+#include "options/xseg_options.h"
 
 namespace wf::xseg {
 
 struct XSegTrainOptions {
   std::filesystem::path dataset;  // a target dataset (watserface extract --target)
   std::filesystem::path output;   // the XSeg model folder
-  int resolution = 256;           // a multiple of 32 from kMinResolution to kMaxResolution (xseg_limits.h)
-  int epochs = 50;                // 1 to kMaxEpochs
+  int resolution = options::kXSegResolution;  // a multiple of 32 in the range options/xseg_options.h gives
+  int epochs = options::kXSegEpochs;
   double held_out_fraction = 0.1;
   train::TrainSettings train;     // steps and steps_per_epoch are derived from epochs and the dataset
   std::string device = "cpu";     // "cpu" or "cuda"
@@ -29,6 +31,10 @@ struct XSegTrainResult {
   double held_out_iou = 0, held_out_dice = 0;
   std::size_t train_faces = 0, held_out_faces = 0;
 };
+
+// The trainer's options from resolved options (options/xseg_options.h, dataset and output included) on `compute`:
+// the one conversion `watserface train xseg` and the pipeline share.
+XSegTrainOptions xseg_train_options(const nlohmann::json& resolved, const core::ComputeChoice& compute);
 
 XSegTrainResult train_xseg(const XSegTrainOptions& options, core::EventSink* events = nullptr,
                            const std::atomic<bool>* cancel = nullptr, std::optional<std::int64_t> stop_at = std::nullopt);
