@@ -9,6 +9,7 @@
 
 #include "core/enum_names.h"
 #include "core/error.h"
+#include "jobs/progress_text.h"
 
 namespace wf::jobs {
 namespace {
@@ -153,6 +154,7 @@ nlohmann::json to_json(const JobRecord& job) {
           {"phase_count", job.phase_count},
           {"progress", job.progress},
           {"eta_s", job.eta_s ? nlohmann::json(*job.eta_s) : nlohmann::json()},
+          {"eta_text", job.eta_s ? nlohmann::json(duration_text(*job.eta_s)) : nlohmann::json()},
           {"created", job.created},
           {"started", job.started},
           {"finished", job.finished},

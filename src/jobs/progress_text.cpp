@@ -41,4 +41,14 @@ std::string step_line(const core::Event& event) {
   return text;
 }
 
+std::string event_text(const core::Event& event) {
+  if (event.kind == core::EventKind::phase_start) {
+    return phase_line({.title = event.message.empty() ? event.phase.name : event.message,
+                       .phase_index = event.phase.index,
+                       .phase_count = event.phase.count});
+  }
+  if (event.kind == core::EventKind::step || event.message.empty()) return step_line(event);
+  return event.message;
+}
+
 }  // namespace wf::jobs

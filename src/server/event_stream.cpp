@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "core/log.h"
+#include "jobs/progress_text.h"
 #include "server/request_edge.h"
 
 namespace wf::server {
@@ -50,6 +51,19 @@ std::vector<std::string> new_lines(StreamState& state) {
   return lines;
 }
 
+// A telemetry line with the words a progress display shows for it ("text": jobs/progress_text.h), so the browser
+// says what the CLI says; a line that is not an event goes as it is.
+std::string with_text(const std::string& line) {
+  nlohmann::json value = nlohmann::json::parse(line, nullptr, false);
+  if (!value.is_object()) return line;
+  try {
+    value["text"] = jobs::event_text(core::Event::from_json(value));
+  } catch (const std::exception&) {
+    return line;
+  }
+  return answer_text(value);
+}
+
 // One round: what is new, or a keep-alive; false when the browser is gone.
 bool stream_round(StreamState& state, httplib::DataSink& sink) {
   if (!state.store) state.store.emplace(state.database);
@@ -59,7 +73,7 @@ bool stream_round(StreamState& state, httplib::DataSink& sink) {
   const std::vector<std::string> lines = new_lines(state);
   for (const auto& line : lines) {
     if (++state.lines_read <= state.from) continue;
-    out += "id: " + std::to_string(state.lines_read) + "\nevent: telemetry\ndata: " + line + "\n\n";
+    out += "id: " + std::to_string(state.lines_read) + "\nevent: telemetry\ndata: " + with_text(line) + "\n\n";
   }
   nlohmann::json record = job ? jobs::to_json(*job) : nlohmann::json();
   if (record.is_object()) record.erase("settings");

@@ -152,6 +152,12 @@ TEST(Api, AnExtractionJobIsFollowedAsServerSentEventsAndItsFilesAreServed) {
   std::iota(expected.begin(), expected.end(), 1);
   EXPECT_EQ(whole.ids, expected);
   EXPECT_EQ(whole.telemetry.front().at("kind"), "phase_start");
+  // Worded on the server as the CLI words it, so the browser shows the same lines.
+  EXPECT_EQ(whole.telemetry.front().at("text"), "Phase 1/1: Extracting Faces") << whole.telemetry.front().dump();
+  const auto step = std::find_if(whole.telemetry.begin(), whole.telemetry.end(),
+                                 [](const nlohmann::json& e) { return e.at("kind") == "step"; });
+  ASSERT_NE(step, whole.telemetry.end());
+  EXPECT_EQ(step->at("text").get<std::string>().rfind("Frame ", 0), 0u) << step->dump();
   EXPECT_EQ(whole.telemetry.back().at("kind"), "phase_end");
   const std::string log = test::read_text(config.workspace_dir / "projects/p/jobs" / id / "events.jsonl");
   EXPECT_EQ(static_cast<long>(whole.ids.size()), std::count(log.begin(), log.end(), '\n'));

@@ -25,6 +25,24 @@ export interface MediaFile {
 
 export type JobState = 'queued' | 'running' | 'paused' | 'cancelled' | 'failed' | 'done';
 
+// One line of a job's events.jsonl as the event stream sends it (docs/telemetry.md).
+export interface TelemetryEvent {
+  time: number;
+  job: string;
+  phase: { name: string; index: number; count: number };
+  kind: 'phase_start' | 'step' | 'epoch' | 'sample' | 'checkpoint' | 'warning' | 'error' | 'phase_end';
+  epoch?: number;
+  epochs?: number;
+  step?: number;
+  steps?: number;
+  loss?: number;
+  lr?: number;
+  items_per_s?: number;
+  eta_s?: number;
+  message?: string;
+  text: string;  // what a progress display says of it, as the CLI says it (src/jobs/progress_text.h)
+}
+
 export interface Job {
   id: number;
   project: string;
@@ -34,6 +52,7 @@ export interface Job {
   phase_count: number;
   progress: number;
   eta_s: number | null;
+  eta_text: string | null;  // "12m 34s"
   error: string;
   phases?: string[];
   settings?: Settings;

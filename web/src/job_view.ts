@@ -5,9 +5,8 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 
-import { Job, errorText, post } from './api';
+import { Job, TelemetryEvent, errorText, post } from './api';
 import { h, messageBox } from './dom';
-import { TelemetryEvent, durationText, phaseLine, stepLine } from './progress_text';
 
 const kTraining = ['identity', 'xseg', 'lora'];
 
@@ -73,7 +72,7 @@ export class JobView {
     this.barBox.setAttribute('aria-valuenow', String(percent));
     this.barBox.dataset.state = job.state;
     this.jobEta.textContent =
-      job.state === 'running' && job.eta_s !== null ? `${percent}% · about ${durationText(job.eta_s)} left` : `${percent}%`;
+      job.state === 'running' && job.eta_text !== null ? `${percent}% · about ${job.eta_text} left` : `${percent}%`;
     if (job.state === 'failed') this.message.show(`The job failed: ${job.error}`);
     else if (job.state === 'cancelled') this.message.show('The job was cancelled.', 'note');
     else if (job.state === 'paused') this.message.show('Paused at a checkpoint. Resume continues from there.', 'note');
@@ -104,11 +103,11 @@ export class JobView {
 
   private telemetry(event: TelemetryEvent): void {
     if (event.kind === 'phase_start') {
-      this.phase.textContent = phaseLine(event.phase.index, event.phase.count, event.message ?? event.phase.name);
+      this.phase.textContent = event.text;
       this.step.textContent = '';
     }
     if (event.kind === 'step') {
-      this.step.textContent = stepLine(event);
+      this.step.textContent = event.text;
       if (event.loss !== undefined && kTraining.includes(event.phase.name)) this.plot(event);
     } else {
       this.logLine(event);
@@ -148,7 +147,6 @@ export class JobView {
 
   private logLine(event: TelemetryEvent): void {
     const time = new Date(event.time * 1000).toLocaleTimeString();
-    const text = event.message ?? stepLine(event);
-    this.log.textContent += `${time}  ${event.phase.index}/${event.phase.count} ${event.phase.name}  ${event.kind}  ${text}\n`;
+    this.log.textContent += `${time}  ${event.phase.index}/${event.phase.count} ${event.phase.name}  ${event.kind}  ${event.message ?? event.text}\n`;
   }
 }
