@@ -70,9 +70,7 @@ int run_train_identity(const GlobalOptions& global, const TrainFlags& flags) {
   return result.train.cancelled ? 130 : 0;
 }
 
-struct LoraTrainFlags {
-  std::unique_ptr<SchemaFlags> options;
-  std::string events;
+struct LoraTrainFlags : TrainFlags {
   bool plan = false;
 };
 

@@ -6,25 +6,31 @@
 #include "models/registry.h"
 
 namespace wf::jobs {
+namespace {
+
+EngineStatus status_of(const swap::EngineSpec& spec, const std::vector<models::RoleStatus>& roles,
+                       const std::set<std::string>& named) {
+  EngineStatus status{&spec, true, "", ""};
+  for (const std::string& needed : spec.model_roles) {
+    const auto role = std::find_if(roles.begin(), roles.end(), [&](const auto& r) { return r.spec->id == needed; });
+    if (role == roles.end()) {
+      throw Error(ErrorCode::internal, "the swap engine '" + std::string(spec.name) + "' needs the model role '" +
+                                           needed + "', which the registry does not have");
+    }
+    if (role->ready() || named.contains(needed)) continue;
+    status.available = false;
+    status.missing += (status.missing.empty() ? "" : ", ") + role->spec->title;
+    status.fix += (status.fix.empty() ? "" : " ") + models::install_hint(*role);
+  }
+  return status;
+}
+
+}  // namespace
 
 std::vector<EngineStatus> engine_statuses(const core::AppConfig& config, const std::set<std::string>& named) {
   const std::vector<models::RoleStatus> roles = models::check_models(config);
   std::vector<EngineStatus> out;
-  for (const swap::EngineSpec& spec : swap::swap_engines()) {
-    EngineStatus status{&spec, true, "", ""};
-    for (const std::string& needed : spec.model_roles) {
-      const auto role = std::find_if(roles.begin(), roles.end(), [&](const auto& r) { return r.spec->id == needed; });
-      if (role == roles.end()) {
-        throw Error(ErrorCode::internal, "the swap engine '" + std::string(spec.name) + "' needs the model role '" +
-                                             needed + "', which the registry does not have");
-      }
-      if (role->ready() || named.contains(needed)) continue;
-      status.available = false;
-      status.missing += (status.missing.empty() ? "" : ", ") + role->spec->title;
-      status.fix += (status.fix.empty() ? "" : " ") + models::install_hint(*role);
-    }
-    out.push_back(std::move(status));
-  }
+  for (const swap::EngineSpec& spec : swap::swap_engines()) out.push_back(status_of(spec, roles, named));
   return out;
 }
 
@@ -43,13 +49,12 @@ nlohmann::json engines_json(const std::vector<EngineStatus>& engines) {
 }
 
 void require_engine(swap::EngineKind kind, const core::AppConfig& config, const std::set<std::string>& named) {
-  const std::vector<EngineStatus> statuses = engine_statuses(config, named);
-  const EngineStatus& status = *std::find_if(statuses.begin(), statuses.end(),
-                                             [&](const EngineStatus& s) { return s.spec->kind == kind; });
+  const EngineStatus status = status_of(swap::engine_spec(kind), models::check_models(config), named);
   if (status.available) return;
-  throw Error(ErrorCode::missing_model,
-              "the " + std::string(status.spec->name) + " swap engine needs " + status.missing + ", which is not installed",
-              {}, status.fix + " (watserface doctor lists every model)");
+  throw Error(
+      ErrorCode::missing_model,
+      "the " + std::string(status.spec->name) + " swap engine needs " + status.missing + ", which is not installed", {},
+      status.fix + " (watserface doctor lists every model)");
 }
 
 swap::EngineInputs engine_inputs(const swap::EngineSpec& spec, const core::AppConfig& config,

@@ -120,46 +120,57 @@ std::filesystem::path root_path(Root root, const core::AppConfig& config) {
   return config.models_dir;
 }
 
+namespace {
+
+RoleStatus check_role(const RoleSpec& role, const core::AppConfig& config) {
+  RoleStatus status{&role, {}};
+  for (const BackendSpec& backend : role.backends) {
+    BackendStatus result{&backend, true, {}, {}};
+    const auto root = root_path(backend.root, config);
+    for (const FileSpec& file : backend.files) {
+      std::optional<std::filesystem::path> found;
+      for (const auto& name : file.alternatives) {
+        if ((found = find_file(root, name))) break;
+      }
+      if (found) {
+        result.found.push_back(*found);
+      } else {
+        result.available = false;
+        result.missing.push_back(root / file.alternatives.front());
+      }
+    }
+    status.backends.push_back(std::move(result));
+  }
+  return status;
+}
+
+// The one role named `id`, checked alone.
+RoleStatus check_role(const std::string& id, const core::AppConfig& config) {
+  for (const RoleSpec& role : model_roles()) {
+    if (role.id == id) return check_role(role, config);
+  }
+  throw Error(ErrorCode::internal, "the model registry has no role '" + id + "'");
+}
+
+}  // namespace
+
 std::vector<RoleStatus> check_models(const core::AppConfig& config) {
   std::vector<RoleStatus> statuses;
-  for (const RoleSpec& role : model_roles()) {
-    RoleStatus status{&role, {}};
-    for (const BackendSpec& backend : role.backends) {
-      BackendStatus result{&backend, true, {}, {}};
-      const auto root = root_path(backend.root, config);
-      for (const FileSpec& file : backend.files) {
-        std::optional<std::filesystem::path> found;
-        for (const auto& name : file.alternatives) {
-          if ((found = find_file(root, name))) break;
-        }
-        if (found) {
-          result.found.push_back(*found);
-        } else {
-          result.available = false;
-          result.missing.push_back(root / file.alternatives.front());
-        }
-      }
-      status.backends.push_back(std::move(result));
-    }
-    statuses.push_back(std::move(status));
-  }
+  for (const RoleSpec& role : model_roles()) statuses.push_back(check_role(role, config));
   return statuses;
 }
 
 std::filesystem::path base_diffusion_path(const core::AppConfig& config, const std::string& flag) {
   if (!flag.empty()) return flag;
-  for (const RoleStatus& role : check_models(config)) {
-    if (role.spec->id != "base_diffusion") continue;
-    for (const BackendStatus& backend : role.backends) {
-      if (!backend.available) continue;
-      const std::filesystem::path& file = backend.found.front();
-      return file.filename() == "model_index.json" ? file.parent_path() : file;
-    }
-    throw Error(ErrorCode::missing_model, "no Stable Diffusion 1.5 model is installed",
-                role.backends.front().missing.front().parent_path(),
-                "put a diffusers SD 1.5 folder there (or one .safetensors checkpoint in base_diffusion/), or pass --model");
+  const RoleStatus role = check_role("base_diffusion", config);
+  for (const BackendStatus& backend : role.backends) {
+    if (!backend.available) continue;
+    const std::filesystem::path& file = backend.found.front();
+    return file.filename() == "model_index.json" ? file.parent_path() : file;
   }
-  throw Error(ErrorCode::internal, "the model registry has no base_diffusion role");
+  throw Error(ErrorCode::missing_model, "no Stable Diffusion 1.5 model is installed",
+              role.backends.front().missing.front().parent_path(),
+              "put a diffusers SD 1.5 folder there (or one .safetensors checkpoint in base_diffusion/), or pass --model");
 }
 
 std::string install_hint(const RoleStatus& role) {
@@ -173,17 +184,14 @@ std::string install_hint(const RoleStatus& role) {
 }
 
 std::filesystem::path role_file(const core::AppConfig& config, const std::string& role) {
-  for (const RoleStatus& status : check_models(config)) {
-    if (status.spec->id != role) continue;
-    for (const BackendStatus& backend : status.backends) {
-      if (backend.available && !backend.found.empty()) return backend.found.front();
-    }
-    for (const BackendStatus& backend : status.backends) {
-      if (!backend.missing.empty()) return backend.missing.front();
-    }
-    return {};
+  const RoleStatus status = check_role(role, config);
+  for (const BackendStatus& backend : status.backends) {
+    if (backend.available && !backend.found.empty()) return backend.found.front();
   }
-  throw Error(ErrorCode::internal, "the model registry has no role '" + role + "'");
+  for (const BackendStatus& backend : status.backends) {
+    if (!backend.missing.empty()) return backend.missing.front();
+  }
+  return {};
 }
 
 }  // namespace wf::models

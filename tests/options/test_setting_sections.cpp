@@ -4,27 +4,19 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include "core/error.h"
 #include "options/identity_options.h"
 #include "options/setting_sections.h"
 #include "options/xseg_options.h"
+#include "support/temp_dir.h"
 
 namespace wf::options {
 namespace {
 
-std::string read_file(const char* path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 TEST(SettingSections, TheSettingsDocumentIsWhatTheSchemasGenerate) {
-  EXPECT_EQ(read_file(WF_SETTINGS_DOC), settings_markdown())
+  EXPECT_EQ(test::read_text(WF_SETTINGS_DOC), settings_markdown())
       << "docs/settings.md is out of date: watserface settings --markdown > docs/settings.md";
 }
 
@@ -37,7 +29,9 @@ TEST(SettingSections, EachSectionNamesItsOptionsOnceAndEveryPipelineDefaultOfIts
       EXPECT_TRUE(names.insert(spec.name).second) << section.name << "." << spec.name;
       EXPECT_FALSE(spec.help.empty()) << section.name << "." << spec.name;
       EXPECT_EQ(spec.pipeline_default.is_null(), spec.pipeline_reason.empty()) << section.name << "." << spec.name;
-      if (spec.pipeline) EXPECT_FALSE(spec.label.empty()) << section.name << "." << spec.name << " has no label";
+      if (spec.pipeline) {
+        EXPECT_FALSE(spec.label.empty()) << section.name << "." << spec.name << " has no label";
+      }
     }
     // The pipeline's defaults pass the section's own checks unchanged.
     const nlohmann::json defaults = core::option_defaults(section.schema(), core::OptionUse::pipeline);
