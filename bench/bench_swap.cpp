@@ -52,7 +52,7 @@ struct Clip {
     extract::extract_source(source, analysers());
     test::write_tiny_stable_diffusion(sd);
     test::train_tiny_identity_adapter(source.output, sd, identity, 1);
-    SwapOptions options;
+    SwapOptions options = default_swap_options();
     options.source = source.output;
     options.target = target.output;
     options.output = dir / "swapped.mkv";
@@ -84,7 +84,7 @@ void BM_DecodeEncodeOnly720p(benchmark::State& state) {
 }
 
 void BM_OfflineSwap720p(benchmark::State& state) {
-  SwapOptions options;
+  SwapOptions options = default_swap_options();
   options.source = clip().dir / "source";
   options.target = clip().dir / "target";
   options.output = clip().dir / "swapped.mp4";
@@ -99,13 +99,14 @@ void BM_OfflineSwap720p(benchmark::State& state) {
 }
 
 void BM_GenerativeSwapTiny720p(benchmark::State& state) {
-  SwapOptions options;
+  SwapOptions options = default_swap_options();
   options.source = clip().dir / "source";
   options.target = clip().dir / "target";
   options.output = clip().dir / "generated.mp4";
   options.engine = EngineKind::generative;
-  const std::int64_t steps = 4;
-  options.generative = {.base_model = clip().sd, .identity = clip().identity, .steps = steps};
+  options.generative.base_model = clip().sd;
+  options.generative.identity = clip().identity;
+  options.generative.steps = 4;
   std::int64_t frames = 0;
   double seconds = 0;
   for (auto _ : state) {
@@ -113,7 +114,8 @@ void BM_GenerativeSwapTiny720p(benchmark::State& state) {
     frames += summary.swapped;
     seconds += summary.seconds;
   }
-  state.counters["s_per_frame_per_step"] = seconds / static_cast<double>(frames) / static_cast<double>(steps);
+  state.counters["s_per_frame_per_step"] =
+      seconds / static_cast<double>(frames) / static_cast<double>(options.generative.steps);
 }
 
 void BM_DecodeOnly720p(benchmark::State& state) {

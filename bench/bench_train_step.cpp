@@ -17,8 +17,10 @@
 
 #include "core/device.h"
 #include "diffusion/stable_diffusion.h"
+#include "options/lora_options.h"
 #include "peak_memory.h"
 #include "train/trainers/identity/identity_task.h"
+#include "train/trainers/lora/lora_options.h"
 #include "train/trainers/lora/lora_task.h"
 
 namespace wf {
@@ -103,7 +105,8 @@ void BM_LoraTrainStep(benchmark::State& state) {
   diffusion::StableDiffusion sd = full_size_sd();
   const int r = resolution();
   const denoising::FaceTrainingData data = faces(r);
-  lora::LoraTrainOptions options;
+  lora::LoraTrainOptions options = lora::lora_train_options(
+      options::resolve_lora_options({{"dataset", "unused"}, {"output", "unused"}}), core::ComputeChoice{});
   options.resolution = r;
   options.sample_every = 0;  // no sample image at step 0 (20 full sampling steps) inside the timed step
   options.gradient_checkpointing = checkpointing();

@@ -6,11 +6,12 @@
 #include <memory>
 
 #include "cli_context.h"
-#include "options/extract_options.h"
-#include "progress_line.h"
 #include "core/events.h"
 #include "extract/source_extraction.h"
 #include "extract/target_extraction.h"
+#include "options/extract_options.h"
+#include "progress_line.h"
+#include "schema_flags.h"
 
 namespace wf::app {
 namespace {
@@ -24,9 +25,14 @@ struct ExtractOptions {
   double per_second = 0;
   double start = 0;
   double end = -1;
-  int crop = options::kCropSize;
   std::string events;
+  std::unique_ptr<SchemaFlags> settings;  // options/extract_options.h
 };
+
+// The extraction options given (crop, person), completed with their defaults.
+nlohmann::json extract_settings(const ExtractOptions& options) {
+  return core::resolve_options(options::extract_option_schema(), options.settings->values());
+}
 
 void print_times(const models::StageTimes& t) {
   const double total = std::max(t.total(), 1e-9);
@@ -41,14 +47,26 @@ int run_target(const ExtractOptions& options, models::FaceAnalysers& analysers) 
   target.output = options.output;
   target.sampling = {options.every, options.per_second, options.start, options.end};
   if (!options.reference.empty()) target.reference = std::filesystem::path(options.reference);
-  target.crop_size = options.crop;
+  const nlohmann::json settings = extract_settings(options);
+  target.crop_size = settings.at("crop").get<int>();
+  if (settings.at("person") != "auto") target.person = settings.at("person").get<int>();
   extract::TargetSummary summary;
   {
     ProgressLine progress("extracting", "frames", options.events);
     summary = extract::extract_target(target, analysers, &progress);
   }
-  std::printf("target dataset %s: %d faces from %d frames; %zu frames without the face (listed in skipped.jsonl)\n",
-              options.output.c_str(), summary.faces, summary.frames, summary.frames_without_face.size());
+  if (summary.people == 0) {
+    std::printf(
+        "target dataset %s: 0 faces from %d frames; %zu frames without the face (no face in the video; "
+        "listed in skipped.jsonl)\n",
+        options.output.c_str(), summary.frames, summary.frames_without_face.size());
+  } else {
+    std::printf(
+        "target dataset %s: %d faces from %d frames in %zu shots, of person %d of the %d found "
+        "(people.json); %zu frames without them (listed in skipped.jsonl)\n",
+        options.output.c_str(), summary.faces, summary.frames, summary.cuts.size() + 1, summary.person, summary.people,
+        summary.frames_without_face.size());
+  }
   print_times(summary.times);
   return summary.faces > 0 ? 0 : 1;
 }
@@ -64,7 +82,7 @@ int run_extract(const GlobalOptions& global, const ExtractOptions& options) {
   source.output = options.output;
   source.sampling = {options.every, options.per_second, options.start, options.end};
   if (!options.reference.empty()) source.reference = std::filesystem::path(options.reference);
-  source.crop_size = options.crop;
+  source.crop_size = extract_settings(options).at("crop").get<int>();
   auto analysers = models::load_face_analysers(config);
   extract::SourceSummary summary;
   {
@@ -94,13 +112,13 @@ void add_extract_command(CLI::App& app, const GlobalOptions& global, int& status
   source->excludes(target);
   command->add_option("--output", options->output, "the dataset folder to write (resumes if it exists)")->required();
   command->add_option("--reference", options->reference,
-                      "a photo of the person to keep (default: the largest face; for --target, the largest first seen)");
+                      "a photo of the person to keep (default: the largest face; for --target, see --person)");
   command->add_option("--every", options->every, "videos: keep every Nth frame")->check(CLI::PositiveNumber);
   command->add_option("--per-second", options->per_second, "videos: keep about this many frames per second");
   command->add_option("--start", options->start, "videos: start at this second");
   command->add_option("--end", options->end, "videos: stop at this second");
   command->add_option("--events", options->events, "also append progress as telemetry events to this events.jsonl");
-  command->add_option("--crop", options->crop, "size of the aligned face crops (pixels)")->check(CLI::Range(64, 2048));
+  options->settings = std::make_unique<SchemaFlags>(*command, options::extract_option_schema());
   command->callback([&global, &status, options] {
     if (options->source.empty() && options->target.empty()) throw CLI::RequiredError("--source or --target");
     status = run_extract(global, *options);

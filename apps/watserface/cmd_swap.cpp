@@ -9,7 +9,9 @@
 #include "interrupt.h"
 #include "jobs/engine_status.h"
 #include "media/image_io.h"
+#include "options/swap_options.h"
 #include "progress_line.h"
+#include "schema_flags.h"
 #include "swap/swap_driver.h"
 #include "swap/swap_engines.h"
 
@@ -17,41 +19,21 @@ namespace wf::app {
 namespace {
 
 struct SwapFlags {
-  std::string source, target, output, engine = "offline", colour = "lab", events;
-  std::string model, tokenizer, identity, lora, prompt, negative_prompt, sampler = "dpmpp_2m", onnx_model;
-  int landmarks = 478, feather = -1, resolution = 0, steps = 20;
-  double mask_grow = 0, lora_scale = 1.0, strength = 1.0, guidance = 5.0, identity_scale = 0.8, control_scale = 0.8;
-  std::uint64_t seed = 0;
+  std::string source, target, output, events, model, tokenizer, identity, lora;
+  std::unique_ptr<SchemaFlags> settings;  // every engine's (options/swap_options.h)
   long long preview = -1;
-  bool no_seamless = false, no_provenance = false, lossless = false, no_smoothing = false;
+  bool no_provenance = false, lossless = false;
 };
 
 int run_swap(const GlobalOptions& global, const SwapFlags& flags) {
   const core::AppConfig config = resolve_config(global);
-  swap::SwapOptions options;
+  swap::SwapOptions options =
+      swap::swap_options_of(core::resolve_options(options::swap_option_schema(), flags.settings->values()));
   options.source = flags.source;
   options.target = flags.target;
   options.output = flags.output;
-  options.engine = swap::parse_engine(flags.engine);
-  options.warp = {
-      .landmarks = flags.landmarks, .colour = swap::parse_colour_mode(flags.colour), .seamless = !flags.no_seamless};
-  options.feather = flags.feather;
-  options.mask_grow = flags.mask_grow;
   options.provenance = !flags.no_provenance;
   options.lossless = flags.lossless;
-  options.smooth_landmarks = !flags.no_smoothing;
-  options.generative = {.lora_scale = flags.lora_scale,
-                        .prompt = flags.prompt,
-                        .negative_prompt = flags.negative_prompt,
-                        .resolution = flags.resolution,
-                        .steps = flags.steps,
-                        .strength = flags.strength,
-                        .guidance = flags.guidance,
-                        .identity_scale = flags.identity_scale,
-                        .control_scale = flags.control_scale,
-                        .seed = flags.seed,
-                        .sampler = flags.sampler};
-  options.onnx_model = flags.onnx_model;
   const swap::EngineSpec& engine = swap::engine_spec(options.engine);
   swap::EngineInputs inputs = jobs::engine_inputs(engine, config, flags.model);
   inputs.tokenizer = flags.tokenizer;
@@ -102,19 +84,12 @@ void add_swap_command(CLI::App& app, const GlobalOptions& global, int& status) {
       ->add_option("--output", flags->output,
                    "the video to write (.mp4, .mov, .mkv), or an image (.png, .jpg) for a photo target or --preview")
       ->required();
+  flags->settings = std::make_unique<SchemaFlags>(*command, options::swap_option_schema());
   std::string engines;
   for (const swap::EngineSpec& engine : swap::swap_engines()) {
     engines += (engines.empty() ? "" : "; ") + std::string(engine.name) + ": " + std::string(engine.summary);
   }
-  command->add_option("--engine", flags->engine, engines);
-  command->add_option("--landmarks", flags->landmarks, "the offline engine's warp: 478 (mesh) or 68 points");
-  command->add_option("--colour", flags->colour, "colour matching: lab (mean/std in Lab), histogram or none");
-  command->add_flag("--no-seamless", flags->no_seamless, "paste the recoloured warp without Poisson blending");
-  command->add_option("--feather", flags->feather, "paste-back feathering in crop pixels (default: crop size / 32)");
-  command
-      ->add_option("--mask-grow", flags->mask_grow,
-                   "grow the face mask by this share of the crop side before swapping (negative: shrink)")
-      ->check(CLI::Range(-0.25, 0.25));
+  command->get_option("--engine")->description("the swap engine [default: offline]; " + engines);
   command->add_option("--preview", flags->preview, "swap only this frame and write it as an image to --output");
   command->add_option("--model", flags->model,
                       "generative: Stable Diffusion 1.5 (default: the one in the models folder)");
@@ -123,23 +98,6 @@ void add_swap_command(CLI::App& app, const GlobalOptions& global, int& status) {
   command->add_option("--identity", flags->identity,
                       "generative: the identity adapter folder (watserface train identity)");
   command->add_option("--lora", flags->lora, "generative: a LoRA folder (watserface train lora) or file");
-  command->add_option("--lora-scale", flags->lora_scale, "generative: the LoRA's strength");
-  command->add_option("--prompt", flags->prompt,
-                      "generative: the prompt (default: the LoRA's caption template or the adapter's)");
-  command->add_option("--negative-prompt", flags->negative_prompt, "generative: what to steer away from");
-  command->add_option("--resolution", flags->resolution, "generative: crop size generated at (default: the adapter's)");
-  command->add_option("--steps", flags->steps, "generative: sampling steps")->check(CLI::PositiveNumber);
-  command->add_option("--strength", flags->strength,
-                      "generative: how far into the noise each crop starts (1: a new face)");
-  command->add_option("--guidance", flags->guidance, "generative: classifier-free guidance scale");
-  command->add_option("--identity-scale", flags->identity_scale, "generative: the IP-Adapter's weight");
-  command->add_option("--control-scale", flags->control_scale, "generative: the IdentityNet's weight");
-  command->add_option("--seed", flags->seed, "generative: the seed every frame starts from");
-  command->add_option("--sampler", flags->sampler, "generative: ddim, euler, euler_a or dpmpp_2m");
-  command->add_option("--onnx-model", flags->onnx_model,
-                      "onnx: the swapper (default: the one in models/face_swapper/, see watserface doctor)");
-  command->add_flag("--no-smoothing", flags->no_smoothing,
-                    "use the tracked landmarks as they are (no One Euro smoothing)");
   command->add_flag("--lossless", flags->lossless, "write FFV1 in .mkv: frames decode exactly as written");
   command->add_flag("--no-provenance", flags->no_provenance, "leave out the 'made with WatserFace' metadata");
   command->add_option("--events", flags->events, "also append telemetry to this events.jsonl");

@@ -79,10 +79,7 @@ int run_train_lora(const GlobalOptions& global, const LoraTrainFlags& flags) {
   const core::ComputeChoice compute = core::choose_compute(config.device, config.precision, config.threads);
   nlohmann::json values = flags.options->values();
   values["model"] = base_diffusion_path(config, values.value("model", "")).string();
-  lora::LoraTrainOptions options = lora::lora_options_from_json(values);
-  options.device = compute.device_name();
-  options.train.precision = compute.precision;
-  options.train.auto_batch = compute.device == core::DeviceKind::cuda;
+  const lora::LoraTrainOptions options = lora::lora_train_options(options::resolve_lora_options(values), compute);
   if (flags.plan) {
     std::printf("%s\n", lora::to_json(lora::plan_lora(options)).dump(2).c_str());
     return 0;

@@ -3,6 +3,8 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 
+#include "core/error.h"
+
 namespace wf::app {
 namespace {
 
@@ -42,7 +44,10 @@ SchemaFlags::SchemaFlags(CLI::App& command, const core::OptionSchema& schema) : 
   for (const auto& spec : schema) {
     if (!spec.direct) continue;  // a pipeline setting only (a phase's switch)
     if (spec.kind == core::OptionKind::flag) {
-      command.add_flag(flag_name(spec.name), flags_[spec.name], describe(spec));
+      // One that is on unless turned off is given as --no-name.
+      const bool on = spec.default_value == true;
+      command.add_flag(on ? "--no-" + flag_name(spec.name).substr(2) : flag_name(spec.name), flags_[spec.name],
+                       on ? "turn off: " + describe(spec) : describe(spec));
       continue;
     }
     auto* option = command.add_option(flag_name(spec.name), texts_[spec.name], describe(spec));
@@ -54,6 +59,17 @@ SchemaFlags::SchemaFlags(CLI::App& command, const core::OptionSchema& schema) : 
                              : spec.kind == core::OptionKind::object  ? "JSON"
                                                                       : "TEXT";
     option->type_name(spec.automatic ? type + "|auto" : type);
+    // Checked as it is parsed, so that a bad value is a usage error (exit status 2) naming the flag.
+    option->check(CLI::Validator(
+        [spec](std::string& text) -> std::string {
+          try {
+            core::resolve_options({spec}, {{spec.name, core::parse_option_text(spec, text)}});
+          } catch (const Error& e) {
+            return e.message() + (e.hint().empty() ? "" : " (" + e.hint() + ")");
+          }
+          return {};
+        },
+        ""));
     if (spec.required) option->required();
   }
 }
@@ -63,7 +79,7 @@ nlohmann::json SchemaFlags::values() const {
   for (const auto& spec : schema_) {
     if (!spec.direct) continue;
     if (spec.kind == core::OptionKind::flag) {
-      if (flags_.at(spec.name)) out[spec.name] = true;
+      if (flags_.at(spec.name)) out[spec.name] = spec.default_value != true;
     } else if (const std::string& text = texts_.at(spec.name); !text.empty()) {
       out[spec.name] = core::parse_option_text(spec, text);
     }

@@ -1,7 +1,7 @@
 #pragma once
-// CLI flags made from an option schema (core/option_schema.h): one --flag per option with the schema's help,
-// default and range in its description, read back as the JSON the options parser takes, so the CLI and the
-// HTTP API accept the same options with the same checks.
+// CLI flags made from an option schema (core/option_schema.h): one --flag per option (--no-flag for a switch that
+// is on by default) with the schema's help, default and range in its description, read back as the JSON the
+// options parser takes, so the CLI and the HTTP API accept the same options with the same checks.
 
 #include <map>
 #include <memory>

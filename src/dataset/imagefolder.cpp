@@ -19,7 +19,11 @@ const char* kCard = "dataset.json";
 nlohmann::json DatasetCard::to_json() const {
   nlohmann::json card = {{"version", version}, {"kind", kind}, {"models", models}, {"images", images}, {"masks", masks}};
   if (video) {
-    card["video"] = {{"bytes", video->bytes}, {"width", video->width}, {"height", video->height}, {"fps", video->fps}};
+    card["video"] = {{"bytes", video->bytes},
+                     {"width", video->width},
+                     {"height", video->height},
+                     {"fps", video->fps},
+                     {"cuts", video->cuts}};
     core::put_path(card["video"], "path", video->path);
   }
   return card;
@@ -39,8 +43,10 @@ DatasetCard DatasetCard::from_json(const nlohmann::json& value) {
     card.masks = value.at("masks").get<std::int64_t>();
     if (value.contains("video")) {
       const auto& v = value.at("video");
-      card.video = VideoReference{core::get_path(v, "path"), v.at("bytes").get<std::uintmax_t>(),
-                                  v.at("width").get<int>(), v.at("height").get<int>(), v.at("fps").get<double>()};
+      card.video = VideoReference{
+          core::get_path(v, "path"), v.at("bytes").get<std::uintmax_t>(),
+          v.at("width").get<int>(),  v.at("height").get<int>(),
+          v.at("fps").get<double>(), v.value("cuts", std::vector<std::int64_t>{})};  // none before cuts were found
     }
     return card;
   } catch (const nlohmann::json::exception& e) {

@@ -25,6 +25,7 @@ struct VideoReference {
   std::uintmax_t bytes = 0;    // to notice a different file at the same path
   int width = 0, height = 0;
   double fps = 0;
+  std::vector<std::int64_t> cuts;  // frames that start a new shot: what follows a face over time starts again there
 };
 
 struct DatasetCard {

@@ -42,7 +42,8 @@ std::vector<int> FaceTracker::update(const std::vector<Detection>& detections,
       bool linked = iou >= settings_.min_iou;
       if (!embeddings.empty() && !tracks_[t].embedding.empty()) {
         const float similarity = cosine_similarity(tracks_[t].embedding, embeddings[d]);
-        if (similarity < settings_.min_similarity) continue;  // another person, however close
+        const bool in_place = iou >= settings_.strong_iou;
+        if (similarity < (in_place ? settings_.min_similarity_in_place : settings_.min_similarity)) continue;
         linked = true;
         score += similarity;
       }

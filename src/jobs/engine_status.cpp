@@ -25,6 +25,15 @@ EngineStatus status_of(const swap::EngineSpec& spec, const std::vector<models::R
   return status;
 }
 
+// The names of an engine's own `swap` settings (the rest of the section applies to every engine).
+nlohmann::json options_of(const swap::EngineSpec& spec) {
+  nlohmann::json names = nlohmann::json::array();
+  for (const core::OptionSpec& option : spec.options()) {
+    if (option.pipeline) names.push_back(option.name);
+  }
+  return names;
+}
+
 }  // namespace
 
 std::vector<EngineStatus> engine_statuses(const core::AppConfig& config, const std::set<std::string>& named) {
@@ -43,7 +52,8 @@ nlohmann::json engines_json(const std::vector<EngineStatus>& engines) {
                    {"available", e.available},
                    {"missing", e.missing},
                    {"fix", e.fix},
-                   {"needs_identity_adapter", e.spec->needs_identity_adapter}});
+                   {"needs_identity_adapter", e.spec->needs_identity_adapter},
+                   {"options", options_of(*e.spec)}});
   }
   return out;
 }

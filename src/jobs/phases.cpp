@@ -101,6 +101,9 @@ class ExtractPhase final : public Phase {
       target.video = target_media(c.project);
       target.output = c.project.target_dataset();
       target.crop_size = crop;
+      if (const nlohmann::json& person = c.settings.at("extract").at("person"); person != "auto") {
+        target.person = person.get<int>();
+      }
       if (extract::extract_target(target, c.face_analysers(), &c.events, &c.cancel).faces == 0) {
         throw Error(ErrorCode::invalid_input, "no face was found in the target video", target.video,
                     "choose a video where the face is visible and at least 100 pixels wide");
@@ -150,10 +153,8 @@ class LoraPhase final : public Phase {
   }
   std::vector<fs::path> outputs(const ProjectPaths& p) const override { return {p.lora_model()}; }
   bool run(PhaseContext& c) override {
-    lora::LoraTrainOptions o = lora::lora_options_from_json(lora_options_of(c.project, c.settings, c.config));
-    const core::ComputeChoice compute = pipeline_compute(c.config);
-    o.device = compute.device_name();
-    o.train.precision = compute.precision;
+    const lora::LoraTrainOptions o =
+        lora::lora_train_options(lora_options_of(c.project, c.settings, c.config), pipeline_compute(c.config));
     return !lora::train_lora(o, &c.events, &c.cancel).train.cancelled;
   }
 };

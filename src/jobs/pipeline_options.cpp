@@ -68,15 +68,11 @@ void check_phase_options(const ProjectPaths& project, const nlohmann::json& sett
 
 swap::SwapOptions pipeline_swap_options(const ProjectPaths& project, const nlohmann::json& settings,
                                         const core::AppConfig& config) {
-  const nlohmann::json& s = settings.at("swap");
-  swap::SwapOptions o;
+  swap::SwapOptions o = swap::swap_options_of(settings.at("swap"));
   o.source = project.source_dataset();
   o.target = project.target_dataset();
   o.output = project.swapped();
   o.lossless = true;  // review makes the one lossy encode
-  o.engine = swap::parse_engine(s.at("engine").get<std::string>());
-  o.warp.landmarks = s.at("landmarks").get<int>();
-  o.warp.colour = swap::parse_colour_mode(s.at("colour").get<std::string>());
   const swap::EngineSpec& engine = swap::engine_spec(o.engine);
   swap::EngineInputs inputs = engine_inputs(engine, config, settings.value("base_model", ""));
   inputs.identity = project.identity_model();

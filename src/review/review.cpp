@@ -43,6 +43,7 @@ struct ReviewInputs {
   swap::SwapReport swap{};
   std::vector<float> identity{};
   swap::TargetTrack track{};
+  std::vector<std::int64_t> cuts{};               // the target's shot cuts: no jump is judged across one
   std::map<std::int64_t, std::string> swapped{};  // frame index -> target face id
 };
 
@@ -132,6 +133,7 @@ ReviewInputs load_inputs(const ReviewOptions& options, const models::FaceAnalyse
                 source, "install the embedder the source was extracted with, or extract it again");
   }
   in.track = swap::load_target_track(in.swap.options);
+  in.cuts = swap::target_cuts(in.swap.options.target);
   for (const auto& entry : in.swap.swapped) {
     const auto frame = entry.at("frame").get<std::int64_t>();
     if (!in.track.contains(frame)) {
@@ -222,7 +224,7 @@ Scan scan(const ReviewOptions& options, const ReviewInputs& in, FaceChecker& che
                 options.input, "review the video as watserface swap wrote it, or swap again");
   }
   for (FrameReview& review : out.frames) {
-    review.before.jump = jump_of(out.faces.at(review.frame), review.frame, out.faces);
+    review.before.jump = jump_of(out.faces.at(review.frame), review.frame, out.faces, in.cuts);
     review.reasons = flag_reasons(review.before, options.thresholds);
     const bool requested =
         std::find(options.frames.begin(), options.frames.end(), review.frame) != options.frames.end();
@@ -248,7 +250,7 @@ cv::Mat repair(FrameReview& review, const cv::Mat& as_is, const cv::Mat& target_
     FrameScore score = review.before;
     if (cv::norm(candidate, as_is, cv::NORM_INF) != 0) {
       score = checker.check(candidate, record);
-      score.jump = jump_of(tracked_face(score, record), review.frame, scanned.faces);
+      score.jump = jump_of(tracked_face(score, record), review.frame, scanned.faces, in.cuts);
     }
     const bool passes = flag_reasons(score, options.thresholds).empty();
     const double candidate_margin = margin(score, options.thresholds);

@@ -1,14 +1,21 @@
 #include "review/temporal_jump.h"
 
+#include <algorithm>
+#include <iterator>
+
 #include "core/median.h"
 
 namespace wf::review {
 
-double jump_of(const TrackedFace& face, std::int64_t index, const std::map<std::int64_t, TrackedFace>& frames) {
+double jump_of(const TrackedFace& face, std::int64_t index, const std::map<std::int64_t, TrackedFace>& frames,
+               const std::vector<std::int64_t>& cuts) {
   if (face.output.empty() || face.output.size() != face.track.size() || face.face_width <= 0) return 0;
+  std::int64_t first = index - kJumpNeighbours, last = index + kJumpNeighbours;
+  const auto next_cut = std::upper_bound(cuts.begin(), cuts.end(), index);
+  if (next_cut != cuts.begin()) first = std::max(first, *std::prev(next_cut));
+  if (next_cut != cuts.end()) last = std::min(last, *next_cut - 1);
   std::vector<const TrackedFace*> neighbours;
-  for (auto it = frames.lower_bound(index - kJumpNeighbours);
-       it != frames.end() && it->first <= index + kJumpNeighbours; ++it) {
+  for (auto it = frames.lower_bound(first); it != frames.end() && it->first <= last; ++it) {
     const TrackedFace& other = it->second;
     if (it->first != index && other.output.size() == face.output.size() && other.track.size() == face.output.size()) {
       neighbours.push_back(&other);

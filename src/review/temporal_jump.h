@@ -20,8 +20,10 @@ struct TrackedFace {
   float face_width = 0;             // the tracked box's width
 };
 
-// The jump of `face` at frame `index` against the faces in `frames` within kJumpNeighbours of it (itself and
-// frames without a found face left out); 0 with fewer than kMinJumpNeighbours.
-double jump_of(const TrackedFace& face, std::int64_t index, const std::map<std::int64_t, TrackedFace>& frames);
+// The jump of `face` at frame `index` against the faces in `frames` within kJumpNeighbours of it and in its shot
+// (`cuts`: the frames that start one, in order; itself and frames without a found face left out); 0 with fewer
+// than kMinJumpNeighbours.
+double jump_of(const TrackedFace& face, std::int64_t index, const std::map<std::int64_t, TrackedFace>& frames,
+               const std::vector<std::int64_t>& cuts = {});
 
 }  // namespace wf::review

@@ -67,6 +67,20 @@ nlohmann::json faces_of(const std::string& name, const jobs::ProjectPaths& proje
           {"skipped", lines_in(folder / "skipped.jsonl")}};
 }
 
+// The people extraction found in the target video (docs/formats/people.md), each with its thumbnail's address,
+// and whom the dataset holds; null before there are any.
+nlohmann::json people_of(const std::string& name, const jobs::ProjectPaths& project) {
+  const fs::path file = project.target_dataset() / "people.json";
+  std::error_code ec;
+  if (!fs::exists(file, ec)) return nullptr;
+  nlohmann::json people = core::read_json_file(file);
+  const std::string under = fs::relative(project.target_dataset(), project.root).string() + "/";
+  for (auto& person : people.at("people")) {
+    person["thumbnail"] = file_url(name, under + person.at("thumbnail").get<std::string>());
+  }
+  return people;
+}
+
 // Whether the target video's frames are evenly spaced, told when it is uploaded rather than when the swap refuses
 // it: {"variable", "message"}, null for a photo or a file ffprobe cannot read. Probing reads every packet, so the
 // answer is kept for the file as it is (its path, size and time).
@@ -123,7 +137,8 @@ nlohmann::json project_summary(const std::string& name, const jobs::ProjectPaths
            {{"media", target.empty() ? nlohmann::json() : media_list({target}).at(0)},
             {"url", target.empty() ? nlohmann::json() : output(name, project, target)},
             {"timing", timing_of(target)},
-            {"dataset", faces_of(name, project, project.target_dataset(), 24)}}},
+            {"dataset", faces_of(name, project, project.target_dataset(), 24)},
+            {"people", people_of(name, project)}}},
           {"outputs",
            {{"final", output(name, project, project.final_video())},
             {"swapped", output(name, project, project.swapped())},

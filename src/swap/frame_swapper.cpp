@@ -4,18 +4,40 @@
 #include <opencv2/imgproc.hpp>
 
 #include "core/error.h"
+#include "core/median.h"
 #include "dataset/imagefolder.h"
+#include "face/expression_regions.h"
 #include "face/hull_mask.h"
 #include "media/image_io.h"
-#include "swap/swap_engines.h"
 #include "swap/paste_back.h"
+#include "swap/swap_engines.h"
 #include "swap/track_smoothing.h"
 
 namespace wf::swap {
 
+namespace {
+
+// Each face's eye opening over the median of the track's, from the landmarks as they were found: smoothing would
+// soften a blink into a narrowing.
+std::map<std::int64_t, double> relative_eye_openings(const std::filesystem::path& target) {
+  std::map<std::int64_t, double> openings;
+  std::vector<double> values;
+  for (const auto& record : dataset::read_records(target)) {
+    const double opening =
+        face::expression_regions(face::expression_points(record.landmarks_478, record.landmarks_68)).eyes_opening();
+    openings[record.frame_index] = opening;
+    values.push_back(opening);
+  }
+  const double typical = core::median_in_place(values);
+  for (auto& [frame, opening] : openings) opening = typical > 0 ? opening / typical : 1;
+  return openings;
+}
+
+}  // namespace
+
 TargetTrack load_target_track(const SwapOptions& options) {
   std::vector<dataset::FaceRecord> records = dataset::read_records(options.target);
-  if (options.smooth_landmarks) smooth_track(records);
+  if (options.smoothing) smooth_track(records, target_cuts(options.target));
   TargetTrack track;
   for (auto& record : records) {
     if (!record.crop_matrix) {
@@ -32,9 +54,15 @@ TargetTrack load_target_track(const SwapOptions& options) {
   return track;
 }
 
+std::vector<std::int64_t> target_cuts(const std::filesystem::path& target_dataset) {
+  const dataset::DatasetCard card = dataset::read_card(target_dataset);
+  return card.video ? card.video->cuts : std::vector<std::int64_t>{};
+}
+
 FrameSwapper::FrameSwapper(SwapOptions options)
     : options_(std::move(options)), source_(load_source_faces(options_.source)), track_(load_target_track(options_)) {
   crop_size_ = media::read_image(options_.target / track_.begin()->second.file_name()).cols;
+  eye_openings_ = relative_eye_openings(options_.target);
   engine_ = make_engine();
 }
 
@@ -46,7 +74,7 @@ std::unique_ptr<SwapEngine> FrameSwapper::make_engine() const {
 
 void FrameSwapper::set_options(const SwapOptions& options) {
   if (options.engine != options_.engine || options.source != options_.source || options.target != options_.target ||
-      options.smooth_landmarks != options_.smooth_landmarks || options.onnx_model != options_.onnx_model) {
+      options.smoothing != options_.smoothing || options.onnx_model != options_.onnx_model) {
     throw Error(ErrorCode::invalid_input, "new settings for a loaded swap may not change its engine, data or models",
                 options.target, "start a new swap for other inputs");
   }
@@ -89,6 +117,9 @@ cv::Mat FrameSwapper::swap(const cv::Mat& frame, std::int64_t index, nlohmann::j
   face.landmarks_478 = record.landmarks_478;
   face.keypoints_5 = record.keypoints_5;
   face.frame_index = index;
+  if (const auto opening = eye_openings_.find(index); opening != eye_openings_.end()) {
+    face.relative_eye_opening = opening->second;
+  }
   FaceMask mask = mask_of(record);
   face.mask = std::move(mask.mask);
   const int grow = static_cast<int>(std::lround(options_.mask_grow * crop_size_));

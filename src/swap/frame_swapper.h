@@ -25,6 +25,8 @@ inline constexpr double kMinMaskShare = 0.2;
 // The target dataset's faces as the swap places them (smoothed when the options say so). Throws wf::Error naming
 // the dataset when it has no faces or a face has no crop matrix.
 TargetTrack load_target_track(const SwapOptions& options);
+// The frames that start a new shot in the target dataset's video (empty for a photo or an older dataset).
+std::vector<std::int64_t> target_cuts(const std::filesystem::path& target_dataset);
 
 class FrameSwapper {
  public:
@@ -60,6 +62,7 @@ class FrameSwapper {
   SwapOptions options_;
   SourceFaces source_;
   TargetTrack track_;
+  std::map<std::int64_t, double> eye_openings_;  // each frame's over the track's median, before smoothing
   std::unique_ptr<SwapEngine> engine_;
   int crop_size_ = 0;
 };

@@ -16,22 +16,23 @@
 
 namespace wf::swap {
 
+// Defaults and ranges are options/swap_options.h's (swap::swap_options_of fills these).
 struct GenerativeOptions {
   std::filesystem::path base_model{};  // SD 1.5: diffusers folder or single file (4- or 9-channel UNet)
   std::filesystem::path tokenizer{};   // for a single-file base model
   std::filesystem::path identity{};    // the identity adapter folder (watserface train identity), required
   std::filesystem::path lora{};        // optional: a LoRA folder (watserface train lora) or file
-  double lora_scale = 1.0;
+  double lora_scale{};
   std::string prompt{};  // empty: the LoRA's caption template, else the identity adapter's prompt
   std::string negative_prompt{};
-  int resolution = 0;  // 0: the identity adapter's training resolution
-  std::int64_t steps = 20;
-  double strength = 1.0;  // how far into the noise each crop starts (1: a new face)
-  double guidance = 5.0;
-  double identity_scale = 0.8;  // the IP-Adapter's weight
-  double control_scale = 0.8;   // the IdentityNet's weight
-  std::uint64_t seed = 0;
-  std::string sampler = "dpmpp_2m";
+  int resolution{};  // 0: the identity adapter's training resolution
+  std::int64_t steps{};
+  double strength{};  // how far into the noise each crop starts (1: a new face)
+  double guidance{};
+  double identity_scale{};  // the IP-Adapter's weight
+  double control_scale{};   // the IdentityNet's weight
+  std::uint64_t seed{};
+  std::string sampler{};
   std::string device = "cpu";
 };
 

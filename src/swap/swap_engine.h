@@ -18,6 +18,7 @@ struct SwapFace {
   std::array<cv::Point2f, 5> keypoints_5{};  // crop pixels (InstantID's order)
   cv::Mat mask;                              // 8-bit, the crop's size: 255 = the face (XSeg, painted or hull)
   std::int64_t frame_index = 0;
+  double relative_eye_opening = 1;  // its eyes' opening over their median along the track (a blink: well under 1)
 };
 
 struct SwappedFace {

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "options/swap_options.h"
 #include "swap/generative_engine.h"
 #include "swap/onnx_engine.h"
 #include "swap/swap_options.h"
@@ -18,6 +19,7 @@ const std::vector<EngineSpec>& swap_engines() {
        .summary = "the closest source face warped onto the target's landmarks, recoloured and blended in",
        .model_roles = {"landmarks_68"},
        .needs_identity_adapter = false,
+       .options = options::warp_option_schema,
        .configure = [](SwapOptions&, const EngineInputs&) {},
        .make = [](const SourceFaces& source, const SwapOptions& o) -> std::unique_ptr<SwapEngine> {
          return std::make_unique<WarpEngine>(source, o.warp);
@@ -29,6 +31,7 @@ const std::vector<EngineSpec>& swap_engines() {
        .summary = "the face inpainted by SD 1.5, conditioned on the source's identity and the target's keypoints",
        .model_roles = {"base_diffusion"},
        .needs_identity_adapter = true,
+       .options = options::generative_option_schema,
        .configure = configure_generative,
        .make = [](const SourceFaces& source, const SwapOptions& o) -> std::unique_ptr<SwapEngine> {
          return std::make_unique<GenerativeEngine>(source, o.generative);
@@ -40,6 +43,7 @@ const std::vector<EngineSpec>& swap_engines() {
        .summary = "InsightFace's inswapper_128, or a model with its interface, run by OpenCV",
        .model_roles = {"face_swapper"},
        .needs_identity_adapter = false,
+       .options = options::onnx_option_schema,
        .configure = configure_onnx,
        .make = [](const SourceFaces& source, const SwapOptions& o) -> std::unique_ptr<SwapEngine> {
          return std::make_unique<OnnxSwapEngine>(source, o.onnx_model);

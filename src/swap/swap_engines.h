@@ -1,7 +1,7 @@
 #pragma once
 // The swap engines, one row each: everything the CLI, the pipeline, review, the doctor and the browser know of an
 // engine. An engine is its own files (a SwapEngine, how it takes the swap's inputs, what review retries it with)
-// plus one row in swap_engines.cpp; nothing else compares engine names.
+// plus one row in swap_engines.cpp, and its settings' schema when it has some; nothing else compares engine names.
 
 #include <filesystem>
 #include <map>
@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/option_schema.h"
 #include "swap/swap_engine.h"
 
 namespace wf::swap {
@@ -37,6 +38,7 @@ struct EngineSpec {
   std::string_view summary;  // one line: what it does and what it needs
   std::vector<std::string> model_roles;  // the registry's roles it cannot run without
   bool needs_identity_adapter;           // the pipeline trains one for it when identity is "auto"
+  const core::OptionSchema& (*options)();  // its own settings (options/swap_options.h), a SwapOptions member
   void (*configure)(SwapOptions& options, const EngineInputs& inputs);
   std::unique_ptr<SwapEngine> (*make)(const SourceFaces& source, const SwapOptions& options);
   void (*repairs)(RepairLadder& ladder);  // review's steps after the swap's own settings fail (repair_ladder.h)

@@ -3,79 +3,72 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "options/swap_options.h"
 
 namespace wf::swap {
-namespace fs = std::filesystem;
+
+// Found by nlohmann's ADL lookup for the enums' fields below.
+static void to_json(nlohmann::json& out, EngineKind kind) {
+  out = to_string(kind);
+}
+static void from_json(const nlohmann::json& in, EngineKind& kind) {
+  kind = parse_engine(in.get<std::string>());
+}
+static void to_json(nlohmann::json& out, ColourMode mode) {
+  out = to_string(mode);
+}
+static void from_json(const nlohmann::json& in, ColourMode& mode) {
+  mode = parse_colour_mode(in.get<std::string>());
+}
+
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(WarpOptions, landmarks, colour, seamless, keep_expression)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(GenerativeOptions, base_model, tokenizer, identity, lora, lora_scale,
+                                                prompt, negative_prompt, resolution, steps, strength, guidance,
+                                                identity_scale, control_scale, seed, sampler, device)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(SwapOptions, source, target, output, engine, warp, generative,
+                                                onnx_model, feather, mask_grow, smoothing, provenance, lossless)
+
 namespace {
 
-std::string absolute_or_empty(const fs::path& path) {
-  return path.empty() ? "" : fs::absolute(path).string();
+// The options of `schema` among `resolved`.
+nlohmann::json picked(const nlohmann::json& resolved, const core::OptionSchema& schema) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const core::OptionSpec& spec : schema) {
+    if (const auto it = resolved.find(spec.name); it != resolved.end()) out[spec.name] = *it;
+  }
+  return out;
 }
 
 }  // namespace
 
-nlohmann::json swap_options_to_json(const SwapOptions& o) {
-  const GenerativeOptions& g = o.generative;
-  return {
-      {"source", absolute_or_empty(o.source)},
-      {"target", absolute_or_empty(o.target)},
-      {"engine", to_string(o.engine)},
-      {"warp", {{"landmarks", o.warp.landmarks}, {"colour", to_string(o.warp.colour)}, {"seamless", o.warp.seamless}}},
-      {"generative",
-       {{"base_model", absolute_or_empty(g.base_model)},
-        {"tokenizer", absolute_or_empty(g.tokenizer)},
-        {"identity", absolute_or_empty(g.identity)},
-        {"lora", absolute_or_empty(g.lora)},
-        {"lora_scale", g.lora_scale},
-        {"prompt", g.prompt},
-        {"negative_prompt", g.negative_prompt},
-        {"resolution", g.resolution},
-        {"steps", g.steps},
-        {"strength", g.strength},
-        {"guidance", g.guidance},
-        {"identity_scale", g.identity_scale},
-        {"control_scale", g.control_scale},
-        {"seed", g.seed},
-        {"sampler", g.sampler},
-        {"device", g.device}}},
-      {"onnx_model", absolute_or_empty(o.onnx_model)},
-      {"feather", o.feather},
-      {"mask_grow", o.mask_grow},
-      {"smooth_landmarks", o.smooth_landmarks}};
+SwapOptions swap_options_of(const nlohmann::json& resolved) {
+  // Completed again so that a job settled by an older version, before an option existed, gets today's default.
+  nlohmann::json values = core::option_defaults(options::swap_option_schema(), core::OptionUse::direct);
+  values.update(resolved);
+  nlohmann::json nested = picked(values, options::swap_common_option_schema());
+  nested.update(picked(values, options::onnx_option_schema()));
+  nested["warp"] = picked(values, options::warp_option_schema());
+  nested["generative"] = picked(values, options::generative_option_schema());
+  return nested.get<SwapOptions>();
 }
 
-SwapOptions swap_options_from_json(const nlohmann::json& values, const fs::path& file) {
+SwapOptions default_swap_options() {
+  return swap_options_of(nlohmann::json::object());
+}
+
+nlohmann::json swap_options_to_json(const SwapOptions& options) {
+  SwapOptions o = options;
+  GenerativeOptions& g = o.generative;
+  for (std::filesystem::path* path :
+       {&o.source, &o.target, &o.output, &o.onnx_model, &g.base_model, &g.tokenizer, &g.identity, &g.lora}) {
+    if (!path->empty()) *path = std::filesystem::absolute(*path);
+  }
+  return o;
+}
+
+SwapOptions swap_options_from_json(const nlohmann::json& values, const std::filesystem::path& file) {
   try {
-    SwapOptions o;
-    o.source = values.at("source").get<std::string>();
-    o.target = values.at("target").get<std::string>();
-    o.engine = parse_engine(values.at("engine").get<std::string>());
-    const auto& warp = values.at("warp");
-    o.warp = {.landmarks = warp.at("landmarks").get<int>(),
-              .colour = parse_colour_mode(warp.at("colour").get<std::string>()),
-              .seamless = warp.at("seamless").get<bool>()};
-    const auto& g = values.at("generative");
-    o.generative = {.base_model = g.at("base_model").get<std::string>(),
-                    .tokenizer = g.at("tokenizer").get<std::string>(),
-                    .identity = g.at("identity").get<std::string>(),
-                    .lora = g.at("lora").get<std::string>(),
-                    .lora_scale = g.at("lora_scale").get<double>(),
-                    .prompt = g.at("prompt").get<std::string>(),
-                    .negative_prompt = g.at("negative_prompt").get<std::string>(),
-                    .resolution = g.at("resolution").get<int>(),
-                    .steps = g.at("steps").get<std::int64_t>(),
-                    .strength = g.at("strength").get<double>(),
-                    .guidance = g.at("guidance").get<double>(),
-                    .identity_scale = g.at("identity_scale").get<double>(),
-                    .control_scale = g.at("control_scale").get<double>(),
-                    .seed = g.at("seed").get<std::uint64_t>(),
-                    .sampler = g.at("sampler").get<std::string>(),
-                    .device = g.at("device").get<std::string>()};
-    o.onnx_model = values.at("onnx_model").get<std::string>();
-    o.feather = values.at("feather").get<int>();
-    o.mask_grow = values.at("mask_grow").get<double>();
-    o.smooth_landmarks = values.at("smooth_landmarks").get<bool>();
-    return o;
+    return values.get<SwapOptions>();
   } catch (const nlohmann::json::exception& e) {
     throw Error(ErrorCode::corrupt_file, std::string("the swap settings in this report are malformed: ") + e.what(),
                 file, "swap the video again");

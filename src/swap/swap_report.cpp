@@ -20,8 +20,6 @@ void write_swap_report(const SwapReport& report) {
                           {"frames", report.frames},
                           {"video_codec", report.video_codec},
                           {"audio_streams", report.audio_streams},
-                          {"lossless", o.lossless},
-                          {"provenance", o.provenance},
                           {"options", swap_options_to_json(o)},
                           {"swapped", report.swapped}};
   core::put_path(value, "video", report.video);  // review reopens both
@@ -53,9 +51,7 @@ SwapReport read_swap_report(const fs::path& video) {
     }
     SwapReport report;
     report.options = swap_options_from_json(value.at("options"), path);
-    report.options.output = value.at("output").get<std::string>();
-    report.options.lossless = value.at("lossless").get<bool>();
-    report.options.provenance = value.at("provenance").get<bool>();
+    report.options.output = core::get_path(value, "output");  // exact where the name is not UTF-8
     report.video = value.at("video").get<std::string>();
     report.frames = core::json_number<std::int64_t>(value.at("frames"), "frames");
     report.video_codec = value.at("video_codec").get<std::string>();

@@ -11,7 +11,7 @@
 
 namespace wf::swap {
 
-inline constexpr int kSwapReportVersion = 2;
+inline constexpr int kSwapReportVersion = 3;
 
 struct SwapReport {
   SwapOptions options;          // engine, settings and datasets (output, lossless as written)

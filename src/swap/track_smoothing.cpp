@@ -1,5 +1,6 @@
 #include "swap/track_smoothing.h"
 
+#include <algorithm>
 #include <opencv2/imgproc.hpp>
 
 namespace wf::swap {
@@ -25,13 +26,15 @@ void set_points(dataset::FaceRecord& r, const std::vector<cv::Point2f>& points) 
 
 }  // namespace
 
-void smooth_track(std::vector<dataset::FaceRecord>& records, const face::OneEuroSettings& settings) {
+void smooth_track(std::vector<dataset::FaceRecord>& records, const std::vector<std::int64_t>& cuts,
+                  const face::OneEuroSettings& settings) {
   face::LandmarkSmoother smoother(settings);
   const dataset::FaceRecord* previous = nullptr;
   for (auto& record : records) {
     if (!record.crop_matrix) continue;
     if (!previous || record.frame_index != previous->frame_index + 1 ||
-        points_of(record).size() != points_of(*previous).size()) {
+        points_of(record).size() != points_of(*previous).size() ||
+        std::binary_search(cuts.begin(), cuts.end(), record.frame_index)) {
       smoother.reset();
     }
     const cv::Mat to_crop(*record.crop_matrix);

@@ -11,7 +11,9 @@
 namespace wf::swap {
 
 // `records` in frame order (as a target dataset holds them); their keypoints, 68 and 478 landmarks are replaced by
-// the smoothed ones. A gap in the frame indices starts the filters again.
-void smooth_track(std::vector<dataset::FaceRecord>& records, const face::OneEuroSettings& settings = {});
+// the smoothed ones. A gap in the frame indices and a cut (`cuts`: the frames that start a shot) start the filters
+// again.
+void smooth_track(std::vector<dataset::FaceRecord>& records, const std::vector<std::int64_t>& cuts = {},
+                  const face::OneEuroSettings& settings = {});
 
 }  // namespace wf::swap

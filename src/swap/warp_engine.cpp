@@ -5,11 +5,18 @@
 #include <opencv2/photo.hpp>
 
 #include "core/error.h"
+#include "core/median.h"
+#include "face/expression_regions.h"
 #include "swap/repair_ladder.h"
 #include "swap/swap_options.h"
+#include "swap/target_expression.h"
 
 namespace wf::swap {
 namespace {
+
+double eye_opening(const SourceFace& face) {
+  return face::expression_regions(face::expression_points(face.landmarks_478, face.landmarks_68)).eyes_opening();
+}
 
 std::vector<cv::Point2f> flat(const std::vector<cv::Point3f>& points) {
   std::vector<cv::Point2f> out;
@@ -101,6 +108,9 @@ WarpEngine::WarpEngine(const SourceFaces& source, WarpOptions options) : source_
   if (options_.landmarks != 478 && options_.landmarks != 68) {
     throw Error(ErrorCode::invalid_input, "the offline engine warps along 478 or 68 landmarks", {}, "use 478 or 68");
   }
+  std::vector<double> openings;
+  for (const SourceFace& face : source_.faces) openings.push_back(eye_opening(face));
+  typical_eye_opening_ = core::median_in_place(openings);
 }
 
 SwappedFace WarpEngine::swap(const SwapFace& face) {
@@ -138,6 +148,10 @@ SwappedFace WarpEngine::swap(const SwapFace& face) {
   } else {
     recoloured.copyTo(out.crop, mask);
   }
+  if (options_.keep_expression) {
+    const double source_eyes = typical_eye_opening_ > 0 ? eye_opening(chosen) / typical_eye_opening_ : 1;
+    keep_target_expression(out.crop, face.crop, {to, face.relative_eye_opening}, {from, source_eyes});
+  }
   return out;
 }
 
@@ -145,6 +159,11 @@ SwappedFace WarpEngine::swap(const SwapFace& face) {
 void warp_repairs(RepairLadder& ladder) {
   const WarpOptions& warp = ladder.swapped().warp;
   ladder.add("as swapped", nlohmann::json::object(), [](SwapOptions&) {});
+  // The target's teeth or shut eyes can cost a face its likeness to the source: then the source's are tried.
+  if (warp.keep_expression) {
+    ladder.add("source's expression", {{"keep_expression", false}},
+               [](SwapOptions& o) { o.warp.keep_expression = false; });
+  }
   const ColourMode other = warp.colour == ColourMode::lab_stats ? ColourMode::histogram : ColourMode::lab_stats;
   ladder.add("other colour mode", {{"colour", to_string(other)}}, [&](SwapOptions& o) { o.warp.colour = other; });
   ladder.resized_mask(kRepairMaskStep);

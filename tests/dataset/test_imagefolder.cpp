@@ -55,7 +55,7 @@ TEST(ImageFolder, RecordsRoundTripEveryField) {
   DatasetWriter writer(dir / "ds", [] {
     auto c = card("target");
     c.models["face_detector"] = "blazeface";
-    c.video = VideoReference{"/videos/clip.mp4", 123456, 1280, 720, 29.97};
+    c.video = VideoReference{"/videos/clip.mp4", 123456, 1280, 720, 29.97, {40, 95}};
     return c;
   }());
   write_faces(writer, 0, 4);
@@ -74,6 +74,7 @@ TEST(ImageFolder, RecordsRoundTripEveryField) {
   EXPECT_EQ(written.video->path, "/videos/clip.mp4");
   EXPECT_EQ(written.video->bytes, 123456u);
   EXPECT_EQ(written.video->fps, 29.97);
+  EXPECT_EQ(written.video->cuts, (std::vector<std::int64_t>{40, 95}));
   EXPECT_TRUE(validate_dataset(dir / "ds").empty());
 }
 

@@ -102,11 +102,12 @@ TEST(TargetExtraction, FollowsOneFaceAndListsTheFramesWhereItIsHidden) {
     EXPECT_EQ(check.status, 0) << check.output;
   }
 
-  // Progress went out as step events, the last one at the last frame of the expected count.
+  // Progress went out as step events over both passes (finding everyone, writing her faces), the last one at the
+  // last frame of the expected count.
   const auto batch = core::read_events(dir / "events.jsonl");
-  ASSERT_EQ(batch.events.size(), static_cast<std::size_t>(clip.frames));
-  EXPECT_EQ(batch.events.back().step, clip.frames);
-  EXPECT_EQ(batch.events.back().steps, clip.frames);
+  ASSERT_EQ(batch.events.size(), static_cast<std::size_t>(2 * clip.frames));
+  EXPECT_EQ(batch.events.back().step, 2 * clip.frames);
+  EXPECT_EQ(batch.events.back().steps, 2 * clip.frames);
   EXPECT_GT(batch.events.back().items_per_s.value_or(0), 0);
 
   // A second run resumes: nothing new, the hidden frames are still listed.

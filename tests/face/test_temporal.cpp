@@ -71,6 +71,19 @@ TEST(FaceTracker, EmbeddingsKeepIdentitiesWhenFacesCross) {
   }
 }
 
+TEST(FaceTracker, AFaceThatStaysInPlaceKeepsItsTrackThroughABlinkButNotThroughAnotherPerson) {
+  const std::vector<float> open{1, 0, 0};
+  const std::vector<float> blinking{0.3f, std::sqrt(1 - 0.09f), 0};  // cosine 0.3 to the open face
+  const std::vector<float> stranger{0.1f, 0, std::sqrt(1 - 0.01f)};  // cosine 0.1
+  FaceTracker tracker;
+  EXPECT_EQ(tracker.update({at(0, 0)}, {open}), std::vector<int>{1});
+  EXPECT_EQ(tracker.update({at(2, 0)}, {blinking}), std::vector<int>{1}) << "in place, a blink is the same face";
+  EXPECT_EQ(tracker.update({at(4, 0)}, {stranger}), std::vector<int>{2}) << "in place, but someone else";
+  FaceTracker moved;
+  moved.update({at(0, 0)}, {open});
+  EXPECT_EQ(moved.update({at(40, 0)}, {blinking}), std::vector<int>{2}) << "moved and changed: not linked";
+}
+
 TEST(FaceTracker, AShortGapKeepsTheIdALongOneStartsANewTrack) {
   FaceTracker tracker({.min_iou = 0.3f, .min_similarity = 0.5f, .max_missed = 5});
   EXPECT_EQ(tracker.update({at(0, 0)}), std::vector<int>{1});

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 
 #include "core/error.h"
@@ -71,6 +72,9 @@ TEST(EngineStatus, AFreshMachineRunsTheOfflineEngineAndSaysWhereTheOthersFilesGo
   EXPECT_EQ(listed.at(2).at("name"), "onnx");
   EXPECT_EQ(listed.at(2).at("available"), false);
   EXPECT_EQ(listed.at(1).at("needs_identity_adapter"), true);
+  EXPECT_EQ(listed.at(0).at("options"), (nlohmann::json{"landmarks", "colour", "seamless", "keep_expression"}));
+  EXPECT_NE(std::find(listed.at(1).at("options").begin(), listed.at(1).at("options").end(), "guidance"),
+            listed.at(1).at("options").end());
 }
 
 TEST(EngineStatus, AJobForTheOnnxEngineIsRefusedWithoutItsFileAndGivenItOnceItIsThere) {

@@ -75,7 +75,7 @@ LoraTrainOptions small_training(const fs::path& output, nlohmann::json extra = n
                         {"sample_every", 0},
                         {"seed", 5}};
   values.update(extra);
-  return lora_options_from_json(values);
+  return lora_train_options(options::resolve_lora_options(values), core::ComputeChoice{});
 }
 
 std::map<std::string, at::Tensor> snapshot(const torch::nn::Module& module) {
@@ -202,11 +202,13 @@ TEST(LoraTraining, SavesPeftFilesCaptionsAndSamples) {
   EXPECT_EQ(test::error_code([&] { set_captions(out / "target", {{"nobody", "x"}}); }), ErrorCode::invalid_input);
 }
 
-TEST(LoraTraining, OptionsGoThroughTheSchemaBothWays) {
-  const LoraTrainOptions options = small_training("/tmp/x", {{"target_modules", {"to_q", "conv1"}}});
-  const LoraTrainOptions again = lora_options_from_json(to_json(options));
-  EXPECT_EQ(to_json(again), to_json(options));
-  EXPECT_EQ(again.lora.target_modules, (std::vector<std::string>{"to_q", "conv1"}));
+TEST(LoraTraining, OptionsAreCheckedByTheSchemaAndTyped) {
+  nlohmann::json values{{"dataset", "/tmp/x"}, {"output", "/tmp/y"}, {"target_modules", {"to_q", "conv1"}}};
+  const LoraTrainOptions options = lora_train_options(options::resolve_lora_options(values), core::ComputeChoice{});
+  EXPECT_EQ(options.lora.target_modules, (std::vector<std::string>{"to_q", "conv1"}));
+  EXPECT_EQ(options.lora.rank, 16);
+  EXPECT_NEAR(options.snr_gamma, 5.0, 1e-12);
+  EXPECT_EQ(options.device, "cpu");
   std::string message;
   for (const auto& [bad, named] :
        std::vector<std::pair<nlohmann::json, std::string>>{{{{"rank", 0}}, "option rank must be at least 1"},
@@ -215,14 +217,15 @@ TEST(LoraTraining, OptionsGoThroughTheSchemaBothWays) {
                                                            {{{"target_modules", {"to_q", "to_zz"}}}, "holds 'to_zz'"},
                                                            {{{"resolution", 100}}, "multiple of 8"},
                                                            {{{"ranks", 4}}, "unknown option ranks"}}) {
-    nlohmann::json values = to_json(options);
-    values.update(bad);
-    EXPECT_EQ(test::error_code([&] { lora_options_from_json(values); }, &message), ErrorCode::invalid_input) << bad;
+    nlohmann::json given = values;
+    given.update(bad);
+    EXPECT_EQ(test::error_code([&] { options::resolve_lora_options(given); }, &message), ErrorCode::invalid_input)
+        << bad;
     EXPECT_NE(message.find(named), std::string::npos) << message;
   }
-  nlohmann::json no_dataset = to_json(options);
+  nlohmann::json no_dataset = values;
   no_dataset.erase("dataset");
-  EXPECT_EQ(test::error_code([&] { lora_options_from_json(no_dataset); }, &message), ErrorCode::invalid_input);
+  EXPECT_EQ(test::error_code([&] { options::resolve_lora_options(no_dataset); }, &message), ErrorCode::invalid_input);
   EXPECT_NE(message.find("option dataset is required"), std::string::npos) << message;
   const nlohmann::json schema = core::schema_json(options::lora_option_schema());
   const auto rank = std::find_if(schema.begin(), schema.end(), [](const auto& o) { return o.at("name") == "rank"; });

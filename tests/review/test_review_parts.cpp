@@ -45,6 +45,19 @@ TEST(TemporalJump, MotionTheTrackMadeIsNoJumpAndOneShiftedFrameIsTheOnlyOneThatJ
   EXPECT_EQ(jump_of(faces.at(0), 0, three), 0);
 }
 
+TEST(TemporalJump, ANewShotIsJudgedOnItsOwnNotAgainstTheShotBefore) {
+  auto faces = moving_face(12);
+  // From frame 6 the film cuts to another shot, where the swap sits 0.3 face widths further right all along.
+  for (int t = 6; t < 12; ++t) {
+    for (auto& p : faces.at(t).output) p += cv::Point2f(30, 0);
+  }
+  const std::vector<std::int64_t> cuts{6};
+  for (const int t : {4, 5, 6, 7}) {
+    EXPECT_NEAR(jump_of(faces.at(t), t, faces, cuts), 0, 1e-6) << t;
+  }
+  EXPECT_GT(jump_of(faces.at(6), 6, faces), 0.1) << "without the cut, the new shot looks like a jump";
+}
+
 TEST(FrameScore, FlagsCarryTheirReasonsAndTheMarginRanksResults) {
   const ReviewThresholds thresholds;  // the PRD's 0.7 and 0.6
   EXPECT_EQ(flag_reasons(FrameScore{}, thresholds), std::vector<FlagReason>{FlagReason::no_face});
@@ -74,19 +87,23 @@ std::vector<std::string> names(const std::vector<swap::RepairStep>& ladder) {
 }
 
 TEST(RepairLadder, EachEngineGetsItsOwnAdjustmentsEachChangingOneSetting) {
-  swap::SwapOptions offline;
+  swap::SwapOptions offline = swap::default_swap_options();
   const auto warp = swap::repair_ladder(offline);
-  EXPECT_EQ(names(warp), (std::vector<std::string>{"as swapped", "other colour mode", "grown mask", "68-point warp",
-                                                   "no colour matching", "no Poisson blending"}));
-  EXPECT_EQ(warp[1].options.warp.colour, swap::ColourMode::histogram);
-  EXPECT_EQ(warp[3].options.warp.landmarks, 68);
-  EXPECT_GT(warp[2].options.mask_grow, 0);
-  EXPECT_EQ(warp[3].options.warp.colour, offline.warp.colour);  // one change per step
+  EXPECT_EQ(names(warp),
+            (std::vector<std::string>{"as swapped", "source's expression", "other colour mode", "grown mask",
+                                      "68-point warp", "no colour matching", "no Poisson blending"}));
+  EXPECT_FALSE(warp[1].options.warp.keep_expression);
+  EXPECT_EQ(warp[2].options.warp.colour, swap::ColourMode::histogram);
+  EXPECT_EQ(warp[4].options.warp.landmarks, 68);
+  EXPECT_GT(warp[3].options.mask_grow, 0);
+  EXPECT_EQ(warp[4].options.warp.colour, offline.warp.colour);  // one change per step
+  EXPECT_TRUE(warp[4].options.warp.keep_expression);
   offline.warp.landmarks = 68;
   offline.warp.seamless = false;
+  offline.warp.keep_expression = false;
   EXPECT_EQ(names(swap::repair_ladder(offline)).size(), 4u);  // nothing left to turn off
 
-  swap::SwapOptions generative;
+  swap::SwapOptions generative = swap::default_swap_options();
   generative.engine = swap::EngineKind::generative;
   const auto diffusion = swap::repair_ladder(generative);
   EXPECT_EQ(names(diffusion),
@@ -97,7 +114,7 @@ TEST(RepairLadder, EachEngineGetsItsOwnAdjustmentsEachChangingOneSetting) {
   EXPECT_NEAR(diffusion[3].options.generative.strength, 0.85, 1e-9);
   EXPECT_EQ(diffusion[1].settings, (nlohmann::json{{"steps", 30}}));
 
-  swap::SwapOptions onnx;
+  swap::SwapOptions onnx = swap::default_swap_options();
   onnx.engine = swap::EngineKind::onnx;
   onnx.mask_grow = 0.01;
   const auto classic = swap::repair_ladder(onnx);

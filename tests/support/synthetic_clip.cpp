@@ -58,4 +58,62 @@ PanningClip group_photo_clip(int frames) {
   return clip;
 }
 
+int CutClip::frames() const {
+  return first_frame(shots.size());
+}
+
+int CutClip::first_frame(std::size_t shot) const {
+  int first = 0;
+  for (std::size_t i = 0; i < shot && i < shots.size(); ++i) first += shots[i].clip.frames;
+  return first;
+}
+
+std::size_t CutClip::shot_of(int frame) const {
+  std::size_t shot = 0;
+  while (shot + 1 < shots.size() && frame >= first_frame(shot + 1)) ++shot;
+  return shot;
+}
+
+cv::Mat CutClip::frame(int index) const {
+  const std::size_t shot = shot_of(index);
+  return shots[shot].clip.frame(index - first_frame(shot));
+}
+
+std::optional<cv::Point2f> CutClip::centre(int frame, const std::string& person) const {
+  const std::size_t shot = shot_of(frame);
+  const auto face = shots[shot].faces.find(person);
+  if (face == shots[shot].faces.end()) return std::nullopt;
+  return shots[shot].clip.moved(face->second, frame - first_frame(shot));
+}
+
+void CutClip::write(const std::filesystem::path& path) const {
+  const cv::Mat first = frame(0);
+  cv::VideoWriter writer(path.string(), cv::CAP_FFMPEG, cv::VideoWriter::fourcc('F', 'F', 'V', '1'), fps, first.size());
+  if (!writer.isOpened()) throw std::runtime_error("cannot write " + path.string());
+  for (int i = 0; i < frames(); ++i) writer.write(frame(i));
+}
+
+CutClip two_people_cut_clip() {
+  // sample3.jpg's faces (full size, measured in tests/face/test_detect_embed.cpp): "left" centred at (675, 477),
+  // "middle" at (1168, 365); each shot is 480x360.
+  const cv::Point2f left(675, 477), middle(1168, 365);
+  const auto shot = [&](double scale, cv::Rect crop, int frames, std::vector<std::string> people) {
+    PanningClip clip;
+    clip.photo = face_photos()[2].path;
+    clip.scale = scale;
+    clip.crop = crop;
+    clip.frames = frames;
+    clip.pan = 2;
+    std::map<std::string, cv::Point2f> faces;
+    for (const std::string& person : people) {
+      faces[person] = (person == "left" ? left : middle) * static_cast<float>(scale) - cv::Point2f(crop.tl());
+    }
+    return CutClip::Shot{clip, faces};
+  };
+  CutClip clip;
+  clip.shots = {shot(0.5, {260, 40, 480, 360}, 10, {"middle", "left"}), shot(0.75, {183, 216, 480, 360}, 6, {"left"}),
+                shot(0.75, {636, 94, 480, 360}, 14, {"middle"}), shot(0.75, {200, 190, 480, 360}, 5, {"left"})};
+  return clip;
+}
+
 }  // namespace wf::test

@@ -3,7 +3,11 @@
 // light dims a little every frame, and a grey card may hide one region for a run of frames.
 
 #include <filesystem>
+#include <map>
 #include <opencv2/core/mat.hpp>
+#include <optional>
+#include <string>
+#include <vector>
 
 namespace wf::test {
 
@@ -40,5 +44,29 @@ struct PanningClip {
 
 // The packaged group photo sample3.jpg at half size, panning for `frames` frames.
 PanningClip group_photo_clip(int frames);
+
+// Shots one after another in one video, as a film cuts between them: each a panning clip of the same frame size
+// (its light and pan start again at the cut), with the people it shows.
+struct CutClip {
+  struct Shot {
+    PanningClip clip;
+    std::map<std::string, cv::Point2f> faces;  // who is on screen: their face centre in the shot's frame 0
+  };
+  std::vector<Shot> shots;
+  double fps = 10;
+
+  int frames() const;
+  int first_frame(std::size_t shot) const;
+  std::size_t shot_of(int frame) const;
+  cv::Mat frame(int index) const;
+  // Where `person`'s face centre is at `frame` (it moves with the pan); nullopt when they are not on screen.
+  std::optional<cv::Point2f> centre(int frame, const std::string& person) const;
+  void write(const std::filesystem::path& path) const;  // FFV1 in Matroska: frames decode exactly
+};
+
+// Two people of sample3.jpg, "middle" (the woman in the middle) and "left", cut between: a two-shot of both, a
+// close-up of "left" with her face where "middle"'s was (so overlap alone would follow the wrong person across the
+// cut), a close-up of "middle", "left" again. "middle" is on screen longest (24 frames of 35; "left" 21).
+CutClip two_people_cut_clip();
 
 }  // namespace wf::test

@@ -38,7 +38,7 @@ using test::ffprobe;
 using test::media;
 
 SwapOptions options_for(const fs::path& output, const fs::path& target = media().target) {
-  SwapOptions options;
+  SwapOptions options = default_swap_options();
   options.source = media().source;
   options.target = target;
   options.output = output;
@@ -185,7 +185,9 @@ TEST(Swap, TheOfflineEngineSwapsThroughSpecksAndLinesWithoutThrowing) {
   face.landmarks_478 = record.landmarks_478;
   const cv::Mat hull = face::hull_mask(face.crop.size(), record.landmarks_68, 0.f);
   for (const bool seamless : {true, false}) {
-    WarpEngine engine(source, {.seamless = seamless});
+    WarpOptions warp = default_swap_options().warp;
+    warp.seamless = seamless;
+    WarpEngine engine(source, warp);
     for (const auto& [name, mask] : degenerate_masks(hull)) {
       face.mask = mask;
       SwappedFace swapped;
@@ -275,6 +277,23 @@ TEST(Swap, ADamagedSwapReportIsRefusedAsCorruptNamingTheFile) {
       EXPECT_EQ(e.path(), path) << patch.dump();
     }
   }
+}
+
+TEST(Swap, SmoothingStartsAgainAtACut) {
+  auto raw = dataset::read_records(media().target);
+  ASSERT_GE(raw.size(), 6u);
+  // Another shot from the fourth face on: the face 40 pixels (in its crop) away at once.
+  const std::int64_t cut = raw[3].frame_index;
+  for (std::size_t i = 3; i < raw.size(); ++i) {
+    for (auto& p : raw[i].landmarks_68) p += cv::Point2f(40, 0);
+  }
+  auto across = raw, restarted = raw;
+  smooth_track(across);
+  smooth_track(restarted, {cut});
+  const double lag_across = cv::norm(across[3].landmarks_68[30] - raw[3].landmarks_68[30]);
+  const double lag_restarted = cv::norm(restarted[3].landmarks_68[30] - raw[3].landmarks_68[30]);
+  EXPECT_LT(lag_restarted, 1e-3) << "the first face of a shot is taken as it is";
+  EXPECT_GT(lag_across, 5.0) << "smoothed across the cut, it drags the last shot's position along";
 }
 
 TEST(Swap, SmoothingTheTrackTakesOutJitterWithoutLaggingBehind) {

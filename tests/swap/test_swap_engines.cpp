@@ -13,6 +13,7 @@
 
 #include "core/error.h"
 #include "dataset/imagefolder.h"
+#include "options/lora_options.h"
 #include "support/error_code.h"
 #include "support/run_command.h"
 #include "support/temp_dir.h"
@@ -38,16 +39,17 @@ struct TinyModels {
   TinyModels() {
     test::write_tiny_stable_diffusion(sd);
     test::train_tiny_identity_adapter(media().source, sd, identity, 2);
-    lora::train_lora(lora::lora_options_from_json({{"dataset", media().target.string()},
-                                                   {"output", lora.string()},
-                                                   {"model", sd.string()},
-                                                   {"identity", identity.string()},
-                                                   {"resolution", 64},
-                                                   {"rank", 4},
-                                                   {"steps", 2},
-                                                   {"batch", 2},
-                                                   {"accumulation", 1},
-                                                   {"sample_every", 0}}));
+    const nlohmann::json values{{"dataset", media().target.string()},
+                                {"output", lora.string()},
+                                {"model", sd.string()},
+                                {"identity", identity.string()},
+                                {"resolution", 64},
+                                {"rank", 4},
+                                {"steps", 2},
+                                {"batch", 2},
+                                {"accumulation", 1},
+                                {"sample_every", 0}};
+    lora::train_lora(lora::lora_train_options(options::resolve_lora_options(values), core::ComputeChoice{}));
   }
 };
 
@@ -57,14 +59,17 @@ const TinyModels& tiny() {
 }
 
 SwapOptions generative(const fs::path& output) {
-  SwapOptions options;
+  SwapOptions options = default_swap_options();
   options.source = media().source;
   options.target = media().target;
   options.output = output;
   options.lossless = true;
   options.engine = EngineKind::generative;
-  options.generative = {
-      .base_model = tiny().sd, .identity = tiny().identity, .lora = tiny().lora, .steps = 2, .seed = 7};
+  options.generative.base_model = tiny().sd;
+  options.generative.identity = tiny().identity;
+  options.generative.lora = tiny().lora;
+  options.generative.steps = 2;
+  options.generative.seed = 7;
   return options;
 }
 
@@ -191,7 +196,7 @@ TEST(OnnxEngine, FeedsInswappersInputsAndReadsItsOutput) {
   EXPECT_LE(worst, 1.0);
 
   // Through the driver: the ArcFace crop of every tracked face goes in, a video comes out.
-  SwapOptions options;
+  SwapOptions options = default_swap_options();
   options.source = out / "source512";
   options.target = media().target;
   options.output = out / "onnx.mkv";

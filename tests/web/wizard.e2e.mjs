@@ -24,10 +24,10 @@ const group = path.join(process.env.WF_ASSETS, '@vladmandic/face-api/demo/sample
 
 function makeMedia(dir) {
   const clip = path.join(dir, 'party.mp4');
-  // The group photo panning left in 20 frames, as a phone records it: a variable frame rate (half a second without
-  // a frame after the tenth). The largest face is the target.
+  // Two people of the group photo panning left in 20 frames, as a phone records it: a variable frame rate (half a
+  // second without a frame after the tenth). The woman in the middle has the larger face: person 1.
   execFileSync('ffmpeg', ['-v', 'error', '-y', '-loop', '1', '-framerate', '10', '-i', group, '-vf',
-    'scale=iw/2:-2,crop=iw-80:ih:40-4*n:0,setpts=N/10/TB+if(gte(N\\,10)\\,0.5/TB\\,0)', '-frames:v', '20',
+    'scale=iw/2:-2,crop=640:ih:60-2*n:0,setpts=N/10/TB+if(gte(N\\,10)\\,0.5/TB\\,0)', '-frames:v', '20',
     '-fps_mode', 'vfr', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', clip]);
   const faceless = path.join(dir, 'test-pattern.mp4');
   execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=10', '-frames:v', '10',
@@ -128,9 +128,15 @@ test('a new user goes from photos to a reviewed video', { timeout: 15 * 60 * 100
     await page.getByRole('button', { name: 'Make the frame rate constant' }).click();
     await page.getByText('Target: party_constant.mkv').waitFor({ timeout: 60000 });
     await page.getByRole('button', { name: 'Find faces' }).click();
-    await page.getByText(/The target face in 20 frames/).waitFor({ timeout: 120000 });
+    await page.getByText(/Person 1 in 20 frames/).waitFor({ timeout: 120000 });
     await page.getByText('2 source faces found').waitFor();
-    assert.equal(await page.locator('.face-grid img').count(), 22);
+    // The people in the video, the one on screen most chosen; the other one picked instead, and extracted again.
+    await page.getByText('2 people in the video — whose face should be replaced?').waitFor();
+    assert.equal(await page.locator('.face-grid img').count(), 2 + 2 + 20);
+    await shot(page, '2-target-people');
+    await page.getByRole('button', { name: 'Replace person 2' }).click();
+    await page.getByText(/Person 2 in 20 frames/).waitFor({ timeout: 120000 });
+    await page.getByRole('button', { name: 'Replace person 1' }).waitFor();
     // The astronaut is another person: dropped, the identity is Grace Hopper's alone.
     await page.getByRole('button', { name: /^Drop: astronaut_/ }).click();
     await page.getByText('1 source face found').waitFor();

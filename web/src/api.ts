@@ -18,6 +18,22 @@ export interface Dataset {
   skipped: number;
 }
 
+// A person found in the target video (docs/formats/people.md).
+export interface Person {
+  person: number;
+  faces: number;
+  seconds: number;
+  first_seconds: number;
+  tracks: number;
+  thumbnail: string;
+}
+
+export interface People {
+  people: Person[];
+  chosen: number;
+  chosen_by: 'most_on_screen' | 'person' | 'reference';
+}
+
 export interface MediaFile {
   name: string;
   bytes: number;
@@ -67,7 +83,8 @@ export interface Timing {
 export interface Project {
   name: string;
   source: { media: MediaFile[]; dataset: Dataset | null };
-  target: { media: MediaFile | null; url: string | null; timing: Timing | null; dataset: Dataset | null };
+  target: { media: MediaFile | null; url: string | null; timing: Timing | null; dataset: Dataset | null;
+    people: People | null };
   outputs: { final: string | null; swapped: string | null; review_report: string | null };
   jobs: Job[];
 }
@@ -118,6 +135,7 @@ export interface EngineInfo {
   missing: string;
   fix: string;
   needs_identity_adapter: boolean;
+  options: string[];  // the names of its own `swap` settings
 }
 
 export interface Health {

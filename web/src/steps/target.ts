@@ -1,6 +1,6 @@
 // Step 2: the target video, then the faces of both sides found (an extraction job) and shown with their scores.
 
-import { Face, Project, errorText, post, projectPath, remove, upload } from '../api';
+import { Face, People, Project, Settings, errorText, post, projectPath, remove, upload } from '../api';
 import { Step, WizardContext } from '../context';
 import { h, messageBox } from '../dom';
 import { dropzone, sizeText } from '../dropzone';
@@ -31,7 +31,8 @@ export class TargetStep implements Step {
     this.retime.addEventListener('click', () => this.makeConstant());
     this.element = h('section', {},
       h('h2', {}, 'Which video should get the new face?'),
-      h('p', {}, 'Upload the target video. WatserFace follows the largest face through it.'),
+      h('p', {}, 'Upload the target video. WatserFace finds the people in it and replaces the one you choose ' +
+        '(at first, the one on screen most), following them through every cut.'),
       dropzone('Choose the target video', 'video/*,image/*', false, (files) => this.add(files)),
       this.message.element, this.current, h('div', { class: 'row' }, this.find), this.job.element, this.faces,
       this.painter.element);
@@ -103,6 +104,32 @@ export class TargetStep implements Step {
     this.render();
   }
 
+  // Another person chosen: kept with the user's settings, so every later job extracts the same one, and the target
+  // extracted again for them.
+  private async choose(person: number): Promise<void> {
+    const overrides = this.context.choices.overrides;
+    overrides.extract = { ...((overrides.extract as Settings | undefined) ?? {}), person };
+    this.context.save();
+    await this.extract();
+  }
+
+  private peoplePicker(people: People): HTMLElement {
+    return h('figure', { class: 'faces people' },
+      h('figcaption', {}, `${people.people.length} ${people.people.length === 1 ? 'person' : 'people'} in the video — ` +
+        'whose face should be replaced?'),
+      h('ul', { class: 'face-grid' },
+        ...people.people.map((p) => {
+          const chosen = p.person === people.chosen;
+          return h('li', { class: chosen ? 'chosen' : '' },
+            h('img', { src: p.thumbnail, alt: `Person ${p.person}`, loading: 'lazy' }),
+            h('span', { class: 'score' }, `Person ${p.person} · ${p.seconds.toFixed(1)} s`),
+            chosen
+              ? h('span', { class: 'score' }, 'Replaced')
+              : h('button', { type: 'button', class: 'small', 'aria-label': `Replace person ${p.person}`,
+                onclick: () => this.choose(p.person) }, 'Replace'));
+        })));
+  }
+
   private async drop(face: Face): Promise<void> {
     this.message.clear();
     try {
@@ -130,9 +157,10 @@ export class TargetStep implements Step {
     if (source?.faces.length) {
       grids.push(faceGrid(source, facesFound(source.count, 'source face'), [{ label: 'Drop', run: (f) => this.drop(f) }]));
     }
+    if (target?.people?.people.length) grids.push(this.peoplePicker(target.people));
     if (target?.dataset?.faces.length) {
-      grids.push(faceGrid(target.dataset, `The target face in ${target.dataset.count} frames` +
-        (target.dataset.skipped ? ` (${target.dataset.skipped} frames without it)` : ''),
+      grids.push(faceGrid(target.dataset, `Person ${target.people?.chosen ?? 1} in ${target.dataset.count} frames` +
+        (target.dataset.skipped ? ` (${target.dataset.skipped} frames without them)` : ''),
         [{ label: 'Paint mask', run: (f) => this.painter.open(f) }]));
     }
     this.faces.replaceChildren(...grids);

@@ -6,17 +6,15 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "core/device.h"
 #include "diffusion/lora.h"
 #include "diffusion/lora_prompt.h"
 #include "train/trainers/denoising/denoising_task.h"
 
 namespace wf::lora {
 
+// Defaults and ranges are options/lora_options.h's (lora_train_options fills these).
 struct LoraTrainOptions : denoising::DiffusionTrainOptions {
-  LoraTrainOptions() {
-    snr_gamma = 5;
-    sample_every = 200;
-  }
   std::filesystem::path dataset;   // watserface extract --target
   std::filesystem::path identity;  // optional: an identity adapter folder, frozen but active in the forward pass
   diffusion::LoraConfig lora;      // rank 16, alpha 16 on the UNet's attention projections
@@ -25,8 +23,8 @@ struct LoraTrainOptions : denoising::DiffusionTrainOptions {
   diffusion::LoraPrompt prompt;
 };
 
-// Options from JSON (an HTTP body, a job's settings, the CLI's flags) through options::resolve_lora_options.
-LoraTrainOptions lora_options_from_json(const nlohmann::json& values);
-nlohmann::json to_json(const LoraTrainOptions& options);
+// The options as options::resolve_lora_options completed them (from the CLI's flags, an HTTP body or a job's
+// settings), typed, on the device and at the precision `compute` chose.
+LoraTrainOptions lora_train_options(const nlohmann::json& resolved, const core::ComputeChoice& compute);
 
 }  // namespace wf::lora
