@@ -27,6 +27,21 @@ void write_swap_report(const SwapReport& report) {
   core::write_json_file(swap_report_path(o.output), value);
 }
 
+namespace {
+
+// A version 2 report (before this release) read as version 3: `lossless` and `provenance` moved into the options,
+// `smooth_landmarks` is `smoothing`; its swap kept no expression (keep_expression, absent, reads false).
+nlohmann::json options_of_version_2(const nlohmann::json& report) {
+  nlohmann::json options = report.at("options");
+  options["smoothing"] = options.at("smooth_landmarks");
+  options.erase("smooth_landmarks");
+  options["lossless"] = report.at("lossless");
+  options["provenance"] = report.at("provenance");
+  return options;
+}
+
+}  // namespace
+
 SwapReport read_swap_report(const fs::path& video) {
   const fs::path path = swap_report_path(video);
   std::error_code ec;
@@ -43,14 +58,14 @@ SwapReport read_swap_report(const fs::path& video) {
   try {
     if (!value.is_object()) throw malformed("not a JSON object");
     const int version = core::json_number<int>(value.value("version", nlohmann::json(0)), "version");
-    if (version != kSwapReportVersion) {
+    if (version != kSwapReportVersion && version != 2) {
       throw Error(ErrorCode::unsupported,
                   "the swap report is version " + std::to_string(version) + "; this WatserFace reads version " +
                       std::to_string(kSwapReportVersion),
                   path, "swap the video again with this version");
     }
     SwapReport report;
-    report.options = swap_options_from_json(value.at("options"), path);
+    report.options = swap_options_from_json(version == 2 ? options_of_version_2(value) : value.at("options"), path);
     report.options.output = core::get_path(value, "output");  // exact where the name is not UTF-8
     report.video = value.at("video").get<std::string>();
     report.frames = core::json_number<std::int64_t>(value.at("frames"), "frames");

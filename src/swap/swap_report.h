@@ -11,7 +11,7 @@
 
 namespace wf::swap {
 
-inline constexpr int kSwapReportVersion = 3;
+inline constexpr int kSwapReportVersion = 3;  // version 2 is read too
 
 struct SwapReport {
   SwapOptions options;          // engine, settings and datasets (output, lossless as written)

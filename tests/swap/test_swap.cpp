@@ -254,6 +254,22 @@ TEST(Swap, ADamagedSwapReportIsRefusedAsCorruptNamingTheFile) {
   const fs::path path = swap_report_path(out / "swapped.mp4");
   const nlohmann::json intact = core::read_json_file(path);
   EXPECT_EQ(read_swap_report(out / "swapped.mp4").frames, 10);
+  // A report of the version before (a project swapped before this release) is read as it meant.
+  nlohmann::json version_2 = intact;
+  version_2["version"] = 2;
+  version_2["lossless"] = true;
+  version_2["provenance"] = false;
+  nlohmann::json& options = version_2.at("options");
+  options["smooth_landmarks"] = false;
+  for (const char* moved : {"smoothing", "lossless", "provenance"}) options.erase(moved);
+  options.at("warp").erase("keep_expression");
+  test::write_text(path, version_2.dump());
+  const SwapReport older = read_swap_report(out / "swapped.mp4");
+  EXPECT_FALSE(older.options.smoothing);
+  EXPECT_TRUE(older.options.lossless);
+  EXPECT_FALSE(older.options.provenance);
+  EXPECT_FALSE(older.options.warp.keep_expression) << "a version 2 swap kept no expression";
+  EXPECT_EQ(older.options.warp.colour, written.options.warp.colour);
   const std::vector<std::pair<nlohmann::json, ErrorCode>> damages{
       {{{"version", "two"}}, ErrorCode::corrupt_file}, {{{"version", 2.5}}, ErrorCode::corrupt_file},
       {{{"version", 1e300}}, ErrorCode::corrupt_file}, {{{"version", 1}}, ErrorCode::unsupported},
