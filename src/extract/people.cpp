@@ -84,7 +84,7 @@ std::vector<Person> group_people(const std::vector<Sighting>& sightings, float s
   std::map<int, FaceSet> tracks;
   for (std::size_t i = 0; i < sightings.size(); ++i) {
     FaceSet& track = tracks[sightings[i].track];
-    track.tracks = {sightings[i].track};
+    if (track.tracks.empty()) track.tracks = {sightings[i].track};
     track.add_face(sightings[i], i);
   }
   std::vector<const FaceSet*> order;

@@ -1,11 +1,11 @@
 #include "extract/target_extraction.h"
 
 #include <map>
-#include <opencv2/imgproc.hpp>
 #include <set>
 
 #include "dataset/imagefolder.h"
 #include "extract/people.h"
+#include "face/face_thumbnail.h"
 
 namespace wf::extract {
 namespace {
@@ -67,29 +67,16 @@ Scan scan_faces(const TargetOptions& options, models::FaceAnalysers& analysers, 
   return scan;
 }
 
-// A face square around `box`, a little wider, for choosing the person by sight.
-cv::Mat thumbnail(const cv::Mat& image, const cv::Rect2f& box) {
-  const float side = std::max(box.width, box.height) * 1.4f;
-  const cv::Point2f centre(box.x + box.width / 2, box.y + box.height / 2);
-  const cv::Rect square = cv::Rect(cv::Rect2f(centre.x - side / 2, centre.y - side / 2, side, side)) &
-                          cv::Rect(0, 0, image.cols, image.rows);
-  cv::Mat out;
-  if (square.area() > 0) cv::resize(image(square), out, cv::Size(128, 128), 0, 0, cv::INTER_AREA);
-  return out;
-}
-
-// A dataset written for another person than the one chosen now is made again from nothing.
+// A dataset written for another person than the one chosen now is made again from nothing. People are numbered
+// 1, 2, ... in order, in the file as in `people`.
 void forget_other_person(const fs::path& output, const PersonChoice& choice, const std::vector<Person>& people) {
   const std::optional<PeopleFile> before = read_people(output);
   if (!before) return;
-  const auto same = [&](const Person& p) { return p.id == choice.person; };
-  const auto now = std::find_if(people.begin(), people.end(), same);
-  const auto then = std::find_if(before->people.begin(), before->people.end(),
-                                 [&](const Person& p) { return p.id == before->choice.person; });
-  if (then != before->people.end() && now != people.end() && then->faces == now->faces &&
-      before->choice.person == choice.person) {
-    return;
-  }
+  const auto faces_of = [&](const std::vector<Person>& list) -> std::int64_t {
+    const auto index = static_cast<std::size_t>(choice.person - 1);
+    return choice.person >= 1 && index < list.size() ? list[index].faces : -1;
+  };
+  if (before->choice.person == choice.person && faces_of(before->people) == faces_of(people)) return;
   for (const char* entry :
        {"images", "masks", "arcface", "people", "metadata.jsonl", "dataset.json", "skipped.jsonl"}) {
     fs::remove_all(output / entry);
@@ -145,7 +132,8 @@ TargetSummary extract_target(const TargetOptions& options, models::FaceAnalysers
     const FrameOrigin origin{options.video, frame->index, frame->timestamp};
     const std::string id = origin.id();
     if (const auto it = thumbnail_frames.find(frame->index); it != thumbnail_frames.end()) {
-      thumbnails[it->second] = thumbnail(frame->image, scan.sightings[people[it->second].largest].face.detection.box);
+      thumbnails[it->second] =
+          face::face_thumbnail(frame->image, scan.sightings[people[it->second].largest].face.detection.box, 128);
     }
     const auto target = chosen.find(frame->index);
     if (target == chosen.end()) {

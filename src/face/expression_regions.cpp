@@ -36,13 +36,21 @@ double side_to_side(const std::vector<cv::Point2f>& contour) {
 
 }  // namespace
 
+double ExpressionRegions::mouth_width() const {
+  return empty() ? 0 : corner_to_corner(inner_mouth);
+}
+
+double ExpressionRegions::eye_width(std::size_t eye) const {
+  return eyes[eye].empty() ? 0 : corner_to_corner(eyes[eye]);
+}
+
 double ExpressionRegions::mouth_opening() const {
-  const double width = empty() ? 0 : corner_to_corner(inner_mouth);
+  const double width = mouth_width();
   return width > 0 ? side_to_side(inner_mouth) / width : 0;
 }
 
 double ExpressionRegions::eye_opening(std::size_t eye) const {
-  const double width = eyes[eye].empty() ? 0 : corner_to_corner(eyes[eye]);
+  const double width = eye_width(eye);
   return width > 0 ? side_to_side(eyes[eye]) / width : 0;
 }
 
@@ -51,7 +59,7 @@ std::vector<cv::Point2f> ExpressionRegions::eye_window(std::size_t eye) const {
   if (contour.empty()) return {};
   const cv::Point2f a = contour.front(), b = contour[contour.size() / 2];
   const cv::Point2f centre = (a + b) * 0.5f;
-  const double width = cv::norm(b - a);
+  const double width = eye_width(eye);
   const double angle = std::atan2(b.y - a.y, b.x - a.x) * 180 / CV_PI;
   std::vector<cv::Point> outline;
   cv::ellipse2Poly(cv::Point(cvRound(centre.x), cvRound(centre.y)),

@@ -17,6 +17,9 @@ struct ExpressionRegions {
   std::array<std::vector<cv::Point2f>, 2> eyes;  // each eye's lid contour (image-left eye first)
 
   bool empty() const { return inner_mouth.empty(); }
+  // Corner to corner.
+  double mouth_width() const;
+  double eye_width(std::size_t eye) const;
   // The lips' gap at their middle over the mouth's width: 0 closed, about 0.5 wide open.
   double mouth_opening() const;
   // The lids' gap at the middle over the eye's width: about 0.3 open, under 0.1 closed.

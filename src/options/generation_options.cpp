@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <string>
 
+#include "core/error.h"
 #include "options/common_options.h"
 
 namespace wf::options {
@@ -61,6 +62,7 @@ const core::OptionSchema& sampling_option_schema() {
 core::OptionSpec sampling_option(std::string_view name) {
   const core::OptionSchema& schema = sampling_option_schema();
   const auto it = std::find_if(schema.begin(), schema.end(), [&](const core::OptionSpec& s) { return s.name == name; });
+  WF_CHECK(it != schema.end(), "no sampling option of that name");
   return *it;
 }
 

@@ -15,16 +15,17 @@
 #include "core/paths.h"
 #include "core/progress.h"
 #include "dataset/imagefolder.h"
+#include "face/face_thumbnail.h"
 #include "media/frame_prefetcher.h"
 #include "media/image_io.h"
 #include "media/media_probe.h"
 #include "media/video_reader.h"
 #include "media/video_writer.h"
 #include "review/face_check.h"
-#include "swap/repair_ladder.h"
 #include "review/review_report.h"
 #include "review/temporal_jump.h"
 #include "swap/frame_swapper.h"
+#include "swap/repair_ladder.h"
 #include "swap/swap_driver.h"
 #include "swap/swap_report.h"
 
@@ -271,16 +272,6 @@ cv::Mat repair(FrameReview& review, const cv::Mat& as_is, const cv::Mat& target_
   return best;
 }
 
-// The face's neighbourhood, square, at the thumbnail size.
-cv::Mat thumbnail(const cv::Mat& frame, const cv::Rect2f& box, int size) {
-  const float side = 1.6f * std::max(box.width, box.height);
-  cv::Mat patch;
-  cv::getRectSubPix(frame, {cvRound(side), cvRound(side)}, {box.x + box.width / 2, box.y + box.height / 2}, patch);
-  cv::Mat out;
-  cv::resize(patch, out, {size, size}, 0, 0, side > static_cast<float>(size) ? cv::INTER_AREA : cv::INTER_CUBIC);
-  return out;
-}
-
 // Through AtomicFile's own writes, whose errors say why (std::filesystem::copy_file calls a full disk an I/O error).
 void copy_atomically(const fs::path& from, const fs::path& to) {
   std::ifstream in(from, std::ios::binary);
@@ -315,8 +306,8 @@ class Thumbnails {
     std::snprintf(name, sizeof(name), "%06lld", static_cast<long long>(review.frame));
     review.thumbnail_before = folder_ / (std::string(name) + "_before.jpg");
     review.thumbnail_after = folder_ / (std::string(name) + "_after.jpg");
-    media::write_image(partial_ / review.thumbnail_before.filename(), thumbnail(before, box, size_));
-    media::write_image(partial_ / review.thumbnail_after.filename(), thumbnail(after, box, size_));
+    media::write_image(partial_ / review.thumbnail_before.filename(), face::face_thumbnail(before, box, size_));
+    media::write_image(partial_ / review.thumbnail_after.filename(), face::face_thumbnail(after, box, size_));
   }
   void commit() {
     fs::remove_all(base_ / folder_);

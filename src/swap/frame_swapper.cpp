@@ -19,10 +19,10 @@ namespace {
 
 // Each face's eye opening over the median of the track's, from the landmarks as they were found: smoothing would
 // soften a blink into a narrowing.
-std::map<std::int64_t, double> relative_eye_openings(const std::filesystem::path& target) {
+std::map<std::int64_t, double> relative_eye_openings(const std::vector<dataset::FaceRecord>& records) {
   std::map<std::int64_t, double> openings;
   std::vector<double> values;
-  for (const auto& record : dataset::read_records(target)) {
+  for (const auto& record : records) {
     const double opening =
         face::expression_regions(face::expression_points(record.landmarks_478, record.landmarks_68)).eyes_opening();
     openings[record.frame_index] = opening;
@@ -33,10 +33,8 @@ std::map<std::int64_t, double> relative_eye_openings(const std::filesystem::path
   return openings;
 }
 
-}  // namespace
-
-TargetTrack load_target_track(const SwapOptions& options) {
-  std::vector<dataset::FaceRecord> records = dataset::read_records(options.target);
+// The target dataset's `records` as the swap places them.
+TargetTrack track_of(std::vector<dataset::FaceRecord> records, const SwapOptions& options) {
   if (options.smoothing) smooth_track(records, target_cuts(options.target));
   TargetTrack track;
   for (auto& record : records) {
@@ -54,15 +52,23 @@ TargetTrack load_target_track(const SwapOptions& options) {
   return track;
 }
 
+}  // namespace
+
+TargetTrack load_target_track(const SwapOptions& options) {
+  return track_of(dataset::read_records(options.target), options);
+}
+
 std::vector<std::int64_t> target_cuts(const std::filesystem::path& target_dataset) {
   const dataset::DatasetCard card = dataset::read_card(target_dataset);
   return card.video ? card.video->cuts : std::vector<std::int64_t>{};
 }
 
 FrameSwapper::FrameSwapper(SwapOptions options)
-    : options_(std::move(options)), source_(load_source_faces(options_.source)), track_(load_target_track(options_)) {
+    : options_(std::move(options)), source_(load_source_faces(options_.source)) {
+  std::vector<dataset::FaceRecord> records = dataset::read_records(options_.target);  // read once: it can be large
+  eye_openings_ = relative_eye_openings(records);
+  track_ = track_of(std::move(records), options_);
   crop_size_ = media::read_image(options_.target / track_.begin()->second.file_name()).cols;
-  eye_openings_ = relative_eye_openings(options_.target);
   engine_ = make_engine();
 }
 

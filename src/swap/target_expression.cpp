@@ -18,10 +18,6 @@ bool eyes_differ(double target, double source) {
   return target < kEyeRatio * source || source < kEyeRatio * target;
 }
 
-double width_of(const std::vector<cv::Point2f>& contour) {
-  return cv::norm(contour.front() - contour[contour.size() / 2]);
-}
-
 }  // namespace
 
 cv::Mat keep_target_expression(cv::Mat& swapped, const cv::Mat& target_crop, const ExpressionFace& target_face,
@@ -32,28 +28,25 @@ cv::Mat keep_target_expression(cv::Mat& swapped, const cv::Mat& target_crop, con
   if (target.empty() || source.empty()) return keep;
   const double mouth = target.mouth_opening();
   if (mouth > kOpenMouth || std::abs(mouth - source.mouth_opening()) > kOpenMouth) {
-    const int grow = static_cast<int>(std::lround(0.04 * width_of(target.inner_mouth)));
+    const int grow = static_cast<int>(std::lround(0.04 * target.mouth_width()));
     cv::bitwise_or(keep, face::polygon_mask(swapped.size(), target.inner_mouth, grow), keep);
   }
   if (eyes_differ(target_face.relative_eye_opening, source_face.relative_eye_opening)) {
-    for (const auto& eye : target.eyes) {
+    for (std::size_t e = 0; e < target.eyes.size(); ++e) {
       // Grown to take in the lids and lashes, whose shape is the blink.
-      const int grow = static_cast<int>(std::lround(0.3 * width_of(eye)));
-      cv::bitwise_or(keep, face::polygon_mask(swapped.size(), eye, grow), keep);
+      const int grow = static_cast<int>(std::lround(0.3 * target.eye_width(e)));
+      cv::bitwise_or(keep, face::polygon_mask(swapped.size(), target.eyes[e], grow), keep);
     }
   }
   if (cv::countNonZero(keep) == 0) return keep;
   const double sigma = std::max(1.0, 0.01 * swapped.cols);
-  cv::Mat alpha;
-  cv::GaussianBlur(keep, alpha, cv::Size(), sigma);
-  alpha.convertTo(alpha, CV_32F, 1.0 / 255);
-  cv::Mat alpha3, blended;
-  cv::merge(std::vector<cv::Mat>{alpha, alpha, alpha}, alpha3);
-  cv::Mat a, b;
-  swapped.convertTo(a, CV_32FC3);
-  target_crop.convertTo(b, CV_32FC3);
-  blended = a + alpha3.mul(b - a);
-  blended.convertTo(swapped, swapped.type());
+  cv::Mat feathered, weight, rest;
+  cv::GaussianBlur(keep, feathered, cv::Size(), sigma);
+  feathered.convertTo(weight, CV_32F, 1.0 / 255);
+  cv::subtract(cv::Scalar(1.0), weight, rest);
+  cv::Mat blended;
+  cv::blendLinear(target_crop, swapped, weight, rest, blended);
+  swapped = blended;
   return keep;
 }
 
