@@ -75,8 +75,13 @@ nlohmann::json people_of(const std::string& name, const jobs::ProjectPaths& proj
   if (!fs::exists(file, ec)) return nullptr;
   nlohmann::json people = core::read_json_file(file);
   const std::string under = fs::relative(project.target_dataset(), project.root).string() + "/";
-  for (auto& person : people.at("people")) {
-    person["thumbnail"] = file_url(name, under + person.at("thumbnail").get<std::string>());
+  try {
+    for (auto& person : people.at("people")) {
+      person["thumbnail"] = file_url(name, under + person.at("thumbnail").get<std::string>());
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(ErrorCode::corrupt_file, std::string("malformed people file: ") + e.what(), file,
+                "find the faces again (the Target page's Find faces)");
   }
   return people;
 }
